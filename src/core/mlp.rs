@@ -1,0 +1,384 @@
+//! Multilayer perceptrons in an abc-parametrization, with a forward pass that keeps every
+//! layer's preactivations and activations and a backward pass written by hand.
+//!
+//! # Shapes
+//! Activations are `[width, batch]` (one column per sample). Layer `l` maps `h_{l-1}` to
+//! `z_l = m_w W_l h_{l-1} + m_b b_l` with `W_l: [fan_out, fan_in]` (PyTorch's layout) and
+//! multipliers `m = n^-a`; hidden layers apply `h_l = phi(z_l)`, or `h_l = h_{l-1} + alpha
+//! phi(z_l)` for residual blocks; the last layer's `z` is the output.
+
+use super::activation::Activation;
+use super::parametrization::{Abc, AbcRules};
+use super::rng::Rng;
+use super::scalar::{Float, gemm_nt, gemm_tn};
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+/// Architecture and initialization of an MLP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    /// Input dimension d.
+    pub input_dim: usize,
+    /// Hidden widths n_1..n_L (depth L = `hidden.len()` >= 1).
+    pub hidden: Vec<usize>,
+    /// Output dimension k.
+    pub output_dim: usize,
+    /// Activation of every hidden layer.
+    pub activation: Activation,
+    /// Whether layers have biases.
+    pub bias: bool,
+    /// Branch multiplier alpha of residual hidden blocks `h + alpha phi(W h + b)`, if any.
+    pub residual: Option<f64>,
+    /// abc exponents per layer type.
+    pub rules: AbcRules,
+    /// Weight init scale sigma_w (std sigma_w n^-b).
+    pub sigma_w: f64,
+    /// Bias init scale sigma_b (std sigma_b n^-b; 0 gives zero biases).
+    pub sigma_b: f64,
+}
+
+impl MlpConfig {
+    /// Checks the architecture; every later step trusts it.
+    pub fn validate(&self) -> Result<()> {
+        if self.input_dim == 0 {
+            return Err(Error::config("input dimension", "must be at least 1"));
+        }
+        if self.hidden.is_empty() {
+            return Err(Error::config("depth", "must be at least 1 hidden layer"));
+        }
+        if let Some(i) = self.hidden.iter().position(|&w| w == 0) {
+            return Err(Error::config("width", format!("hidden layer {} has width 0", i + 1)));
+        }
+        if self.output_dim == 0 {
+            return Err(Error::config("output dimension", "must be at least 1"));
+        }
+        for (name, value) in [("sigma_w", self.sigma_w), ("sigma_b", self.sigma_b)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(Error::config(name, format!("{value} must be finite and >= 0")));
+            }
+        }
+        let rules = [self.rules.input, self.rules.hidden, self.rules.output];
+        if rules.iter().any(|r| !(r.a.is_finite() && r.b.is_finite() && r.c.is_finite())) {
+            return Err(Error::config("abc", "exponents must be finite"));
+        }
+        if let Some(alpha) = self.residual {
+            if !alpha.is_finite() {
+                return Err(Error::config("residual", format!("branch multiplier {alpha} is not finite")));
+            }
+            if self.hidden.windows(2).any(|w| w[0] != w[1]) {
+                return Err(Error::config(
+                    "residual",
+                    format!("residual blocks need equal hidden widths, got {:?}", self.hidden),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The trainable tensors of one layer (also the shape of its gradient and optimizer state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerParams<T: Float> {
+    /// `w`, `[fan_out, fan_in]`.
+    pub weight: DMatrix<T>,
+    /// `b`, `[fan_out]`, if the network has biases.
+    pub bias: Option<DVector<T>>,
+}
+
+impl<T: Float> LayerParams<T> {
+    /// Zeros of the same shape.
+    pub fn zeros_like(&self) -> Self {
+        LayerParams {
+            weight: DMatrix::zeros(self.weight.nrows(), self.weight.ncols()),
+            bias: self.bias.as_ref().map(|b| DVector::zeros(b.len())),
+        }
+    }
+
+    /// Weight entries then bias entries, as slices.
+    pub fn slices(&self) -> impl Iterator<Item = &[T]> {
+        std::iter::once(self.weight.as_slice()).chain(self.bias.as_ref().map(|b| b.as_slice()))
+    }
+
+    /// Mutable [`Self::slices`].
+    pub fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        std::iter::once(self.weight.as_mut_slice())
+            .chain(self.bias.as_mut().map(|b| b.as_mut_slice()))
+    }
+}
+
+/// One linear layer with its abc scalings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer<T: Float> {
+    /// Trainable weight and bias.
+    pub params: LayerParams<T>,
+    /// `n^-a` for the weight.
+    pub weight_multiplier: T,
+    /// `n^-a` for the bias.
+    pub bias_multiplier: T,
+    /// `n^-c` for the weight's learning rate.
+    pub weight_lr_scale: T,
+    /// `n^-c` for the bias's learning rate.
+    pub bias_lr_scale: T,
+    /// Branch multiplier alpha if this layer is a residual block.
+    pub residual: Option<T>,
+}
+
+impl<T: Float> Layer<T> {
+    /// `z = m_w W h + m_b b 1^T`, `[fan_out, batch]`.
+    fn linear(&self, h: &DMatrix<T>) -> DMatrix<T> {
+        let mut z = DMatrix::zeros(self.params.weight.nrows(), h.ncols());
+        z.gemm(self.weight_multiplier, &self.params.weight, h, T::zero());
+        if let Some(b) = &self.params.bias {
+            for mut column in z.column_iter_mut() {
+                column.axpy(self.bias_multiplier, b, T::one());
+            }
+        }
+        z
+    }
+
+    /// Effective weight `m_w W` (what PyTorch would store).
+    pub fn effective_weight(&self) -> DMatrix<T> {
+        &self.params.weight * self.weight_multiplier
+    }
+
+    /// Effective bias `m_b b`.
+    pub fn effective_bias(&self) -> Option<DVector<T>> {
+        self.params.bias.as_ref().map(|b| b * self.bias_multiplier)
+    }
+}
+
+/// A multilayer perceptron.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp<T: Float> {
+    /// Input layer, hidden layers, output layer.
+    pub layers: Vec<Layer<T>>,
+    /// Activation of the hidden layers.
+    pub activation: Activation,
+}
+
+/// Everything the forward pass computed.
+#[derive(Clone, Debug)]
+pub struct Forward<T: Float> {
+    /// `h_0 = x, h_1, ..., h_L`, each `[width, batch]`.
+    pub activations: Vec<DMatrix<T>>,
+    /// `z_1, ..., z_{L+1}`; the last one is the network output `[k, batch]`.
+    pub preactivations: Vec<DMatrix<T>>,
+}
+
+impl<T: Float> Forward<T> {
+    /// The network output `[k, batch]`.
+    pub fn output(&self) -> &DMatrix<T> {
+        &self.preactivations[self.preactivations.len() - 1]
+    }
+}
+
+impl<T: Float> Mlp<T> {
+    /// Draws a network: `w ~ N(0, (sigma n^-b)^2)` per layer, with `n` and the bias rules as in
+    /// [`crate::core::parametrization`].
+    pub fn init(config: &MlpConfig, rng: &mut Rng) -> Result<Self> {
+        config.validate()?;
+        let mut dims = vec![config.input_dim];
+        dims.extend(&config.hidden);
+        dims.push(config.output_dim);
+        let last = dims.len() - 2;
+        let power = |n: usize, e: f64| T::of_f64((n as f64).powf(-e));
+        let mut layers = Vec::with_capacity(last + 1);
+        for l in 0..=last {
+            let (fan_in, fan_out) = (dims[l], dims[l + 1]);
+            let (rule, n, fan_in_scale) = if l == 0 {
+                (config.rules.input, fan_out, 1.0 / (fan_in as f64).sqrt())
+            } else if l == last {
+                (config.rules.output, fan_in, 1.0)
+            } else {
+                (config.rules.hidden, fan_in, 1.0)
+            };
+            let std = config.sigma_w * (n as f64).powf(-rule.b) * fan_in_scale;
+            let weight = DMatrix::from_fn(fan_out, fan_in, |_, _| T::of_f64(std * rng.normal()));
+            let (bias_rule, bias_n) =
+                if l == last { (Abc { a: 0.0, b: 0.0, c: 0.0 }, 1) } else { (config.rules.input, fan_out) };
+            let bias_std = config.sigma_b * (bias_n as f64).powf(-bias_rule.b);
+            let bias = config
+                .bias
+                .then(|| DVector::from_fn(fan_out, |_, _| T::of_f64(bias_std * rng.normal())));
+            let is_hidden_block = l > 0 && l < last;
+            layers.push(Layer {
+                params: LayerParams { weight, bias },
+                weight_multiplier: power(n, rule.a),
+                bias_multiplier: power(bias_n, bias_rule.a),
+                weight_lr_scale: power(n, rule.c),
+                bias_lr_scale: power(bias_n, bias_rule.c),
+                residual: config.residual.filter(|_| is_hidden_block).map(T::of_f64),
+            });
+        }
+        Ok(Mlp { layers, activation: config.activation })
+    }
+
+    /// Input dimension d.
+    pub fn input_dim(&self) -> usize {
+        self.layers[0].params.weight.ncols()
+    }
+
+    /// Output dimension k.
+    pub fn output_dim(&self) -> usize {
+        self.layers[self.layers.len() - 1].params.weight.nrows()
+    }
+
+    /// Number of hidden layers L.
+    pub fn depth(&self) -> usize {
+        self.layers.len() - 1
+    }
+
+    /// Number of trainable scalars.
+    pub fn num_params(&self) -> usize {
+        self.layers.iter().flat_map(|l| l.params.slices()).map(<[T]>::len).sum()
+    }
+
+    fn check_input(&self, x: &DMatrix<T>) -> Result<()> {
+        if x.nrows() != self.input_dim() {
+            return Err(Error::Shape {
+                what: "network input".into(),
+                expected: format!("{} features", self.input_dim()),
+                found: format!("{}", x.nrows()),
+            });
+        }
+        Ok(())
+    }
+
+    /// `h_l` from `h_{l-1}` and `z_l` for hidden layer `layer`.
+    fn hidden_output(&self, layer: &Layer<T>, h_prev: &DMatrix<T>, z: &DMatrix<T>) -> DMatrix<T> {
+        let act = self.activation;
+        match layer.residual {
+            Some(alpha) => h_prev.zip_map(z, |h, z| h + alpha * act.apply(z)),
+            None => z.map(|z| act.apply(z)),
+        }
+    }
+
+    /// Forward pass on `x: [d, batch]` keeping every `z_l` and `h_l`.
+    pub fn forward(&self, x: &DMatrix<T>) -> Result<Forward<T>> {
+        self.check_input(x)?;
+        let mut activations = vec![x.clone()];
+        let mut preactivations = Vec::with_capacity(self.layers.len());
+        let last = self.layers.len() - 1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let z = layer.linear(&activations[l]);
+            if l < last {
+                activations.push(self.hidden_output(layer, &activations[l], &z));
+            }
+            preactivations.push(z);
+        }
+        Ok(Forward { activations, preactivations })
+    }
+
+    /// Network output `[k, batch]` without keeping intermediates.
+    pub fn predict(&self, x: &DMatrix<T>) -> Result<DMatrix<T>> {
+        self.check_input(x)?;
+        let last = self.layers.len() - 1;
+        let mut h = self.layers[0].linear(x);
+        if last > 0 {
+            h = self.hidden_output(&self.layers[0], x, &h);
+        }
+        for (l, layer) in self.layers.iter().enumerate().skip(1) {
+            let z = layer.linear(&h);
+            h = if l < last { self.hidden_output(layer, &h, &z) } else { z };
+        }
+        Ok(h)
+    }
+
+    /// Gradients of a loss with respect to every `w` and `b`, given `d_output = dLoss/dz_{L+1}`
+    /// `[k, batch]` and the forward pass that produced it. Chain rule through `W = m w`:
+    /// `dL/dw_l = m_w dz_l h_{l-1}^T`, `dL/db_l = m_b dz_l 1`, `dL/dh_{l-1} = m_w W_l^T dz_l`,
+    /// `dz_{l-1} = dL/dh_{l-1} * phi'(z_{l-1})` (times alpha, plus the skip path, for residual
+    /// blocks).
+    pub fn backward(&self, forward: &Forward<T>, d_output: &DMatrix<T>) -> Vec<LayerParams<T>> {
+        let act = self.activation;
+        let mut grads = Vec::with_capacity(self.layers.len());
+        let mut dz = d_output.clone();
+        let mut skip: Option<DMatrix<T>> = None;
+        for l in (0..self.layers.len()).rev() {
+            let layer = &self.layers[l];
+            let h_in = &forward.activations[l];
+            let weight = &layer.params.weight;
+            let mut d_weight = DMatrix::zeros(weight.nrows(), weight.ncols());
+            gemm_nt(&mut d_weight, layer.weight_multiplier, &dz, h_in, T::zero());
+            let d_bias = layer.params.bias.as_ref().map(|_| {
+                DVector::from_iterator(
+                    dz.nrows(),
+                    dz.row_iter().map(|row| row.sum() * layer.bias_multiplier),
+                )
+            });
+            grads.push(LayerParams { weight: d_weight, bias: d_bias });
+            if l == 0 {
+                break;
+            }
+            let mut dh = DMatrix::zeros(h_in.nrows(), h_in.ncols()); // [fan_in, batch]
+            gemm_tn(&mut dh, layer.weight_multiplier, weight, &dz, T::zero());
+            if let Some(s) = skip.take() {
+                dh += s;
+            }
+            let z_prev = &forward.preactivations[l - 1];
+            dz = match self.layers[l - 1].residual {
+                Some(alpha) => {
+                    let branch = dh.zip_map(z_prev, |g, z| alpha * g * act.derivative(z));
+                    skip = Some(dh);
+                    branch
+                }
+                None => dh.zip_map(z_prev, |g, z| g * act.derivative(z)),
+            };
+        }
+        grads.reverse();
+        grads
+    }
+
+    /// All trainable scalars in one vector: per layer, the weight (column-major) then the bias.
+    pub fn flatten(&self) -> DVector<T> {
+        let values: Vec<T> = self.layers.iter().flat_map(|l| l.params.slices()).flatten().copied().collect();
+        DVector::from_vec(values)
+    }
+
+    /// Sets all trainable scalars from a vector laid out as [`Self::flatten`].
+    pub fn set_flat(&mut self, flat: &DVector<T>) -> Result<()> {
+        if flat.len() != self.num_params() {
+            return Err(Error::Shape {
+                what: "flat parameter vector".into(),
+                expected: format!("{} entries", self.num_params()),
+                found: format!("{}", flat.len()),
+            });
+        }
+        let mut rest = flat.as_slice();
+        for slice in self.layers.iter_mut().flat_map(|l| l.params.slices_mut()) {
+            let (head, tail) = rest.split_at(slice.len());
+            slice.copy_from_slice(head);
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    /// Flattens per-layer tensors (e.g. a gradient) in the layout of [`Self::flatten`].
+    pub fn flatten_like(tensors: &[LayerParams<T>]) -> DVector<T> {
+        DVector::from_vec(tensors.iter().flat_map(|t| t.slices()).flatten().copied().collect())
+    }
+
+    /// The same network in another float type (rounding when narrowing).
+    pub fn cast<U: Float>(&self) -> Mlp<U> {
+        let convert = |x: &T| U::of_f64(x.as_f64());
+        Mlp {
+            layers: self
+                .layers
+                .iter()
+                .map(|l| Layer {
+                    params: LayerParams {
+                        weight: l.params.weight.map(|x| convert(&x)),
+                        bias: l.params.bias.as_ref().map(|b| b.map(|x| convert(&x))),
+                    },
+                    weight_multiplier: convert(&l.weight_multiplier),
+                    bias_multiplier: convert(&l.bias_multiplier),
+                    weight_lr_scale: convert(&l.weight_lr_scale),
+                    bias_lr_scale: convert(&l.bias_lr_scale),
+                    residual: l.residual.as_ref().map(convert),
+                })
+                .collect(),
+            activation: self.activation,
+        }
+    }
+}

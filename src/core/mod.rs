@@ -1,0 +1,14 @@
+//! Pure numerics: no I/O, no DOM, no GPU. Everything here runs natively and on wasm32 and is
+//! checked by the tests in `tests/`.
+
+pub mod activation;
+pub mod data;
+pub mod loss;
+pub mod mlp;
+pub mod model_file;
+pub mod optim;
+pub mod parametrization;
+pub mod rng;
+pub mod scalar;
+pub mod stepper;
+pub mod train;

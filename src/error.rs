@@ -1,0 +1,57 @@
+//! The crate's one error type. Every fallible path returns [`Result`]; messages name the
+//! offending field, line, key or shape so that a user can fix the input without reading code.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in theorylab, with the context needed to act on it.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A configuration value is out of its domain (width 0, NaN learning rate, ...).
+    #[error("invalid {field}: {reason}")]
+    InvalidConfig { field: String, reason: String },
+
+    /// A CSV file could not be read as numbers; `line` is 1-based.
+    #[error("CSV line {line}: {reason}")]
+    Csv { line: usize, reason: String },
+
+    /// A data set is unusable as a whole (empty, wrong number of columns, ...).
+    #[error("data: {0}")]
+    Data(String),
+
+    /// Two arrays that must agree in shape do not.
+    #[error("shape mismatch for {what}: expected {expected}, found {found}")]
+    Shape { what: String, expected: String, found: String },
+
+    /// A model file is malformed or does not match the requested network.
+    #[error("model file: {0}")]
+    Model(String),
+
+    /// The loss became non-finite: the run is stopped instead of reporting NaN curves.
+    #[error(
+        "training diverged at step {step} (loss = {loss}); try a smaller learning rate than {lr}"
+    )]
+    Diverged { step: usize, loss: f64, lr: f64 },
+
+    /// A figure cannot be drawn honestly from the data given.
+    #[error("figure '{title}': {reason}")]
+    Plot { title: String, reason: String },
+
+    /// Reading or writing a file failed.
+    #[error("{path}: {reason}")]
+    Io { path: String, reason: String },
+}
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidConfig`].
+    pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig { field: field.into(), reason: reason.into() }
+    }
+
+    /// Shorthand for [`Error::Plot`].
+    pub fn plot(title: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Plot { title: title.into(), reason: reason.into() }
+    }
+}
