@@ -10,7 +10,7 @@
 use super::activation::Activation;
 use super::parametrization::{Abc, AbcRules};
 use super::rng::Rng;
-use super::scalar::{Float, gemm_nt, gemm_tn};
+use super::scalar::{Float, Op, gemm};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -128,7 +128,7 @@ impl<T: Float> Layer<T> {
     /// `z = m_w W h + m_b b 1^T`, `[fan_out, batch]`.
     fn linear(&self, h: &DMatrix<T>) -> DMatrix<T> {
         let mut z = DMatrix::zeros(self.params.weight.nrows(), h.ncols());
-        z.gemm(self.weight_multiplier, &self.params.weight, h, T::zero());
+        gemm(&mut z, self.weight_multiplier, &self.params.weight, Op::N, h, Op::N, T::zero());
         if let Some(b) = &self.params.bias {
             for mut column in z.column_iter_mut() {
                 column.axpy(self.bias_multiplier, b, T::one());
@@ -300,7 +300,7 @@ impl<T: Float> Mlp<T> {
             let h_in = &forward.activations[l];
             let weight = &layer.params.weight;
             let mut d_weight = DMatrix::zeros(weight.nrows(), weight.ncols());
-            gemm_nt(&mut d_weight, layer.weight_multiplier, &dz, h_in, T::zero());
+            gemm(&mut d_weight, layer.weight_multiplier, &dz, Op::N, h_in, Op::T, T::zero());
             let d_bias = layer.params.bias.as_ref().map(|_| {
                 DVector::from_iterator(
                     dz.nrows(),
@@ -312,7 +312,7 @@ impl<T: Float> Mlp<T> {
                 break;
             }
             let mut dh = DMatrix::zeros(h_in.nrows(), h_in.ncols()); // [fan_in, batch]
-            gemm_tn(&mut dh, layer.weight_multiplier, weight, &dz, T::zero());
+            gemm(&mut dh, layer.weight_multiplier, weight, Op::T, &dz, Op::N, T::zero());
             if let Some(s) = skip.take() {
                 dh += s;
             }

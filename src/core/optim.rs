@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum OptimizerKind {
     /// `v = mu v + (g + lambda w)`, `w -= lr v`.
-    #[default]
     Sgd,
     /// Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as `torch.optim.Adam`.
+    #[default]
     Adam,
 }
 
@@ -51,8 +51,8 @@ pub struct OptimizerConfig {
 impl Default for OptimizerConfig {
     fn default() -> Self {
         OptimizerConfig {
-            kind: OptimizerKind::Sgd,
-            lr: 0.1,
+            kind: OptimizerKind::Adam,
+            lr: 0.01,
             momentum: 0.0,
             weight_decay: 0.0,
             beta1: 0.9,

@@ -1,7 +1,8 @@
 //! The floating-point types the core is generic over (f32 fast path, f64 reference), and the
-//! two matrix products the backward pass needs without copying a transpose.
+//! one matrix product everything uses: matrixmultiply's gemm with explicit strides, so a
+//! transposed operand is a stride swap, never a copy.
 
-use nalgebra::{DMatrix, DMatrixView, Dyn, RealField, ViewStorage};
+use nalgebra::{DMatrix, RealField};
 
 /// A real scalar the networks can run in: `f32` or `f64`.
 pub trait Float: RealField + Copy + Default + std::fmt::Debug + 'static {
@@ -14,46 +15,95 @@ pub trait Float: RealField + Copy + Default + std::fmt::Debug + 'static {
     /// The error function erf(x) = 2/sqrt(pi) * int_0^x exp(-t^2) dt (libm, identical on every
     /// target).
     fn erf(self) -> Self;
+    /// `c = alpha a b + beta c` for an `m x k` times `k x n` product on raw strided storage.
+    ///
+    /// # Safety
+    /// The pointers with their strides must address valid `m x k`, `k x n` and `m x n` arrays,
+    /// and `c` must not alias `a` or `b`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
 }
 
-impl Float for f32 {
-    const NAME: &'static str = "f32";
-    fn of_f64(x: f64) -> Self {
-        x as f32
-    }
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
-    fn erf(self) -> Self {
-        libm::erff(self)
+macro_rules! impl_float {
+    ($t:ty, $name:literal, $erf:path, $gemm:path) => {
+        impl Float for $t {
+            const NAME: &'static str = $name;
+            fn of_f64(x: f64) -> Self {
+                x as $t
+            }
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            fn erf(self) -> Self {
+                $erf(self)
+            }
+            unsafe fn gemm_raw(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: (*const Self, isize, isize),
+                b: (*const Self, isize, isize),
+                beta: Self,
+                c: (*mut Self, isize, isize),
+            ) {
+                // SAFETY: forwarded from the caller's contract.
+                unsafe { $gemm(m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2) }
+            }
+        }
+    };
+}
+
+impl_float!(f32, "f32", libm::erff, matrixmultiply::sgemm);
+impl_float!(f64, "f64", libm::erf, matrixmultiply::dgemm);
+
+/// Whether an operand enters a product as is or transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `a`.
+    N,
+    /// `a^T`.
+    T,
+}
+
+/// (rows, cols, row stride, col stride) of `op(a)` for column-major `a`.
+fn view<T: Float>(a: &DMatrix<T>, op: Op) -> (usize, usize, isize, isize) {
+    let (rows, cols) = a.shape();
+    match op {
+        Op::N => (rows, cols, 1, rows as isize),
+        Op::T => (cols, rows, rows as isize, 1),
     }
 }
 
-impl Float for f64 {
-    const NAME: &'static str = "f64";
-    fn of_f64(x: f64) -> Self {
-        x
+/// `c = alpha op_a(a) op_b(b) + beta c`.
+///
+/// # Panics
+/// If the shapes do not agree (a programming error: callers build shapes from the network).
+pub fn gemm<T: Float>(c: &mut DMatrix<T>, alpha: T, a: &DMatrix<T>, op_a: Op, b: &DMatrix<T>, op_b: Op, beta: T) {
+    let (m, k, rsa, csa) = view(a, op_a);
+    let (k2, n, rsb, csb) = view(b, op_b);
+    assert!(k == k2 && c.shape() == (m, n), "gemm shapes: ({m}x{k}) ({k2}x{n}) -> {:?}", c.shape());
+    let c_rows = c.nrows() as isize;
+    // SAFETY: the shapes were checked above and `c` is a distinct, exclusively borrowed matrix.
+    unsafe {
+        T::gemm_raw(
+            m,
+            k,
+            n,
+            alpha,
+            (a.as_ptr(), rsa, csa),
+            (b.as_ptr(), rsb, csb),
+            beta,
+            (c.as_mut_ptr(), 1, c_rows),
+        );
     }
-    fn as_f64(self) -> f64 {
-        self
-    }
-    fn erf(self) -> Self {
-        libm::erf(self)
-    }
-}
-
-/// A transposed view of `m` that shares its storage (nalgebra's `gemm` honours the strides, so
-/// matrixmultiply sees a plain transposed operand and nothing is copied).
-pub fn transposed<T: Float>(m: &DMatrix<T>) -> nalgebra::Matrix<T, Dyn, Dyn, ViewStorage<'_, T, Dyn, Dyn, Dyn, Dyn>> {
-    DMatrixView::from_slice_with_strides(m.as_slice(), m.ncols(), m.nrows(), m.nrows(), 1)
-}
-
-/// `c = alpha * a * b^T + beta * c`.
-pub fn gemm_nt<T: Float>(c: &mut DMatrix<T>, alpha: T, a: &DMatrix<T>, b: &DMatrix<T>, beta: T) {
-    c.gemm(alpha, a, &transposed(b), beta);
-}
-
-/// `c = alpha * a^T * b + beta * c`.
-pub fn gemm_tn<T: Float>(c: &mut DMatrix<T>, alpha: T, a: &DMatrix<T>, b: &DMatrix<T>, beta: T) {
-    c.gemm(alpha, &transposed(a), b, beta);
 }

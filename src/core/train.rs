@@ -78,7 +78,7 @@ impl Default for TrainConfig {
             sigma_b: 0.0,
             optimizer: OptimizerConfig::default(),
             loss: Loss::CrossEntropy,
-            steps: 500,
+            steps: 1000,
             batch_size: 0,
             seed: 0,
             record_every: 0,

@@ -1,0 +1,354 @@
+//! The native command line: run experiments headless, write figures, data and models.
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use theorylab::core::activation::Activation;
+use theorylab::core::data::{Dataset, DatasetName, TargetColumns, Targets, parse_csv};
+use theorylab::core::loss::{Loss, Target, accuracy};
+use theorylab::core::model_file::{from_safetensors, to_safetensors};
+use theorylab::core::optim::OptimizerKind;
+use theorylab::core::parametrization::Parametrization;
+use theorylab::core::stepper::run;
+use theorylab::core::train::{Precision, TrainConfig, TrainResult, Training};
+use theorylab::error::{Error, Result};
+use theorylab::plot;
+
+#[derive(Parser)]
+#[command(
+    name = "theorylab",
+    version,
+    about = "A laboratory for deep-learning theory: train networks, check them against theory, draw the figures.",
+    long_about = None,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train an MLP on a built-in data set or a CSV file; print or write curves, figures and the model.
+    Train(TrainArgs),
+    /// Evaluate a saved model (torch.nn.Sequential layout, safetensors) on a CSV file.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Read the config from a TOML or JSON file (flags given as well override it).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Built-in data set: spiral, circles, xor, gaussian_mixture, teacher_student, sphere, digits.
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Train on a CSV file instead: one sample per row, features then the target column(s).
+    #[arg(long, value_name = "FILE.csv")]
+    data: Option<PathBuf>,
+    /// With --loss mse: the last K columns of the CSV are targets.
+    #[arg(long, value_name = "K")]
+    target_cols: Option<usize>,
+    /// Samples drawn from a synthetic data set.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Noise std of a synthetic data set (input jitter or target noise).
+    #[arg(long, allow_negative_numbers = true)]
+    noise: Option<f64>,
+    /// Fraction of samples held out as a test set, in [0, 1).
+    #[arg(long, allow_negative_numbers = true)]
+    test_fraction: Option<f64>,
+    /// Input dimension of gaussian_mixture, teacher_student and sphere.
+    #[arg(long)]
+    dim: Option<usize>,
+    /// Number of classes of gaussian_mixture.
+    #[arg(long)]
+    classes: Option<usize>,
+    /// Width of every hidden layer.
+    #[arg(long)]
+    width: Option<usize>,
+    /// Number of hidden layers.
+    #[arg(long)]
+    depth: Option<usize>,
+    /// Hidden activation: relu, tanh, erf, gelu, linear.
+    #[arg(long)]
+    activation: Option<String>,
+    /// Train without biases.
+    #[arg(long)]
+    no_bias: bool,
+    /// Make hidden layers residual blocks h + ALPHA phi(W h + b).
+    #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
+    residual: Option<f64>,
+    /// abc-parametrization preset: sp, ntk, mup, mean_field.
+    #[arg(long)]
+    parametrization: Option<String>,
+    /// Free abc exponents "a,b,c;a,b,c;a,b,c" for input; hidden; output layers (overrides --parametrization).
+    #[arg(long, allow_hyphen_values = true)]
+    abc: Option<String>,
+    /// Weight init scale sigma_w.
+    #[arg(long, allow_negative_numbers = true)]
+    sigma_w: Option<f64>,
+    /// Bias init scale sigma_b.
+    #[arg(long, allow_negative_numbers = true)]
+    sigma_b: Option<f64>,
+    /// Optimizer: sgd or adam.
+    #[arg(long)]
+    optimizer: Option<String>,
+    /// Base learning rate (each layer uses lr * n^-c).
+    #[arg(long, allow_negative_numbers = true)]
+    lr: Option<f64>,
+    /// SGD momentum.
+    #[arg(long, allow_negative_numbers = true)]
+    momentum: Option<f64>,
+    /// L2 weight decay.
+    #[arg(long, allow_negative_numbers = true)]
+    weight_decay: Option<f64>,
+    /// Loss: mse or ce (cross-entropy), with PyTorch's mean reductions.
+    #[arg(long)]
+    loss: Option<String>,
+    /// Optimizer steps.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Mini-batch size (0 = full batch).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Seed of every random draw.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Network precision: f32 or f64.
+    #[arg(long)]
+    precision: Option<String>,
+    /// Record the curves every N steps (0 = about 100 points).
+    #[arg(long)]
+    record_every: Option<usize>,
+    /// Write result.json, curves.csv, curves.svg, curves.png and model.safetensors into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print the result JSON (config and curves) to stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Model file: the state dict of torch.nn.Sequential(Linear, act, ..., Linear) in safetensors.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// CSV file: one sample per row, features then the target column(s).
+    #[arg(long, value_name = "FILE.csv")]
+    data: PathBuf,
+    /// The activation between the Linear layers: relu, tanh, erf, gelu, linear.
+    #[arg(long)]
+    activation: String,
+    /// Loss: mse (targets are the last --target-cols columns) or ce (last column is a class index).
+    #[arg(long)]
+    loss: String,
+    /// With --loss mse: number of target columns.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    target_cols: usize,
+    /// Print {"loss", "accuracy", "outputs"} as JSON (the default prints a summary).
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Train(args) => train(args),
+        Command::Eval(args) => eval(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    String::from_utf8(read_bytes(path)?)
+        .map_err(|_| Error::Io { path: path.display().to_string(), reason: "not UTF-8 text".into() })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+}
+
+fn target_columns(loss: Loss, target_cols: Option<usize>) -> Result<TargetColumns> {
+    match (loss, target_cols) {
+        (Loss::CrossEntropy, Some(_)) => {
+            Err(Error::config("target-cols", "only applies to --loss mse; ce reads one class column"))
+        }
+        (Loss::CrossEntropy, None) => Ok(TargetColumns::Class),
+        (Loss::Mse, k) => Ok(TargetColumns::Values(k.unwrap_or(1))),
+    }
+}
+
+/// The config file (if any) with the flags given on top.
+fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
+    let mut c = match &args.config {
+        None => TrainConfig::default(),
+        Some(path) => {
+            let text = read_text(path)?;
+            let parsed = if path.extension().is_some_and(|e| e == "json") {
+                serde_json::from_str(&text).map_err(|e| e.to_string())
+            } else {
+                toml::from_str(&text).map_err(|e| e.to_string())
+            };
+            parsed.map_err(|reason| Error::Io { path: path.display().to_string(), reason })?
+        }
+    };
+    if let Some(name) = &args.dataset {
+        c.data.dataset = DatasetName::from_name(name)?;
+    }
+    if args.data.is_some() {
+        c.data.dataset = DatasetName::Csv;
+    }
+    macro_rules! set {
+        ($($flag:ident => $($field:ident).+),* $(,)?) => {
+            $(if let Some(v) = args.$flag.clone() { c.$($field).+ = v; })*
+        };
+    }
+    set!(samples => data.samples, noise => data.noise, test_fraction => data.test_fraction,
+        dim => data.dim, classes => data.classes, width => width, depth => depth,
+        sigma_w => sigma_w, sigma_b => sigma_b, lr => optimizer.lr, momentum => optimizer.momentum,
+        weight_decay => optimizer.weight_decay, steps => steps, batch_size => batch_size,
+        seed => seed, record_every => record_every);
+    if let Some(a) = &args.activation {
+        c.activation = a.parse::<Activation>()?;
+    }
+    if args.no_bias {
+        c.bias = false;
+    }
+    if args.residual.is_some() {
+        c.residual = args.residual;
+    }
+    if let Some(p) = &args.parametrization {
+        c.parametrization = Parametrization::from_name(p)?;
+    }
+    if let Some(abc) = &args.abc {
+        c.parametrization = Parametrization::parse_abc(abc)?;
+    }
+    if let Some(o) = &args.optimizer {
+        c.optimizer.kind = OptimizerKind::from_name(o)?;
+    }
+    if let Some(l) = &args.loss {
+        c.loss = Loss::from_name(l)?;
+    }
+    if let Some(p) = &args.precision {
+        c.precision = match p.as_str() {
+            "f32" => Precision::F32,
+            "f64" => Precision::F64,
+            _ => return Err(Error::config("precision", format!("unknown precision '{p}' (expected f32 or f64)"))),
+        };
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let config = train_config(&args)?;
+    let (train_set, test_set) = match (&args.data, config.data.dataset) {
+        (Some(path), _) => {
+            let data = parse_csv(&read_text(path)?, target_columns(config.loss, args.target_cols)?)
+                .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+            config.split(&data)?
+        }
+        (None, DatasetName::Csv) => {
+            return Err(Error::config("data", "the config names a csv data set: pass the file with --data FILE.csv"));
+        }
+        (None, _) => config.make_data()?,
+    };
+    let mut training = Training::new(&config, &train_set, test_set.as_ref())?;
+    let bar = ProgressBar::new(config.steps as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}") {
+        bar.set_style(style);
+    }
+    let result = run(&mut training, |p| {
+        bar.set_position(p.done as u64);
+        ControlFlow::Continue(())
+    });
+    bar.finish_and_clear();
+    let result = result?;
+    let json = serde_json::to_string_pretty(&result).map_err(|e| Error::Data(e.to_string()))?;
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &result, &json, &training)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        print_summary(&result, args.out.as_deref());
+    }
+    Ok(())
+}
+
+fn write_outputs(dir: &Path, result: &TrainResult, json: &str, training: &Training) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.display().to_string(), reason: e.to_string() })?;
+    let panels = plot::training::curves(result)?;
+    let (width, height) = (500 * panels.len() as u32, 420);
+    write(&dir.join("result.json"), json.as_bytes())?;
+    write(&dir.join("curves.csv"), plot::training::curves_csv(result).as_bytes())?;
+    write(&dir.join("curves.svg"), plot::to_svg(&panels, width, height)?.as_bytes())?;
+    write(&dir.join("curves.png"), &plot::to_png(&panels, width * 2, height * 2)?)?;
+    let model = match training {
+        Training::F32(t) => to_safetensors(t.mlp()),
+        Training::F64(t) => to_safetensors(t.mlp()),
+    };
+    match model {
+        Ok(bytes) => write(&dir.join("model.safetensors"), &bytes),
+        // Residual nets have no Sequential layout: say so, keep the other outputs.
+        Err(e) => {
+            eprintln!("note: model not saved: {e}");
+            Ok(())
+        }
+    }
+}
+
+fn print_summary(result: &TrainResult, out: Option<&Path>) {
+    let c = &result.curves;
+    let last = |v: &[f64]| v.last().map_or("-".to_string(), |x| format!("{x:.4}"));
+    println!(
+        "{} steps, {} parameters: train loss {}, train accuracy {}, test loss {}, test accuracy {}",
+        result.steps_done,
+        result.num_params,
+        last(&c.train_loss),
+        last(&c.train_accuracy),
+        last(&c.test_loss),
+        last(&c.test_accuracy),
+    );
+    if let Some(dir) = out {
+        println!("wrote result.json, curves.csv, curves.svg, curves.png, model.safetensors to {}", dir.display());
+    }
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let activation: Activation = args.activation.parse()?;
+    let loss = Loss::from_name(&args.loss)?;
+    let columns = target_columns(loss, (loss == Loss::Mse).then_some(args.target_cols))?;
+    let mlp = from_safetensors(&read_bytes(&args.model)?, activation)
+        .map_err(|e| Error::Io { path: args.model.display().to_string(), reason: e.to_string() })?;
+    let data: Dataset = parse_csv(&read_text(&args.data)?, columns)
+        .map_err(|e| Error::Io { path: args.data.display().to_string(), reason: e.to_string() })?;
+    let outputs = mlp.predict(&data.features)?;
+    let (value, acc) = match &data.targets {
+        Targets::Classes { labels, .. } => {
+            (loss.value(&outputs, Target::Classes(labels))?, Some(accuracy(&outputs, labels)))
+        }
+        Targets::Values(values) => (loss.value(&outputs, Target::Values(values))?, None),
+    };
+    let rows: Vec<Vec<f64>> = outputs.column_iter().map(|c| c.iter().copied().collect()).collect();
+    if args.json {
+        let json = serde_json::json!({ "loss": value, "accuracy": acc, "outputs": rows });
+        println!("{json}");
+    } else {
+        let acc = acc.map_or("-".into(), |a| format!("{a:.4}"));
+        println!("{} samples: loss {value:.6}, accuracy {acc}", data.len());
+    }
+    Ok(())
+}
