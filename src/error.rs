@@ -20,7 +20,11 @@ pub enum Error {
 
     /// Two arrays that must agree in shape do not.
     #[error("shape mismatch for {what}: expected {expected}, found {found}")]
-    Shape { what: String, expected: String, found: String },
+    Shape {
+        what: String,
+        expected: String,
+        found: String,
+    },
 
     /// A model file is malformed or does not match the requested network.
     #[error("model file: {0}")]
@@ -47,11 +51,17 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// Shorthand for [`Error::InvalidConfig`].
     pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidConfig { field: field.into(), reason: reason.into() }
+        Error::InvalidConfig {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`Error::Plot`].
     pub fn plot(title: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::Plot { title: title.into(), reason: reason.into() }
+        Error::Plot {
+            title: title.into(),
+            reason: reason.into(),
+        }
     }
 }

@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train an MLP on a built-in data set or a CSV file; print or write curves, figures and the model.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a saved model (torch.nn.Sequential layout, safetensors) on a CSV file.
     Eval(EvalArgs),
 }
@@ -155,7 +155,7 @@ struct EvalArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Train(args) => train(args),
+        Command::Train(args) => train(*args),
         Command::Eval(args) => eval(args),
     };
     match outcome {
@@ -168,23 +168,32 @@ fn main() -> ExitCode {
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+    std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    String::from_utf8(read_bytes(path)?)
-        .map_err(|_| Error::Io { path: path.display().to_string(), reason: "not UTF-8 text".into() })
+    String::from_utf8(read_bytes(path)?).map_err(|_| Error::Io {
+        path: path.display().to_string(),
+        reason: "not UTF-8 text".into(),
+    })
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+    std::fs::write(path, bytes).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 fn target_columns(loss: Loss, target_cols: Option<usize>) -> Result<TargetColumns> {
     match (loss, target_cols) {
-        (Loss::CrossEntropy, Some(_)) => {
-            Err(Error::config("target-cols", "only applies to --loss mse; ce reads one class column"))
-        }
+        (Loss::CrossEntropy, Some(_)) => Err(Error::config(
+            "target-cols",
+            "only applies to --loss mse; ce reads one class column",
+        )),
         (Loss::CrossEntropy, None) => Ok(TargetColumns::Class),
         (Loss::Mse, k) => Ok(TargetColumns::Values(k.unwrap_or(1))),
     }
@@ -201,7 +210,10 @@ fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
             } else {
                 toml::from_str(&text).map_err(|e| e.to_string())
             };
-            parsed.map_err(|reason| Error::Io { path: path.display().to_string(), reason })?
+            parsed.map_err(|reason| Error::Io {
+                path: path.display().to_string(),
+                reason,
+            })?
         }
     };
     if let Some(name) = &args.dataset {
@@ -245,7 +257,12 @@ fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
         c.precision = match p.as_str() {
             "f32" => Precision::F32,
             "f64" => Precision::F64,
-            _ => return Err(Error::config("precision", format!("unknown precision '{p}' (expected f32 or f64)"))),
+            _ => {
+                return Err(Error::config(
+                    "precision",
+                    format!("unknown precision '{p}' (expected f32 or f64)"),
+                ));
+            }
         };
     }
     c.validate()?;
@@ -256,18 +273,28 @@ fn train(args: TrainArgs) -> Result<()> {
     let config = train_config(&args)?;
     let (train_set, test_set) = match (&args.data, config.data.dataset) {
         (Some(path), _) => {
-            let data = parse_csv(&read_text(path)?, target_columns(config.loss, args.target_cols)?)
-                .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+            let data = parse_csv(
+                &read_text(path)?,
+                target_columns(config.loss, args.target_cols)?,
+            )
+            .map_err(|e| Error::Io {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
             config.split(&data)?
         }
         (None, DatasetName::Csv) => {
-            return Err(Error::config("data", "the config names a csv data set: pass the file with --data FILE.csv"));
+            return Err(Error::config(
+                "data",
+                "the config names a csv data set: pass the file with --data FILE.csv",
+            ));
         }
         (None, _) => config.make_data()?,
     };
     let mut training = Training::new(&config, &train_set, test_set.as_ref())?;
     let bar = ProgressBar::new(config.steps as u64);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}") {
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}")
+    {
         bar.set_style(style);
     }
     let result = run(&mut training, |p| {
@@ -289,13 +316,25 @@ fn train(args: TrainArgs) -> Result<()> {
 }
 
 fn write_outputs(dir: &Path, result: &TrainResult, json: &str, training: &Training) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.display().to_string(), reason: e.to_string() })?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
     let panels = plot::training::curves(result)?;
     let (width, height) = (500 * panels.len() as u32, 420);
     write(&dir.join("result.json"), json.as_bytes())?;
-    write(&dir.join("curves.csv"), plot::training::curves_csv(result).as_bytes())?;
-    write(&dir.join("curves.svg"), plot::to_svg(&panels, width, height)?.as_bytes())?;
-    write(&dir.join("curves.png"), &plot::to_png(&panels, width * 2, height * 2)?)?;
+    write(
+        &dir.join("curves.csv"),
+        plot::training::curves_csv(result).as_bytes(),
+    )?;
+    write(
+        &dir.join("curves.svg"),
+        plot::to_svg(&panels, width, height)?.as_bytes(),
+    )?;
+    write(
+        &dir.join("curves.png"),
+        &plot::to_png(&panels, width * 2, height * 2)?,
+    )?;
     let model = match training {
         Training::F32(t) => to_safetensors(t.mlp()),
         Training::F64(t) => to_safetensors(t.mlp()),
@@ -323,7 +362,10 @@ fn print_summary(result: &TrainResult, out: Option<&Path>) {
         last(&c.test_accuracy),
     );
     if let Some(dir) = out {
-        println!("wrote result.json, curves.csv, curves.svg, curves.png, model.safetensors to {}", dir.display());
+        println!(
+            "wrote result.json, curves.csv, curves.svg, curves.png, model.safetensors to {}",
+            dir.display()
+        );
     }
 }
 
@@ -331,18 +373,26 @@ fn eval(args: EvalArgs) -> Result<()> {
     let activation: Activation = args.activation.parse()?;
     let loss = Loss::from_name(&args.loss)?;
     let columns = target_columns(loss, (loss == Loss::Mse).then_some(args.target_cols))?;
-    let mlp = from_safetensors(&read_bytes(&args.model)?, activation)
-        .map_err(|e| Error::Io { path: args.model.display().to_string(), reason: e.to_string() })?;
-    let data: Dataset = parse_csv(&read_text(&args.data)?, columns)
-        .map_err(|e| Error::Io { path: args.data.display().to_string(), reason: e.to_string() })?;
+    let mlp = from_safetensors(&read_bytes(&args.model)?, activation).map_err(|e| Error::Io {
+        path: args.model.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let data: Dataset = parse_csv(&read_text(&args.data)?, columns).map_err(|e| Error::Io {
+        path: args.data.display().to_string(),
+        reason: e.to_string(),
+    })?;
     let outputs = mlp.predict(&data.features)?;
     let (value, acc) = match &data.targets {
-        Targets::Classes { labels, .. } => {
-            (loss.value(&outputs, Target::Classes(labels))?, Some(accuracy(&outputs, labels)))
-        }
+        Targets::Classes { labels, .. } => (
+            loss.value(&outputs, Target::Classes(labels))?,
+            Some(accuracy(&outputs, labels)),
+        ),
         Targets::Values(values) => (loss.value(&outputs, Target::Values(values))?, None),
     };
-    let rows: Vec<Vec<f64>> = outputs.column_iter().map(|c| c.iter().copied().collect()).collect();
+    let rows: Vec<Vec<f64>> = outputs
+        .column_iter()
+        .map(|c| c.iter().copied().collect())
+        .collect();
     if args.json {
         let json = serde_json::json!({ "loss": value, "accuracy": acc, "outputs": rows });
         println!("{json}");

@@ -4,7 +4,10 @@
 use std::process::{Command, Output};
 
 fn theorylab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_theorylab")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_theorylab"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -18,7 +21,10 @@ fn fails_with(args: &[&str], needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{args:?} should fail");
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert!(stderr.contains(needle), "{args:?}: expected '{needle}' in: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected '{needle}' in: {stderr}"
+    );
 }
 
 #[test]
@@ -28,14 +34,29 @@ fn bad_flags_are_named() {
     fails_with(&["train", "--lr", "nan"], "invalid learning rate: NaN");
     fails_with(&["train", "--lr", "-1"], "invalid learning rate: -1");
     fails_with(&["train", "--momentum", "1.5"], "invalid momentum");
-    fails_with(&["train", "--activation", "swish"], "unknown activation 'swish'");
-    fails_with(&["train", "--parametrization", "xyz"], "unknown parametrization 'xyz'");
+    fails_with(
+        &["train", "--activation", "swish"],
+        "unknown activation 'swish'",
+    );
+    fails_with(
+        &["train", "--parametrization", "xyz"],
+        "unknown parametrization 'xyz'",
+    );
     fails_with(&["train", "--abc", "1,2;3"], "invalid abc");
-    fails_with(&["train", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'");
+    fails_with(
+        &["train", "--optimizer", "lbfgs"],
+        "unknown optimizer 'lbfgs'",
+    );
     fails_with(&["train", "--dataset", "mnist"], "unknown data set 'mnist'");
     fails_with(&["train", "--test-fraction", "1"], "invalid test_fraction");
-    fails_with(&["train", "--frobnicate"], "unexpected argument '--frobnicate'");
-    fails_with(&["train", "--dataset", "teacher_student", "--loss", "ce"], "cross-entropy needs class labels");
+    fails_with(
+        &["train", "--frobnicate"],
+        "unexpected argument '--frobnicate'",
+    );
+    fails_with(
+        &["train", "--dataset", "teacher_student", "--loss", "ce"],
+        "cross-entropy needs class labels",
+    );
 }
 
 #[test]
@@ -46,40 +67,104 @@ fn bad_files_are_named() {
         std::fs::write(&path, text).unwrap();
         path.display().to_string()
     };
-    fails_with(&["train", "--data", "/no/such/file.csv"], "/no/such/file.csv");
-    fails_with(&["train", "--data", &write("ragged.csv", "1,2,0\n1,2\n")], "line 2");
-    fails_with(&["train", "--data", &write("text.csv", "1,2,0\n1,x,1\n")], "line 2: column 2: 'x'");
-    fails_with(&["train", "--data", &write("empty.csv", "")], "no data rows");
+    fails_with(
+        &["train", "--data", "/no/such/file.csv"],
+        "/no/such/file.csv",
+    );
+    fails_with(
+        &["train", "--data", &write("ragged.csv", "1,2,0\n1,2\n")],
+        "line 2",
+    );
+    fails_with(
+        &["train", "--data", &write("text.csv", "1,2,0\n1,x,1\n")],
+        "line 2: column 2: 'x'",
+    );
+    fails_with(
+        &["train", "--data", &write("empty.csv", "")],
+        "no data rows",
+    );
     let config = write("bad.toml", "width = 8\nwidht = 3\n");
     fails_with(&["train", "--config", &config], "unknown field `widht`");
     let model = write("model.safetensors", "garbage");
     let data = write("ok.csv", "1,2,0\n");
-    fails_with(&["eval", "--model", &model, "--data", &data, "--activation", "relu", "--loss", "ce"], "not a valid safetensors file");
+    fails_with(
+        &[
+            "eval",
+            "--model",
+            &model,
+            "--data",
+            &data,
+            "--activation",
+            "relu",
+            "--loss",
+            "ce",
+        ],
+        "not a valid safetensors file",
+    );
 }
 
 #[test]
 fn divergence_names_the_step_and_prints_no_curves() {
-    let out = theorylab(&["train", "--optimizer", "sgd", "--lr", "1e9", "--loss", "mse", "--steps", "100", "--json"]);
+    let out = theorylab(&[
+        "train",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e9",
+        "--loss",
+        "mse",
+        "--steps",
+        "100",
+        "--json",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("diverged at step") && stderr.contains("smaller learning rate"), "{stderr}");
+    assert!(
+        stderr.contains("diverged at step") && stderr.contains("smaller learning rate"),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty(), "no result JSON after divergence");
 }
 
 #[test]
 fn train_writes_figures_json_and_a_model_that_eval_reads_back() {
     let dir = temp_dir("train");
-    let out = theorylab(&["train", "--steps", "30", "--dataset", "xor", "--out", dir.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = theorylab(&[
+        "train",
+        "--steps",
+        "30",
+        "--dataset",
+        "xor",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["steps_done"], 30);
     assert_eq!(result["config"]["data"]["dataset"], "xor");
-    for file in ["result.json", "curves.csv", "curves.svg", "curves.png", "model.safetensors"] {
+    for file in [
+        "result.json",
+        "curves.csv",
+        "curves.svg",
+        "curves.png",
+        "model.safetensors",
+    ] {
         assert!(dir.join(file).metadata().unwrap().len() > 0, "{file}");
     }
     let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("Training loss") && svg.contains("optimizer step"));
-    assert!(std::fs::read(dir.join("curves.png")).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(
+        svg.starts_with("<svg") && svg.contains("Training loss") && svg.contains("optimizer step")
+    );
+    assert!(
+        std::fs::read(dir.join("curves.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG\r\n\x1a\n")
+    );
 }
 
 #[test]
@@ -87,8 +172,19 @@ fn config_files_and_flags_combine() {
     let dir = temp_dir("config");
     let path = dir.join("run.toml");
     std::fs::write(&path, "width = 16\nsteps = 5\n[data]\ndataset = \"circles\"\n[optimizer]\nkind = \"adam\"\nlr = 0.01\n").unwrap();
-    let out = theorylab(&["train", "--config", path.to_str().unwrap(), "--steps", "7", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = theorylab(&[
+        "train",
+        "--config",
+        path.to_str().unwrap(),
+        "--steps",
+        "7",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["config"]["width"], 16);
     assert_eq!(result["config"]["steps"], 7);

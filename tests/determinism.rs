@@ -6,7 +6,13 @@ use theorylab::core::stepper::run;
 use theorylab::core::train::{Precision, TrainConfig, TrainResult, Training};
 
 fn train(seed: u64, batch_size: usize, precision: Precision) -> TrainResult {
-    let mut config = TrainConfig { seed, batch_size, precision, steps: 40, ..TrainConfig::default() };
+    let mut config = TrainConfig {
+        seed,
+        batch_size,
+        precision,
+        steps: 40,
+        ..TrainConfig::default()
+    };
     config.data.dataset = DatasetName::Circles;
     let (train, test) = config.make_data().unwrap();
     let mut training = Training::new(&config, &train, test.as_ref()).unwrap();
@@ -17,7 +23,10 @@ fn train(seed: u64, batch_size: usize, precision: Precision) -> TrainResult {
 fn same_seed_gives_bit_identical_training() {
     for precision in [Precision::F32, Precision::F64] {
         for batch_size in [0, 32] {
-            assert_eq!(train(5, batch_size, precision), train(5, batch_size, precision));
+            assert_eq!(
+                train(5, batch_size, precision),
+                train(5, batch_size, precision)
+            );
         }
     }
 }
@@ -57,7 +66,10 @@ fn streams_are_independent_and_normal_draws_are_standard() {
     assert!((var - 1.0).abs() < 5.0 * 0.0032, "variance {var}");
     // Fraction beyond 1.96: 0.05 with standard error sqrt(0.05 * 0.95 / n) = 0.00049.
     let tail = draws.iter().filter(|x| x.abs() > 1.959_963_985).count() as f64 / n as f64;
-    assert!((tail - 0.05).abs() < 5.0 * 0.00049, "two-sided 5% tail {tail}");
+    assert!(
+        (tail - 0.05).abs() < 5.0 * 0.00049,
+        "two-sided 5% tail {tail}"
+    );
 }
 
 #[test]
@@ -66,7 +78,12 @@ fn below_is_uniform_and_shuffle_is_a_permutation() {
     // 60k draws over 6 cells: each count ~ 10000 with std sqrt(60000 * 1/6 * 5/6) = 91.
     let mut counts = [0usize; 6];
     (0..60_000).for_each(|_| counts[rng.below(6)] += 1);
-    assert!(counts.iter().all(|&c| (c as f64 - 10_000.0).abs() < 5.0 * 91.3), "{counts:?}");
+    assert!(
+        counts
+            .iter()
+            .all(|&c| (c as f64 - 10_000.0).abs() < 5.0 * 91.3),
+        "{counts:?}"
+    );
     let mut items: Vec<usize> = (0..100).collect();
     rng.shuffle(&mut items);
     assert_ne!(items, (0..100).collect::<Vec<_>>());

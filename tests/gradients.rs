@@ -74,7 +74,8 @@ fn backprop_matches_finite_differences_everywhere() {
                             sigma_w: 1.3,
                             sigma_b: 0.5,
                         };
-                        let mlp = Mlp::<f64>::init(&config, &mut Rng::new(3, Stream::Init)).unwrap();
+                        let mlp =
+                            Mlp::<f64>::init(&config, &mut Rng::new(3, Stream::Init)).unwrap();
                         let error = gradient_error(&mlp, loss);
                         assert!(
                             error < 1e-6,
@@ -98,7 +99,10 @@ fn activation_derivatives_match_finite_differences() {
         for x in [-2.3f64, -0.7, -0.1, 0.2, 0.9, 1.7, 3.1] {
             let numeric = (activation.apply(x + h) - activation.apply(x - h)) / (2.0 * h);
             let analytic = activation.derivative(x);
-            assert!((numeric - analytic).abs() < 1e-8, "{activation:?} at {x}: {analytic} vs {numeric}");
+            assert!(
+                (numeric - analytic).abs() < 1e-8,
+                "{activation:?} at {x}: {analytic} vs {numeric}"
+            );
         }
     }
 }

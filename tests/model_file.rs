@@ -75,17 +75,42 @@ fn eval_matches_pytorch_on_its_own_files() {
     {
         let output = Command::new(env!("CARGO_BIN_EXE_theorylab"))
             .args(["eval", "--model", &fixture(&format!("{name}.safetensors"))])
-            .args(["--data", &fixture(&format!("{name}.csv")), "--activation", activation])
-            .args(["--loss", loss, "--target-cols", &target_cols.to_string(), "--json"])
+            .args([
+                "--data",
+                &fixture(&format!("{name}.csv")),
+                "--activation",
+                activation,
+            ])
+            .args([
+                "--loss",
+                loss,
+                "--target-cols",
+                &target_cols.to_string(),
+                "--json",
+            ])
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let ours: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        let reference: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap()).unwrap();
-        assert_close(&format!("{name} loss"), ours["loss"].as_f64().unwrap(), reference["loss"].as_f64().unwrap(), 1e-12, 0.0);
+        let reference: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_close(
+            &format!("{name} loss"),
+            ours["loss"].as_f64().unwrap(),
+            reference["loss"].as_f64().unwrap(),
+            1e-12,
+            0.0,
+        );
         assert_eq!(ours["accuracy"], reference["accuracy"], "{name} accuracy");
-        let rows = |v: &serde_json::Value| -> Vec<Vec<f64>> { serde_json::from_value(v["outputs"].clone()).unwrap() };
+        let rows = |v: &serde_json::Value| -> Vec<Vec<f64>> {
+            serde_json::from_value(v["outputs"].clone()).unwrap()
+        };
         for (r, (a, b)) in rows(&ours).iter().zip(rows(&reference)).enumerate() {
             assert_eq!(a.len(), b.len());
             for (x, y) in a.iter().zip(b) {
@@ -110,7 +135,11 @@ fn edited(edit: impl Fn(&mut Vec<(String, Vec<usize>, Vec<u8>)>)) -> Vec<u8> {
         .collect();
     edit(&mut tensors);
     let views = tensors.iter().map(|(name, shape, data)| {
-        (name.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data).unwrap())
+        (
+            name.clone(),
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                .unwrap(),
+        )
     });
     safetensors::serialize(views, None).unwrap()
 }
@@ -119,7 +148,10 @@ fn edited(edit: impl Fn(&mut Vec<(String, Vec<usize>, Vec<u8>)>)) -> Vec<u8> {
 fn malformed_model_files_name_the_problem() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (b"not a model".to_vec(), "not a valid safetensors file"),
-        (edited(|t| t.retain(|(n, _, _)| n != "2.weight")), "2.weight"),
+        (
+            edited(|t| t.retain(|(n, _, _)| n != "2.weight")),
+            "2.weight",
+        ),
         (
             edited(|t| {
                 let w = t.iter_mut().find(|(n, _, _)| n == "2.weight").unwrap();
@@ -136,10 +168,18 @@ fn malformed_model_files_name_the_problem() {
             }),
             "0.bias",
         ),
-        (edited(|t| t.push(("1.weight".into(), vec![1], vec![0; 4]))), "unexpected key '1.weight'"),
+        (
+            edited(|t| t.push(("1.weight".into(), vec![1], vec![0; 4]))),
+            "unexpected key '1.weight'",
+        ),
     ];
     for (bytes, needle) in cases {
-        let message = from_safetensors(&bytes, Activation::Tanh).unwrap_err().to_string();
-        assert!(message.contains(needle), "expected '{needle}' in: {message}");
+        let message = from_safetensors(&bytes, Activation::Tanh)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(needle),
+            "expected '{needle}' in: {message}"
+        );
     }
 }

@@ -23,7 +23,6 @@
 mod common;
 
 use common::{gaussian_matrix, log_log_slope, rms};
-use nalgebra::DMatrix;
 use theorylab::core::activation::Activation;
 use theorylab::core::loss::{Loss, Target};
 use theorylab::core::mlp::{Mlp, MlpConfig};
@@ -39,7 +38,12 @@ const TOLERANCE: f64 = 0.12;
 
 /// RMS of (f_0, f_1 - f_0, h_1 - h_0) for one network of width n, after one step on MSE loss
 /// towards targets 1 (so the residual f_0 - y is O(1) in every parametrization).
-fn measure(parametrization: Parametrization, kind: OptimizerKind, width: usize, seed: u64) -> [f64; 3] {
+fn measure(
+    parametrization: Parametrization,
+    kind: OptimizerKind,
+    width: usize,
+    seed: u64,
+) -> [f64; 3] {
     let config = MlpConfig {
         input_dim: 16,
         hidden: vec![width, width],
@@ -59,10 +63,19 @@ fn measure(parametrization: Parametrization, kind: OptimizerKind, width: usize, 
     // would add O(sqrt(k / n)) noise.
     let mut targets = before.output().clone();
     targets.row_mut(0).add_scalar_mut(1.0);
-    let (_, d_output) = Loss::Mse.value_and_gradient(before.output(), Target::Values(&targets)).unwrap();
+    let (_, d_output) = Loss::Mse
+        .value_and_gradient(before.output(), Target::Values(&targets))
+        .unwrap();
     let gradients = mlp.backward(&before, &d_output);
-    let optimizer = OptimizerConfig { kind, lr: 1e-6, eps: 1e-30, ..OptimizerConfig::default() };
-    Optimizer::new(optimizer, &mlp).unwrap().step(&mut mlp, &gradients);
+    let optimizer = OptimizerConfig {
+        kind,
+        lr: 1e-6,
+        eps: 1e-30,
+        ..OptimizerConfig::default()
+    };
+    Optimizer::new(optimizer, &mlp)
+        .unwrap()
+        .step(&mut mlp, &gradients);
     let after = mlp.forward(&x).unwrap();
     let last_hidden = |f: &theorylab::core::mlp::Forward<f64>| f.activations[2].clone();
     [
@@ -88,7 +101,11 @@ fn exponents(parametrization: Parametrization, kind: OptimizerKind) -> [f64; 3] 
 
 fn check(parametrization: Parametrization, kind: OptimizerKind, expected: [f64; 3]) {
     let measured = exponents(parametrization, kind);
-    let names = ["output at init f_0", "output change f_1 - f_0", "feature change h_1 - h_0"];
+    let names = [
+        "output at init f_0",
+        "output change f_1 - f_0",
+        "feature change h_1 - h_0",
+    ];
     for i in 0..3 {
         assert!(
             (measured[i] - expected[i]).abs() < TOLERANCE,
@@ -108,7 +125,11 @@ fn sgd_presets_scale_as_claimed() {
     check(Parametrization::Sp, OptimizerKind::Sgd, [0.0, 1.0, 0.5]);
     check(Parametrization::Ntk, OptimizerKind::Sgd, [0.0, 0.0, -0.5]);
     check(Parametrization::Mup, OptimizerKind::Sgd, [-0.5, 0.0, 0.0]);
-    check(Parametrization::MeanField, OptimizerKind::Sgd, [-0.5, 0.0, 0.0]);
+    check(
+        Parametrization::MeanField,
+        OptimizerKind::Sgd,
+        [-0.5, 0.0, 0.0],
+    );
 }
 
 /// Adam's first step is lr * sign(g): SP at a fixed rate moves features like n and the output
@@ -118,5 +139,9 @@ fn adam_presets_scale_as_claimed() {
     check(Parametrization::Sp, OptimizerKind::Adam, [0.0, 1.5, 1.0]);
     check(Parametrization::Ntk, OptimizerKind::Adam, [0.0, 0.0, -0.5]);
     check(Parametrization::Mup, OptimizerKind::Adam, [-0.5, 0.0, 0.0]);
-    check(Parametrization::MeanField, OptimizerKind::Adam, [-0.5, 0.0, 0.0]);
+    check(
+        Parametrization::MeanField,
+        OptimizerKind::Adam,
+        [-0.5, 0.0, 0.0],
+    );
 }

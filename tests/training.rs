@@ -34,23 +34,41 @@ fn cross_entropy_is_the_mean_negative_log_softmax() {
     // Equal logits over k classes: -log(1/k) = ln k for every sample.
     let k = 7;
     let output = DMatrix::from_element(k, 4, 3.5);
-    let loss = Loss::CrossEntropy.value(&output, Target::Classes(&[0, 3, 6, 2])).unwrap();
+    let loss = Loss::CrossEntropy
+        .value(&output, Target::Classes(&[0, 3, 6, 2]))
+        .unwrap();
     assert_close("uniform logits", loss, (k as f64).ln(), 1e-15, 0.0);
     // One sample, logits (0, ln 3): p = (1/4, 3/4); label 1 -> -ln(3/4).
     let output = DMatrix::from_column_slice(2, 1, &[0.0, 3f64.ln()]);
-    let (loss, grad) = Loss::CrossEntropy.value_and_gradient(&output, Target::Classes(&[1])).unwrap();
+    let (loss, grad) = Loss::CrossEntropy
+        .value_and_gradient(&output, Target::Classes(&[1]))
+        .unwrap();
     assert_close("two logits", loss, -(0.75f64).ln(), 1e-15, 0.0);
     // Gradient softmax - one_hot = (1/4, -1/4).
     assert_close("d/dz0", grad[0], 0.25, 1e-15, 0.0);
     assert_close("d/dz1", grad[1], -0.25, 1e-15, 0.0);
     // Huge logits do not overflow (log-sum-exp).
     let output = DMatrix::from_column_slice(2, 1, &[1000.0, 0.0]);
-    assert_close("stable", Loss::CrossEntropy.value(&output, Target::Classes(&[0])).unwrap(), 0.0, 0.0, 1e-300);
+    assert_close(
+        "stable",
+        Loss::CrossEntropy
+            .value(&output, Target::Classes(&[0]))
+            .unwrap(),
+        0.0,
+        0.0,
+        1e-300,
+    );
 }
 
 #[test]
 fn accuracy_counts_argmax_hits() {
-    let output = DMatrix::from_row_slice(3, 4, &[0.1, 0.9, 0.3, -1.0, 0.5, 0.0, 0.2, -2.0, 0.2, 0.05, 0.8, -0.5]);
+    let output = DMatrix::from_row_slice(
+        3,
+        4,
+        &[
+            0.1, 0.9, 0.3, -1.0, 0.5, 0.0, 0.2, -2.0, 0.2, 0.05, 0.8, -0.5,
+        ],
+    );
     // argmax per column: 1, 0, 2, 2
     assert_eq!(accuracy(&output, &[1, 0, 2, 0]), 0.75);
 }
@@ -59,9 +77,27 @@ fn accuracy_counts_argmax_hits() {
 fn activations_match_closed_forms() {
     // Values from Python's math module: math.erf(0.5), 1.0 * 0.5 * (1 + math.erf(1 / sqrt(2))),
     // math.tanh(-0.8).
-    assert_close("erf", Activation::Erf.apply(0.5), 0.520_499_877_813_046_5, 1e-15, 0.0);
-    assert_close("gelu", Activation::Gelu.apply(1.0), 0.841_344_746_068_542_9, 1e-15, 0.0);
-    assert_close("tanh", Activation::Tanh.apply(-0.8), -0.664_036_770_267_848_9, 1e-15, 0.0);
+    assert_close(
+        "erf",
+        Activation::Erf.apply(0.5),
+        0.520_499_877_813_046_5,
+        1e-15,
+        0.0,
+    );
+    assert_close(
+        "gelu",
+        Activation::Gelu.apply(1.0),
+        0.841_344_746_068_542_9,
+        1e-15,
+        0.0,
+    );
+    assert_close(
+        "tanh",
+        Activation::Tanh.apply(-0.8),
+        -0.664_036_770_267_848_9,
+        1e-15,
+        0.0,
+    );
     assert_eq!(Activation::Relu.apply(-3.0), 0.0);
     assert_eq!(Activation::Relu.derivative(0.0), 0.0);
     assert_eq!(Activation::Linear.apply(-3.0), -3.0);
@@ -79,19 +115,37 @@ fn data_sets_have_promised_shapes_and_balance() {
         let data = config.data.generate(0).unwrap();
         match dataset {
             DatasetName::Digits => {
-                assert_eq!((data.input_dim(), data.len(), data.output_dim()), (64, 1797, 10));
+                assert_eq!(
+                    (data.input_dim(), data.len(), data.output_dim()),
+                    (64, 1797, 10)
+                );
                 assert!(data.features.max() <= 1.0 && data.features.min() >= 0.0);
             }
             DatasetName::TeacherStudent | DatasetName::Sphere => {
-                assert_eq!((data.input_dim(), data.len(), data.output_dim()), (8, 300, 1));
+                assert_eq!(
+                    (data.input_dim(), data.len(), data.output_dim()),
+                    (8, 300, 1)
+                );
             }
             DatasetName::GaussianMixture => {
-                assert_eq!((data.input_dim(), data.len(), data.output_dim()), (8, 300, 3));
+                assert_eq!(
+                    (data.input_dim(), data.len(), data.output_dim()),
+                    (8, 300, 3)
+                );
             }
-            _ => assert_eq!((data.input_dim(), data.len(), data.output_dim()), (2, 300, 2)),
+            _ => assert_eq!(
+                (data.input_dim(), data.len(), data.output_dim()),
+                (2, 300, 2)
+            ),
         }
-        if let Targets::Classes { labels, num_classes } = &data.targets {
-            let counts: Vec<usize> = (0..*num_classes).map(|c| labels.iter().filter(|&&l| l == c).count()).collect();
+        if let Targets::Classes {
+            labels,
+            num_classes,
+        } = &data.targets
+        {
+            let counts: Vec<usize> = (0..*num_classes)
+                .map(|c| labels.iter().filter(|&&l| l == c).count())
+                .collect();
             assert!(counts.iter().all(|&c| c > 0), "{dataset:?}: {counts:?}");
         }
     }
@@ -108,12 +162,22 @@ fn data_sets_have_promised_shapes_and_balance() {
 #[test]
 fn digits_match_the_shipped_file() {
     let data = digits().unwrap();
-    let Targets::Classes { labels, .. } = &data.targets else { panic!("digits are classes") };
+    let Targets::Classes { labels, .. } = &data.targets else {
+        panic!("digits are classes")
+    };
     // First row of optdigits.csv: 0,0,5,13,9,1,0,0,... label 0; class counts of the
     // scikit-learn split are 178, 182, 177, 183, 181, 182, 181, 179, 174, 180.
     assert_eq!(labels[0], 0);
-    assert_close("pixel 2 of image 0", data.features[(2, 0)], 5.0 / 16.0, 0.0, 0.0);
-    let counts: Vec<usize> = (0..10).map(|c| labels.iter().filter(|&&l| l == c).count()).collect();
+    assert_close(
+        "pixel 2 of image 0",
+        data.features[(2, 0)],
+        5.0 / 16.0,
+        0.0,
+        0.0,
+    );
+    let counts: Vec<usize> = (0..10)
+        .map(|c| labels.iter().filter(|&&l| l == c).count())
+        .collect();
     assert_eq!(counts, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
 }
 
@@ -121,29 +185,69 @@ fn digits_match_the_shipped_file() {
 fn csv_parsing_reads_headers_comments_and_targets() {
     let text = "x1,x2,y\n# comment\n1,2,0\n\n3.5,-4,2\n";
     let data = parse_csv(text, TargetColumns::Class).unwrap();
-    assert_eq!(data.features, DMatrix::from_column_slice(2, 2, &[1.0, 2.0, 3.5, -4.0]));
-    assert_eq!(data.targets, Targets::Classes { labels: vec![0, 2], num_classes: 3 });
+    assert_eq!(
+        data.features,
+        DMatrix::from_column_slice(2, 2, &[1.0, 2.0, 3.5, -4.0])
+    );
+    assert_eq!(
+        data.targets,
+        Targets::Classes {
+            labels: vec![0, 2],
+            num_classes: 3
+        }
+    );
     let data = parse_csv("1,2,3,4\n5,6,7,8\n", TargetColumns::Values(2)).unwrap();
     assert_eq!(data.input_dim(), 2);
-    assert_eq!(data.targets, Targets::Values(DMatrix::from_column_slice(2, 2, &[3.0, 4.0, 7.0, 8.0])));
+    assert_eq!(
+        data.targets,
+        Targets::Values(DMatrix::from_column_slice(2, 2, &[3.0, 4.0, 7.0, 8.0]))
+    );
 }
 
 #[test]
 fn csv_errors_name_the_line() {
     let cases = [
         ("1,2,0\n1,2\n", TargetColumns::Class, "line 2", "ragged"),
-        ("1,2,0\n1,abc,1\n", TargetColumns::Class, "line 2", "'abc' is not a finite number"),
-        ("1,2,0\n1,NaN,1\n", TargetColumns::Class, "line 2", "not a finite number"),
-        ("1,2,0.5\n", TargetColumns::Class, "line 1", "not a non-negative integer"),
-        ("1,2,-1\n", TargetColumns::Class, "line 1", "not a non-negative integer"),
+        (
+            "1,2,0\n1,abc,1\n",
+            TargetColumns::Class,
+            "line 2",
+            "'abc' is not a finite number",
+        ),
+        (
+            "1,2,0\n1,NaN,1\n",
+            TargetColumns::Class,
+            "line 2",
+            "not a finite number",
+        ),
+        (
+            "1,2,0.5\n",
+            TargetColumns::Class,
+            "line 1",
+            "not a non-negative integer",
+        ),
+        (
+            "1,2,-1\n",
+            TargetColumns::Class,
+            "line 1",
+            "not a non-negative integer",
+        ),
         ("", TargetColumns::Class, "no data rows", ""),
         ("a,b\n", TargetColumns::Class, "no data rows", ""),
         ("1\n2\n", TargetColumns::Class, "at least one feature", ""),
-        ("1,2\n", TargetColumns::Values(2), "at least one feature", ""),
+        (
+            "1,2\n",
+            TargetColumns::Values(2),
+            "at least one feature",
+            "",
+        ),
     ];
     for (text, targets, first, second) in cases {
         let message = parse_csv(text, targets).unwrap_err().to_string();
-        assert!(message.contains(first) && message.contains(second), "{text:?}: {message}");
+        assert!(
+            message.contains(first) && message.contains(second),
+            "{text:?}: {message}"
+        );
     }
 }
 
@@ -170,7 +274,12 @@ fn every_parametrization_learns_circles() {
         config.optimizer.lr = 0.1;
         let result = train(&config);
         let loss = &result.curves.train_loss;
-        assert!(loss[loss.len() - 1] < loss[0] / 3.0, "{name}: loss {} -> {}", loss[0], loss[loss.len() - 1]);
+        assert!(
+            loss[loss.len() - 1] < loss[0] / 3.0,
+            "{name}: loss {} -> {}",
+            loss[0],
+            loss[loss.len() - 1]
+        );
         let accuracy = result.curves.test_accuracy.last().copied().unwrap();
         assert!(accuracy > 0.9, "{name}: test accuracy {accuracy}");
     }
@@ -178,30 +287,62 @@ fn every_parametrization_learns_circles() {
 
 #[test]
 fn mini_batch_sgd_learns_digits_and_regression_is_fit() {
-    let mut config = TrainConfig { steps: 300, batch_size: 64, width: 128, ..TrainConfig::default() };
+    let mut config = TrainConfig {
+        steps: 300,
+        batch_size: 64,
+        width: 128,
+        ..TrainConfig::default()
+    };
     config.data.dataset = DatasetName::Digits;
-    config.optimizer = OptimizerConfig { kind: OptimizerKind::Sgd, lr: 0.1, momentum: 0.9, ..Default::default() };
+    config.optimizer = OptimizerConfig {
+        kind: OptimizerKind::Sgd,
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    };
     let result = train(&config);
     let accuracy = result.curves.test_accuracy.last().copied().unwrap();
     assert!(accuracy > 0.9, "digits test accuracy {accuracy}");
 
-    let mut config = TrainConfig { steps: 400, loss: Loss::Mse, ..TrainConfig::default() };
+    let mut config = TrainConfig {
+        steps: 400,
+        loss: Loss::Mse,
+        ..TrainConfig::default()
+    };
     config.data.dataset = DatasetName::TeacherStudent;
     config.optimizer.kind = OptimizerKind::Adam;
     config.optimizer.lr = 0.01;
     let result = train(&config);
-    assert!(result.curves.train_accuracy.is_empty(), "regression has no accuracy");
+    assert!(
+        result.curves.train_accuracy.is_empty(),
+        "regression has no accuracy"
+    );
     let loss = &result.curves.train_loss;
-    assert!(loss[loss.len() - 1] < loss[0] / 5.0, "teacher-student loss {} -> {}", loss[0], loss[loss.len() - 1]);
+    assert!(
+        loss[loss.len() - 1] < loss[0] / 5.0,
+        "teacher-student loss {} -> {}",
+        loss[0],
+        loss[loss.len() - 1]
+    );
 }
 
 #[test]
 fn a_stepper_can_be_stopped_and_reports_what_it_has() {
-    let config = TrainConfig { steps: 100, record_every: 10, ..TrainConfig::default() };
+    let config = TrainConfig {
+        steps: 100,
+        record_every: 10,
+        ..TrainConfig::default()
+    };
     let (train, test) = config.make_data().unwrap();
     let mut training = Training::new(&config, &train, test.as_ref()).unwrap();
-    let result = run(&mut training, |p| if p.done >= 25 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
-        .unwrap();
+    let result = run(&mut training, |p| {
+        if p.done >= 25 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
     assert_eq!(result.steps_done, 25);
     assert_eq!(result.curves.step, vec![0, 10, 20]);
     let progress = training.step().unwrap();
@@ -210,13 +351,25 @@ fn a_stepper_can_be_stopped_and_reports_what_it_has() {
 
 #[test]
 fn divergence_is_an_error_that_names_the_step() {
-    let mut config = TrainConfig { steps: 200, ..TrainConfig::default() };
-    config.optimizer = OptimizerConfig { kind: OptimizerKind::Sgd, lr: 1e8, ..Default::default() };
+    let mut config = TrainConfig {
+        steps: 200,
+        ..TrainConfig::default()
+    };
+    config.optimizer = OptimizerConfig {
+        kind: OptimizerKind::Sgd,
+        lr: 1e8,
+        ..Default::default()
+    };
     config.loss = Loss::Mse;
     let (train, test) = config.make_data().unwrap();
     let mut training = Training::new(&config, &train, test.as_ref()).unwrap();
-    let message = run(&mut training, |_| ControlFlow::Continue(())).unwrap_err().to_string();
-    assert!(message.contains("diverged at step") && message.contains("smaller learning rate"), "{message}");
+    let message = run(&mut training, |_| ControlFlow::Continue(()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("diverged at step") && message.contains("smaller learning rate"),
+        "{message}"
+    );
 }
 
 /// muP and mean-field differ by the symmetry (a, b, c) -> (a + 1/2, b - 1/2, c - 1) of TP4
@@ -234,10 +387,17 @@ fn mup_and_mean_field_train_identically_under_sgd() {
             ..TrainConfig::default()
         };
         config.data.dataset = DatasetName::GaussianMixture;
-        config.optimizer = OptimizerConfig { kind: OptimizerKind::Sgd, lr: 0.5, ..Default::default() };
+        config.optimizer = OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            lr: 0.5,
+            ..Default::default()
+        };
         train(&config).curves
     };
-    let (mup, mean_field) = (curves(Parametrization::Mup), curves(Parametrization::MeanField));
+    let (mup, mean_field) = (
+        curves(Parametrization::Mup),
+        curves(Parametrization::MeanField),
+    );
     for (a, b) in mup.train_loss.iter().zip(&mean_field.train_loss) {
         assert_close("train loss", *b, *a, 1e-10, 0.0);
     }

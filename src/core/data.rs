@@ -19,7 +19,10 @@ use std::io::Read;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Targets {
     /// A class index per sample, `labels[i] < num_classes`.
-    Classes { labels: Vec<usize>, num_classes: usize },
+    Classes {
+        labels: Vec<usize>,
+        num_classes: usize,
+    },
     /// Real targets, `[outputs, samples]`.
     Values(DMatrix<f64>),
 }
@@ -38,13 +41,20 @@ impl Dataset {
     pub fn new(features: DMatrix<f64>, targets: Targets) -> Result<Self> {
         let samples = features.ncols();
         if samples == 0 || features.nrows() == 0 {
-            return Err(Error::Data("the data set has no samples or no features".into()));
+            return Err(Error::Data(
+                "the data set has no samples or no features".into(),
+            ));
         }
         if features.iter().any(|x| !x.is_finite()) {
-            return Err(Error::Data("features contain NaN or infinite values".into()));
+            return Err(Error::Data(
+                "features contain NaN or infinite values".into(),
+            ));
         }
         let found = match &targets {
-            Targets::Classes { labels, num_classes } => {
+            Targets::Classes {
+                labels,
+                num_classes,
+            } => {
                 if let Some(bad) = labels.iter().find(|&&l| l >= *num_classes) {
                     return Err(Error::Data(format!(
                         "label {bad} is not below the number of classes {num_classes}"
@@ -95,20 +105,29 @@ impl Dataset {
     /// The samples at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Dataset {
         let targets = match &self.targets {
-            Targets::Classes { labels, num_classes } => Targets::Classes {
+            Targets::Classes {
+                labels,
+                num_classes,
+            } => Targets::Classes {
                 labels: indices.iter().map(|&i| labels[i]).collect(),
                 num_classes: *num_classes,
             },
             Targets::Values(values) => Targets::Values(values.select_columns(indices)),
         };
-        Dataset { features: self.features.select_columns(indices), targets }
+        Dataset {
+            features: self.features.select_columns(indices),
+            targets,
+        }
     }
 
     /// A random split into (train, test) with `round(test_fraction * len)` test samples; with
     /// `test_fraction = 0` the test set is `None`.
     pub fn split(&self, test_fraction: f64, rng: &mut Rng) -> Result<(Dataset, Option<Dataset>)> {
         if !(0.0..1.0).contains(&test_fraction) {
-            return Err(Error::config("test fraction", format!("{test_fraction} is not in [0, 1)")));
+            return Err(Error::config(
+                "test fraction",
+                format!("{test_fraction} is not in [0, 1)"),
+            ));
         }
         let test_len = (test_fraction * self.len() as f64).round() as usize;
         if test_len == 0 {
@@ -180,10 +199,19 @@ impl DatasetName {
     /// Parses a config name (`-` accepted for `_`).
     pub fn from_name(name: &str) -> Result<Self> {
         let normalized = name.replace('-', "_");
-        Self::ALL.into_iter().find(|d| d.name() == normalized).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|d| d.name()).collect();
-            Error::config("dataset", format!("unknown data set '{name}' (expected one of {})", names.join(", ")))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|d| d.name() == normalized)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|d| d.name()).collect();
+                Error::config(
+                    "dataset",
+                    format!(
+                        "unknown data set '{name}' (expected one of {})",
+                        names.join(", ")
+                    ),
+                )
+            })
     }
 }
 
@@ -234,9 +262,13 @@ impl DataConfig {
             DatasetName::Spiral => Ok(spiral(n, self.noise, rng)),
             DatasetName::Circles => Ok(circles(n, self.noise, rng)),
             DatasetName::Xor => Ok(xor(n, self.noise, rng)),
-            DatasetName::GaussianMixture => {
-                Ok(gaussian_mixture(n, self.classes, self.dim, self.separation, rng))
-            }
+            DatasetName::GaussianMixture => Ok(gaussian_mixture(
+                n,
+                self.classes,
+                self.dim,
+                self.separation,
+                rng,
+            )),
             DatasetName::TeacherStudent => {
                 teacher_student(n, self.dim, self.teacher_width, self.noise, false, rng)
             }
@@ -255,10 +287,16 @@ impl DataConfig {
     pub fn validate(&self) -> Result<()> {
         let synthetic = !matches!(self.dataset, DatasetName::Digits | DatasetName::Csv);
         if synthetic && self.samples < 2 {
-            return Err(Error::config("samples", format!("{} is fewer than 2", self.samples)));
+            return Err(Error::config(
+                "samples",
+                format!("{} is fewer than 2", self.samples),
+            ));
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return Err(Error::config("noise", format!("{} must be finite and >= 0", self.noise)));
+            return Err(Error::config(
+                "noise",
+                format!("{} must be finite and >= 0", self.noise),
+            ));
         }
         if !(0.0..1.0).contains(&self.test_fraction) {
             return Err(Error::config(
@@ -275,14 +313,19 @@ impl DataConfig {
         }
         if self.dataset == DatasetName::GaussianMixture {
             if self.classes < 2 {
-                return Err(Error::config("classes", format!("{} is fewer than 2", self.classes)));
+                return Err(Error::config(
+                    "classes",
+                    format!("{} is fewer than 2", self.classes),
+                ));
             }
             if !self.separation.is_finite() {
                 return Err(Error::config("separation", "must be finite"));
             }
         }
-        if matches!(self.dataset, DatasetName::TeacherStudent | DatasetName::Sphere)
-            && self.teacher_width == 0
+        if matches!(
+            self.dataset,
+            DatasetName::TeacherStudent | DatasetName::Sphere
+        ) && self.teacher_width == 0
         {
             return Err(Error::config("teacher_width", "must be at least 1"));
         }
@@ -292,7 +335,13 @@ impl DataConfig {
 
 fn two_class(points: Vec<[f64; 2]>, labels: Vec<usize>) -> Dataset {
     let features = DMatrix::from_fn(2, points.len(), |r, c| points[c][r]);
-    Dataset { features, targets: Targets::Classes { labels, num_classes: 2 } }
+    Dataset {
+        features,
+        targets: Targets::Classes {
+            labels,
+            num_classes: 2,
+        },
+    }
 }
 
 /// Two spirals, r = t / n in [0, 1), angle 3.5 pi r (+ pi for class 1), plus N(0, noise^2)
@@ -318,7 +367,11 @@ pub fn circles(n: usize, noise: f64, rng: &mut Rng) -> Dataset {
     let (mut points, mut labels) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for i in 0..n {
         let class = i % 2;
-        let radius = if class == 0 { 0.5 * rng.uniform().sqrt() } else { rng.uniform_in(0.7, 1.0) };
+        let radius = if class == 0 {
+            0.5 * rng.uniform().sqrt()
+        } else {
+            rng.uniform_in(0.7, 1.0)
+        };
         let angle = rng.uniform_in(0.0, 2.0 * PI);
         points.push([
             radius * angle.cos() + noise * rng.normal(),
@@ -354,11 +407,24 @@ pub fn gaussian_mixture(
     separation: f64,
     rng: &mut Rng,
 ) -> Dataset {
-    let means: Vec<Vec<f64>> =
-        (0..classes).map(|_| unit_vector(dim, rng).into_iter().map(|u| separation * u).collect()).collect();
+    let means: Vec<Vec<f64>> = (0..classes)
+        .map(|_| {
+            unit_vector(dim, rng)
+                .into_iter()
+                .map(|u| separation * u)
+                .collect()
+        })
+        .collect();
     let labels: Vec<usize> = (0..n).map(|i| i % classes).collect();
-    let features = DMatrix::from_fn(dim, n, |_, _| rng.normal()) + DMatrix::from_fn(dim, n, |r, c| means[labels[c]][r]);
-    Dataset { features, targets: Targets::Classes { labels, num_classes: classes } }
+    let features = DMatrix::from_fn(dim, n, |_, _| rng.normal())
+        + DMatrix::from_fn(dim, n, |r, c| means[labels[c]][r]);
+    Dataset {
+        features,
+        targets: Targets::Classes {
+            labels,
+            num_classes: classes,
+        },
+    }
 }
 
 /// A uniform point on S^(dim-1): a normalized standard Gaussian vector.
@@ -508,7 +574,10 @@ pub fn parse_csv(text: &str, targets: TargetColumns) -> Result<Dataset> {
                 labels.push(label as usize);
             }
             let num_classes = labels.iter().max().map_or(0, |m| m + 1).max(2);
-            Targets::Classes { labels, num_classes }
+            Targets::Classes {
+                labels,
+                num_classes,
+            }
         }
         TargetColumns::Values(k) => {
             Targets::Values(DMatrix::from_fn(k, rows.len(), |r, c| rows[c][dim + r]))

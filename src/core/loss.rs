@@ -34,7 +34,10 @@ impl Loss {
         match name {
             "mse" => Ok(Loss::Mse),
             "ce" | "cross_entropy" | "cross-entropy" => Ok(Loss::CrossEntropy),
-            _ => Err(Error::config("loss", format!("unknown loss '{name}' (expected mse or ce)"))),
+            _ => Err(Error::config(
+                "loss",
+                format!("unknown loss '{name}' (expected mse or ce)"),
+            )),
         }
     }
 
@@ -110,7 +113,11 @@ fn target_value<T: Float>(target: Target<'_, T>, i: usize, j: usize) -> f64 {
 fn check_target<T: Float>(output: &DMatrix<T>, target: Target<'_, T>) -> Result<()> {
     let (k, batch) = output.shape();
     let mismatch = |expected: String, found: String| {
-        Err(Error::Shape { what: "loss targets".into(), expected, found })
+        Err(Error::Shape {
+            what: "loss targets".into(),
+            expected,
+            found,
+        })
     };
     match target {
         Target::Classes(labels) => {
@@ -118,12 +125,18 @@ fn check_target<T: Float>(output: &DMatrix<T>, target: Target<'_, T>) -> Result<
                 return mismatch(format!("{batch} labels"), labels.len().to_string());
             }
             if let Some(bad) = labels.iter().find(|&&l| l >= k) {
-                return mismatch(format!("labels below {k} (the output size)"), bad.to_string());
+                return mismatch(
+                    format!("labels below {k} (the output size)"),
+                    bad.to_string(),
+                );
             }
         }
         Target::Values(values) => {
             if values.shape() != (k, batch) {
-                return mismatch(format!("{k} x {batch}"), format!("{} x {}", values.nrows(), values.ncols()));
+                return mismatch(
+                    format!("{k} x {batch}"),
+                    format!("{} x {}", values.nrows(), values.ncols()),
+                );
             }
         }
     }

@@ -48,28 +48,43 @@ impl MlpConfig {
             return Err(Error::config("depth", "must be at least 1 hidden layer"));
         }
         if let Some(i) = self.hidden.iter().position(|&w| w == 0) {
-            return Err(Error::config("width", format!("hidden layer {} has width 0", i + 1)));
+            return Err(Error::config(
+                "width",
+                format!("hidden layer {} has width 0", i + 1),
+            ));
         }
         if self.output_dim == 0 {
             return Err(Error::config("output dimension", "must be at least 1"));
         }
         for (name, value) in [("sigma_w", self.sigma_w), ("sigma_b", self.sigma_b)] {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(Error::config(name, format!("{value} must be finite and >= 0")));
+                return Err(Error::config(
+                    name,
+                    format!("{value} must be finite and >= 0"),
+                ));
             }
         }
         let rules = [self.rules.input, self.rules.hidden, self.rules.output];
-        if rules.iter().any(|r| !(r.a.is_finite() && r.b.is_finite() && r.c.is_finite())) {
+        if rules
+            .iter()
+            .any(|r| !(r.a.is_finite() && r.b.is_finite() && r.c.is_finite()))
+        {
             return Err(Error::config("abc", "exponents must be finite"));
         }
         if let Some(alpha) = self.residual {
             if !alpha.is_finite() {
-                return Err(Error::config("residual", format!("branch multiplier {alpha} is not finite")));
+                return Err(Error::config(
+                    "residual",
+                    format!("branch multiplier {alpha} is not finite"),
+                ));
             }
             if self.hidden.windows(2).any(|w| w[0] != w[1]) {
                 return Err(Error::config(
                     "residual",
-                    format!("residual blocks need equal hidden widths, got {:?}", self.hidden),
+                    format!(
+                        "residual blocks need equal hidden widths, got {:?}",
+                        self.hidden
+                    ),
                 ));
             }
         }
@@ -128,7 +143,15 @@ impl<T: Float> Layer<T> {
     /// `z = m_w W h + m_b b 1^T`, `[fan_out, batch]`.
     fn linear(&self, h: &DMatrix<T>) -> DMatrix<T> {
         let mut z = DMatrix::zeros(self.params.weight.nrows(), h.ncols());
-        gemm(&mut z, self.weight_multiplier, &self.params.weight, Op::N, h, Op::N, T::zero());
+        gemm(
+            &mut z,
+            self.weight_multiplier,
+            &self.params.weight,
+            Op::N,
+            h,
+            Op::N,
+            T::zero(),
+        );
         if let Some(b) = &self.params.bias {
             for mut column in z.column_iter_mut() {
                 column.axpy(self.bias_multiplier, b, T::one());
@@ -195,8 +218,18 @@ impl<T: Float> Mlp<T> {
             };
             let std = config.sigma_w * (n as f64).powf(-rule.b) * fan_in_scale;
             let weight = DMatrix::from_fn(fan_out, fan_in, |_, _| T::of_f64(std * rng.normal()));
-            let (bias_rule, bias_n) =
-                if l == last { (Abc { a: 0.0, b: 0.0, c: 0.0 }, 1) } else { (config.rules.input, fan_out) };
+            let (bias_rule, bias_n) = if l == last {
+                (
+                    Abc {
+                        a: 0.0,
+                        b: 0.0,
+                        c: 0.0,
+                    },
+                    1,
+                )
+            } else {
+                (config.rules.input, fan_out)
+            };
             let bias_std = config.sigma_b * (bias_n as f64).powf(-bias_rule.b);
             let bias = config
                 .bias
@@ -211,7 +244,10 @@ impl<T: Float> Mlp<T> {
                 residual: config.residual.filter(|_| is_hidden_block).map(T::of_f64),
             });
         }
-        Ok(Mlp { layers, activation: config.activation })
+        Ok(Mlp {
+            layers,
+            activation: config.activation,
+        })
     }
 
     /// Input dimension d.
@@ -231,7 +267,11 @@ impl<T: Float> Mlp<T> {
 
     /// Number of trainable scalars.
     pub fn num_params(&self) -> usize {
-        self.layers.iter().flat_map(|l| l.params.slices()).map(<[T]>::len).sum()
+        self.layers
+            .iter()
+            .flat_map(|l| l.params.slices())
+            .map(<[T]>::len)
+            .sum()
     }
 
     fn check_input(&self, x: &DMatrix<T>) -> Result<()> {
@@ -267,7 +307,10 @@ impl<T: Float> Mlp<T> {
             }
             preactivations.push(z);
         }
-        Ok(Forward { activations, preactivations })
+        Ok(Forward {
+            activations,
+            preactivations,
+        })
     }
 
     /// Network output `[k, batch]` without keeping intermediates.
@@ -280,7 +323,11 @@ impl<T: Float> Mlp<T> {
         }
         for (l, layer) in self.layers.iter().enumerate().skip(1) {
             let z = layer.linear(&h);
-            h = if l < last { self.hidden_output(layer, &h, &z) } else { z };
+            h = if l < last {
+                self.hidden_output(layer, &h, &z)
+            } else {
+                z
+            };
         }
         Ok(h)
     }
@@ -300,19 +347,38 @@ impl<T: Float> Mlp<T> {
             let h_in = &forward.activations[l];
             let weight = &layer.params.weight;
             let mut d_weight = DMatrix::zeros(weight.nrows(), weight.ncols());
-            gemm(&mut d_weight, layer.weight_multiplier, &dz, Op::N, h_in, Op::T, T::zero());
+            gemm(
+                &mut d_weight,
+                layer.weight_multiplier,
+                &dz,
+                Op::N,
+                h_in,
+                Op::T,
+                T::zero(),
+            );
             let d_bias = layer.params.bias.as_ref().map(|_| {
                 DVector::from_iterator(
                     dz.nrows(),
                     dz.row_iter().map(|row| row.sum() * layer.bias_multiplier),
                 )
             });
-            grads.push(LayerParams { weight: d_weight, bias: d_bias });
+            grads.push(LayerParams {
+                weight: d_weight,
+                bias: d_bias,
+            });
             if l == 0 {
                 break;
             }
             let mut dh = DMatrix::zeros(h_in.nrows(), h_in.ncols()); // [fan_in, batch]
-            gemm(&mut dh, layer.weight_multiplier, weight, Op::T, &dz, Op::N, T::zero());
+            gemm(
+                &mut dh,
+                layer.weight_multiplier,
+                weight,
+                Op::T,
+                &dz,
+                Op::N,
+                T::zero(),
+            );
             if let Some(s) = skip.take() {
                 dh += s;
             }
@@ -332,7 +398,13 @@ impl<T: Float> Mlp<T> {
 
     /// All trainable scalars in one vector: per layer, the weight (column-major) then the bias.
     pub fn flatten(&self) -> DVector<T> {
-        let values: Vec<T> = self.layers.iter().flat_map(|l| l.params.slices()).flatten().copied().collect();
+        let values: Vec<T> = self
+            .layers
+            .iter()
+            .flat_map(|l| l.params.slices())
+            .flatten()
+            .copied()
+            .collect();
         DVector::from_vec(values)
     }
 
@@ -356,7 +428,14 @@ impl<T: Float> Mlp<T> {
 
     /// Flattens per-layer tensors (e.g. a gradient) in the layout of [`Self::flatten`].
     pub fn flatten_like(tensors: &[LayerParams<T>]) -> DVector<T> {
-        DVector::from_vec(tensors.iter().flat_map(|t| t.slices()).flatten().copied().collect())
+        DVector::from_vec(
+            tensors
+                .iter()
+                .flat_map(|t| t.slices())
+                .flatten()
+                .copied()
+                .collect(),
+        )
     }
 
     /// The same network in another float type (rounding when narrowing).

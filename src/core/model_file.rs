@@ -19,7 +19,11 @@ pub fn to_safetensors<T: Float>(mlp: &Mlp<T>) -> Result<Vec<u8>> {
             "a residual network has no torch.nn.Sequential layout; save a plain MLP".into(),
         ));
     }
-    let dtype = if T::NAME == "f32" { Dtype::F32 } else { Dtype::F64 };
+    let dtype = if T::NAME == "f32" {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    };
     let bytes_of = |values: &mut dyn Iterator<Item = T>| -> Vec<u8> {
         values
             .flat_map(|x| {
@@ -42,7 +46,11 @@ pub fn to_safetensors<T: Float>(mlp: &Mlp<T>) -> Result<Vec<u8>> {
             bytes_of(&mut row_major.iter().copied()),
         ));
         if let Some(bias) = layer.effective_bias() {
-            buffers.push((format!("{}.bias", 2 * i), vec![bias.len()], bytes_of(&mut bias.iter().copied())));
+            buffers.push((
+                format!("{}.bias", 2 * i),
+                vec![bias.len()],
+                bytes_of(&mut bias.iter().copied()),
+            ));
         }
     }
     let views = buffers
@@ -92,7 +100,11 @@ pub fn from_safetensors(bytes: &[u8], activation: Activation) -> Result<Mlp<f64>
         let key = format!("{}.weight", 2 * i);
         let (shape, values) = read_tensor(&file, &key)?;
         let [out, fan_in] = shape[..] else {
-            return Err(Error::Shape { what: key, expected: "2 dimensions [out, in]".into(), found: format!("{shape:?}") });
+            return Err(Error::Shape {
+                what: key,
+                expected: "2 dimensions [out, in]".into(),
+                found: format!("{shape:?}"),
+            });
         };
         if let Some(expected) = previous_out
             && fan_in != expected
@@ -109,7 +121,11 @@ pub fn from_safetensors(bytes: &[u8], activation: Activation) -> Result<Mlp<f64>
             let key = format!("{}.bias", 2 * i);
             let (shape, values) = read_tensor(&file, &key)?;
             if shape != [out] {
-                return Err(Error::Shape { what: key, expected: format!("[{out}]"), found: format!("{shape:?}") });
+                return Err(Error::Shape {
+                    what: key,
+                    expected: format!("[{out}]"),
+                    found: format!("{shape:?}"),
+                });
             }
             Some(DVector::from_vec(values))
         } else {
@@ -129,7 +145,9 @@ pub fn from_safetensors(bytes: &[u8], activation: Activation) -> Result<Mlp<f64>
 
 /// Shape and values (as f64) of tensor `key`.
 fn read_tensor(file: &SafeTensors<'_>, key: &str) -> Result<(Vec<usize>, Vec<f64>)> {
-    let view = file.tensor(key).map_err(|_| Error::Model(format!("missing key '{key}'")))?;
+    let view = file
+        .tensor(key)
+        .map_err(|_| Error::Model(format!("missing key '{key}'")))?;
     let data = view.data();
     let values: Vec<f64> = match view.dtype() {
         Dtype::F32 => data

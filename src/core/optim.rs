@@ -23,7 +23,10 @@ impl OptimizerKind {
         match name {
             "sgd" => Ok(OptimizerKind::Sgd),
             "adam" => Ok(OptimizerKind::Adam),
-            _ => Err(Error::config("optimizer", format!("unknown optimizer '{name}' (expected sgd or adam)"))),
+            _ => Err(Error::config(
+                "optimizer",
+                format!("unknown optimizer '{name}' (expected sgd or adam)"),
+            )),
         }
     }
 }
@@ -66,7 +69,10 @@ impl OptimizerConfig {
     /// Checks every hyperparameter's domain.
     pub fn validate(&self) -> Result<()> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::config("learning rate", format!("{} must be finite and > 0", self.lr)));
+            return Err(Error::config(
+                "learning rate",
+                format!("{} must be finite and > 0", self.lr),
+            ));
         }
         let unit = |name: &str, x: f64| {
             if (0.0..1.0).contains(&x) {
@@ -79,10 +85,16 @@ impl OptimizerConfig {
         unit("beta1", self.beta1)?;
         unit("beta2", self.beta2)?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(Error::config("weight decay", format!("{} must be finite and >= 0", self.weight_decay)));
+            return Err(Error::config(
+                "weight decay",
+                format!("{} must be finite and >= 0", self.weight_decay),
+            ));
         }
         if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(Error::config("eps", format!("{} must be finite and > 0", self.eps)));
+            return Err(Error::config(
+                "eps",
+                format!("{} must be finite and > 0", self.eps),
+            ));
         }
         Ok(())
     }
@@ -105,8 +117,17 @@ impl<T: Float> Optimizer<T> {
     pub fn new(config: OptimizerConfig, mlp: &Mlp<T>) -> Result<Self> {
         config.validate()?;
         let zeros: Vec<LayerParams<T>> = mlp.layers.iter().map(|l| l.params.zeros_like()).collect();
-        let second = if config.kind == OptimizerKind::Adam { zeros.clone() } else { Vec::new() };
-        Ok(Optimizer { config, first: zeros, second, steps: 0 })
+        let second = if config.kind == OptimizerKind::Adam {
+            zeros.clone()
+        } else {
+            Vec::new()
+        };
+        Ok(Optimizer {
+            config,
+            first: zeros,
+            second,
+            steps: 0,
+        })
     }
 
     /// The hyperparameters.
@@ -142,9 +163,13 @@ impl<T: Float> Optimizer<T> {
                     let seconds = self.second[l].slices_mut();
                     let (b1, b2, eps) = (f(c.beta1), f(c.beta2), f(c.eps));
                     let sqrt_c2 = f(correction2.sqrt());
-                    for ((((w, g), m), v), scale) in params.zip(grads).zip(firsts).zip(seconds).zip(scales) {
+                    for ((((w, g), m), v), scale) in
+                        params.zip(grads).zip(firsts).zip(seconds).zip(scales)
+                    {
                         let step = f(lr / correction1) * scale;
-                        for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                        for (((w, &g), m), v) in
+                            w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                        {
                             let g = g + wd * *w;
                             *m = b1 * *m + (T::one() - b1) * g;
                             *v = b2 * *v + (T::one() - b2) * g * g;

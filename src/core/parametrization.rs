@@ -86,18 +86,28 @@ impl Parametrization {
     /// The exponents this parametrization uses with the given optimizer (see module docs).
     pub fn rules(self, optimizer: OptimizerKind) -> AbcRules {
         let adam = optimizer == OptimizerKind::Adam;
-        let rules = |input: Abc, hidden: Abc, output: Abc| AbcRules { input, hidden, output };
+        let rules = |input: Abc, hidden: Abc, output: Abc| AbcRules {
+            input,
+            hidden,
+            output,
+        };
         match (self, adam) {
             (Parametrization::Custom(r), _) => r,
-            (Parametrization::Sp, _) => {
-                rules(Abc::new(0.0, 0.0, 0.0), Abc::new(0.0, 0.5, 0.0), Abc::new(0.0, 0.5, 0.0))
-            }
-            (Parametrization::Ntk, false) => {
-                rules(Abc::new(0.0, 0.0, 0.0), Abc::new(0.5, 0.0, 0.0), Abc::new(0.5, 0.0, 0.0))
-            }
-            (Parametrization::Ntk, true) => {
-                rules(Abc::new(0.0, 0.0, 0.5), Abc::new(0.5, 0.0, 1.0), Abc::new(0.5, 0.0, 0.5))
-            }
+            (Parametrization::Sp, _) => rules(
+                Abc::new(0.0, 0.0, 0.0),
+                Abc::new(0.0, 0.5, 0.0),
+                Abc::new(0.0, 0.5, 0.0),
+            ),
+            (Parametrization::Ntk, false) => rules(
+                Abc::new(0.0, 0.0, 0.0),
+                Abc::new(0.5, 0.0, 0.0),
+                Abc::new(0.5, 0.0, 0.0),
+            ),
+            (Parametrization::Ntk, true) => rules(
+                Abc::new(0.0, 0.0, 0.5),
+                Abc::new(0.5, 0.0, 1.0),
+                Abc::new(0.5, 0.0, 0.5),
+            ),
             (Parametrization::Mup, false) => rules(
                 Abc::new(-0.5, 0.5, 0.0),
                 Abc::new(0.0, 0.5, 0.0),
@@ -113,9 +123,11 @@ impl Parametrization {
                 Abc::new(0.5, 0.0, -1.0),
                 Abc::new(1.0, 0.0, -1.0),
             ),
-            (Parametrization::MeanField, true) => {
-                rules(Abc::new(0.0, 0.0, 0.0), Abc::new(0.5, 0.0, 0.5), Abc::new(1.0, 0.0, 0.0))
-            }
+            (Parametrization::MeanField, true) => rules(
+                Abc::new(0.0, 0.0, 0.0),
+                Abc::new(0.5, 0.0, 0.5),
+                Abc::new(1.0, 0.0, 0.0),
+            ),
         }
     }
 
@@ -129,7 +141,9 @@ impl Parametrization {
             .ok_or_else(|| {
                 Error::config(
                     "parametrization",
-                    format!("unknown parametrization '{name}' (expected sp, ntk, mup or mean_field)"),
+                    format!(
+                        "unknown parametrization '{name}' (expected sp, ntk, mup or mean_field)"
+                    ),
                 )
             })
     }
@@ -156,6 +170,10 @@ impl Parametrization {
             }
         }
         let [input, hidden, output] = parsed;
-        Ok(Parametrization::Custom(AbcRules { input, hidden, output }))
+        Ok(Parametrization::Custom(AbcRules {
+            input,
+            hidden,
+            output,
+        }))
     }
 }

@@ -33,7 +33,10 @@ impl Rng {
     pub fn new(seed: u64, stream: Stream) -> Self {
         let mut inner = ChaCha8Rng::seed_from_u64(seed);
         inner.set_stream(stream as u64);
-        Rng { inner, spare_normal: None }
+        Rng {
+            inner,
+            spare_normal: None,
+        }
     }
 
     /// Raw 64 random bits.

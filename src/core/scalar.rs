@@ -57,7 +57,11 @@ macro_rules! impl_float {
                 c: (*mut Self, isize, isize),
             ) {
                 // SAFETY: forwarded from the caller's contract.
-                unsafe { $gemm(m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2) }
+                unsafe {
+                    $gemm(
+                        m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+                    )
+                }
             }
         }
     };
@@ -88,10 +92,22 @@ fn view<T: Float>(a: &DMatrix<T>, op: Op) -> (usize, usize, isize, isize) {
 ///
 /// # Panics
 /// If the shapes do not agree (a programming error: callers build shapes from the network).
-pub fn gemm<T: Float>(c: &mut DMatrix<T>, alpha: T, a: &DMatrix<T>, op_a: Op, b: &DMatrix<T>, op_b: Op, beta: T) {
+pub fn gemm<T: Float>(
+    c: &mut DMatrix<T>,
+    alpha: T,
+    a: &DMatrix<T>,
+    op_a: Op,
+    b: &DMatrix<T>,
+    op_b: Op,
+    beta: T,
+) {
     let (m, k, rsa, csa) = view(a, op_a);
     let (k2, n, rsb, csb) = view(b, op_b);
-    assert!(k == k2 && c.shape() == (m, n), "gemm shapes: ({m}x{k}) ({k2}x{n}) -> {:?}", c.shape());
+    assert!(
+        k == k2 && c.shape() == (m, n),
+        "gemm shapes: ({m}x{k}) ({k2}x{n}) -> {:?}",
+        c.shape()
+    );
     let c_rows = c.nrows() as isize;
     // SAFETY: the shapes were checked above and `c` is a distinct, exclusively borrowed matrix.
     unsafe {

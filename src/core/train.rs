@@ -125,11 +125,18 @@ impl TrainConfig {
 
     /// Splits a data set (built-in or user) into train and test by `data.test_fraction`.
     pub fn split(&self, data: &Dataset) -> Result<(Dataset, Option<Dataset>)> {
-        data.split(self.data.test_fraction, &mut Rng::new(self.seed, Stream::Split))
+        data.split(
+            self.data.test_fraction,
+            &mut Rng::new(self.seed, Stream::Split),
+        )
     }
 
     fn record_interval(&self) -> usize {
-        if self.record_every > 0 { self.record_every } else { self.steps.div_ceil(100) }
+        if self.record_every > 0 {
+            self.record_every
+        } else {
+            self.steps.div_ceil(100)
+        }
     }
 }
 
@@ -184,7 +191,10 @@ impl<T: Float> Split<T> {
             Targets::Classes { labels, .. } => SplitTargets::Classes(labels.clone()),
             Targets::Values(values) => SplitTargets::Values(cast(values)),
         };
-        Split { features: cast(&data.features), targets }
+        Split {
+            features: cast(&data.features),
+            targets,
+        }
     }
 
     fn target(&self) -> Target<'_, T> {
@@ -201,7 +211,10 @@ impl<T: Float> Split<T> {
             }
             SplitTargets::Values(values) => SplitTargets::Values(values.select_columns(indices)),
         };
-        Split { features: self.features.select_columns(indices), targets }
+        Split {
+            features: self.features.select_columns(indices),
+            targets,
+        }
     }
 
     /// (loss, accuracy if classification) of `mlp` on this split.
@@ -246,8 +259,16 @@ impl<T: Float> Trainer<T> {
         {
             return Err(Error::Shape {
                 what: "test set".into(),
-                expected: format!("{} features, {} outputs", train.input_dim(), train.output_dim()),
-                found: format!("{} features, {} outputs", test.input_dim(), test.output_dim()),
+                expected: format!(
+                    "{} features, {} outputs",
+                    train.input_dim(),
+                    train.output_dim()
+                ),
+                found: format!(
+                    "{} features, {} outputs",
+                    test.input_dim(),
+                    test.output_dim()
+                ),
             });
         }
         let mlp_config = config.mlp_config(train.input_dim(), train.output_dim());
@@ -286,13 +307,19 @@ impl<T: Float> Trainer<T> {
             self.batch_rng.shuffle(&mut self.order);
             self.cursor = 0;
         }
-        let batch = self.train.select(&self.order[self.cursor..self.cursor + size]);
+        let batch = self
+            .train
+            .select(&self.order[self.cursor..self.cursor + size]);
         self.cursor += size;
         batch
     }
 
     fn diverged(&self, loss: f64) -> Error {
-        Error::Diverged { step: self.steps_done, loss, lr: self.config.optimizer.lr }
+        Error::Diverged {
+            step: self.steps_done,
+            loss,
+            lr: self.config.optimizer.lr,
+        }
     }
 
     fn record(&mut self) -> Result<()> {
@@ -321,12 +348,18 @@ impl<T: Float> Stepper for Trainer<T> {
         if self.steps_done < total {
             let (forward, (loss, d_output)) = if self.full_batch() {
                 let forward = self.mlp.forward(&self.train.features)?;
-                let value = self.config.loss.value_and_gradient(forward.output(), self.train.target())?;
+                let value = self
+                    .config
+                    .loss
+                    .value_and_gradient(forward.output(), self.train.target())?;
                 (forward, value)
             } else {
                 let batch = self.next_batch();
                 let forward = self.mlp.forward(&batch.features)?;
-                let value = self.config.loss.value_and_gradient(forward.output(), batch.target())?;
+                let value = self
+                    .config
+                    .loss
+                    .value_and_gradient(forward.output(), batch.target())?;
                 (forward, value)
             };
             if !loss.is_finite() {
@@ -335,11 +368,18 @@ impl<T: Float> Stepper for Trainer<T> {
             let gradients = self.mlp.backward(&forward, &d_output);
             self.optimizer.step(&mut self.mlp, &gradients);
             self.steps_done += 1;
-            if self.steps_done % self.config.record_interval() == 0 || self.steps_done == total {
+            if self
+                .steps_done
+                .is_multiple_of(self.config.record_interval())
+                || self.steps_done == total
+            {
                 self.record()?;
             }
         }
-        Ok(Progress { done: self.steps_done, total })
+        Ok(Progress {
+            done: self.steps_done,
+            total,
+        })
     }
 
     fn result(&self) -> TrainResult {

@@ -1,0 +1,733 @@
+//! Drawing of one panel, generic over plotters' [`DrawingBackend`] so that the SVG and the PNG
+//! output run exactly the same code. Input has been validated by the caller (`super::validate`).
+
+use plotters::chart::{ChartBuilder, ChartContext, LabelAreaPosition, SeriesLabelPosition};
+use plotters::coord::Shift;
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::drawing::DrawingArea;
+use plotters::element::{EmptyElement, PathElement, Rectangle};
+use plotters::prelude::DrawingBackend;
+use plotters::series::LineSeries;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{BLACK, Color, RGBColor, ShapeStyle, TextStyle, WHITE};
+
+use super::axis::{Axis, padded_range};
+use super::style::{
+    ColorMap, GRID, GRID_MINOR, MarkStyle, Shape, Sizes, darker, font, legend_corner, palette,
+    sample_polyline, text_size,
+};
+use super::{Figure, Heatmap, Histogram, LinePlot, ScatterPlot, histogram_density};
+use crate::error::{Error, Result};
+
+/// A chart whose both axes are [`Axis`].
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
+
+/// Line series with fewer points than this also get point markers.
+const MARKER_LIMIT: usize = 30;
+
+/// Maps any plotters error to the crate's figure error.
+fn de<E: std::fmt::Display>(title: &str) -> impl FnOnce(E) -> Error + '_ {
+    move |e| Error::plot(title, format!("drawing failed: {e}"))
+}
+
+/// Draws one figure into `area` (which is already white).
+pub(super) fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+    ratio: u32,
+) -> Result<()> {
+    let (w, h) = area.dim_in_pixel();
+    let sizes = Sizes::for_panel(w, h, ratio);
+    let body = draw_title(area, fig.title(), &sizes)?;
+    match fig {
+        Figure::Line(p) => draw_line(&body, p, &sizes),
+        Figure::Scatter(p) => draw_scatter(&body, p, &sizes),
+        Figure::Heatmap(p) => draw_heatmap(&body, p, &sizes),
+        Figure::Histogram(p) => draw_histogram(&body, p, &sizes),
+    }
+}
+
+/// A font size at most `size` (and at least `min_size`) and the text to set in it, so that
+/// the text fits into `max_w` pixels: first shrink, then cut with an ellipsis.
+fn fit_text(
+    title: &str,
+    size: f64,
+    min_size: f64,
+    text: &str,
+    max_w: i32,
+) -> Result<(f64, String)> {
+    let (tw, _) = text_size(title, &font(size), text)?;
+    if tw <= max_w || tw == 0 {
+        return Ok((size, text.to_string()));
+    }
+    let size = (size * f64::from(max_w.max(1)) / f64::from(tw)).max(min_size);
+    let style = font(size);
+    let mut chars: Vec<char> = text.chars().collect();
+    let mut out = text.to_string();
+    while text_size(title, &style, &out)?.0 > max_w && !chars.is_empty() {
+        chars.pop();
+        out = chars.iter().collect::<String>().trim_end().to_string() + "…";
+    }
+    Ok((size, out))
+}
+
+/// Draws the centred title and returns the area below it.
+fn draw_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    s: &Sizes,
+) -> Result<DrawingArea<DB, Shift>> {
+    let (w, _) = area.dim_in_pixel();
+    let (size, text) = fit_text(title, s.title, s.min_font, title, w as i32 - 2 * s.margin)?;
+    let top = (f64::from(s.margin) * 0.8).round() as i32;
+    let style = font(size).pos(Pos::new(HPos::Center, VPos::Top));
+    area.draw_text(&text, &style, (w as i32 / 2, top))
+        .map_err(de(title))?;
+    let title_h = top + (size * 1.3).round() as i32;
+    Ok(area.split_vertically(title_h).1)
+}
+
+/// Everything needed to set up the axes of one chart.
+struct FrameSpec<'t> {
+    title: &'t str,
+    x_label: &'t str,
+    y_label: &'t str,
+    /// Axis ranges, already padded as wanted.
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    x_log: bool,
+    y_log: bool,
+    x_grid: bool,
+    y_grid: bool,
+}
+
+/// What a frame chose: margins (to align a colour bar with it) and copies of its axes.
+struct FrameGeom {
+    top: i32,
+    bottom: i32,
+    x: Axis,
+    y: Axis,
+}
+
+/// Lays out and draws axes, ticks, labels and grid; returns the chart ready for series.
+fn frame<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    spec: &FrameSpec,
+    s: &Sizes,
+) -> Result<(Chart<'a, DB>, FrameGeom)> {
+    let t = spec.title;
+    let (aw, ah) = area.dim_in_pixel();
+    let (aw, ah) = (aw as i32, ah as i32);
+    let tick_style = font(s.tick);
+    let tick_h = s.tick.round() as i32;
+    let gap = (s.tick * 0.5).round() as i32;
+
+    let (x_label_size, x_desc) = fit_text(t, s.label, s.min_font, spec.x_label, aw - 4 * s.margin)?;
+    let x_desc_h = if spec.x_label.is_empty() {
+        0
+    } else {
+        (x_label_size * 1.15).round() as i32
+    };
+    let x_area = 2 * s.tick_len + tick_h + gap + x_desc_h + 2;
+    let top = s.margin.max(tick_h / 2 + 2);
+    let bottom = (s.margin / 2).max(2);
+    let plot_h = (ah - top - bottom - x_area).max(10);
+
+    let y_target = ((f64::from(plot_h) / (s.tick * 3.2)).floor() as usize).clamp(2, 10);
+    let y_axis = Axis::new(spec.y_range.0, spec.y_range.1, spec.y_log, y_target);
+    let mut y_tick_w = 0;
+    for l in y_axis.labels() {
+        y_tick_w = y_tick_w.max(text_size(t, &tick_style, l)?.0);
+    }
+    let (y_label_size, y_desc) = fit_text(t, s.label, s.min_font, spec.y_label, plot_h)?;
+    let y_desc_h = if spec.y_label.is_empty() {
+        0
+    } else {
+        (y_label_size * 1.15).round() as i32
+    };
+    let y_area = 2 * s.tick_len + y_tick_w + gap + y_desc_h + 2;
+    let left = s.margin;
+
+    // Fewer x ticks until their labels leave comfortable gaps.
+    let plot_w_est = (aw - left - y_area - s.margin).max(10);
+    let mut x_target = ((f64::from(plot_w_est) / (s.tick * 6.0)).floor() as usize).clamp(2, 10);
+    let (x_axis, last_w) = loop {
+        let axis = Axis::new(spec.x_range.0, spec.x_range.1, spec.x_log, x_target);
+        let mut total = 0;
+        let mut last = 0;
+        for l in axis.labels() {
+            last = text_size(t, &tick_style, l)?.0;
+            total += last + 2 * tick_h;
+        }
+        if total <= plot_w_est || x_target <= 2 {
+            break (axis, last);
+        }
+        x_target -= 1;
+    };
+    let right = s.margin.max(last_w / 2 + 3);
+
+    let (x_copy, y_copy) = (x_axis.clone(), y_axis.clone());
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(top)
+        .margin_bottom(bottom)
+        .margin_left(left)
+        .margin_right(right)
+        .x_label_area_size(x_area)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(x_axis, y_axis)
+        .map_err(de(t))?;
+
+    {
+        let mut mesh = chart.configure_mesh();
+        mesh.label_style(tick_style)
+            .axis_desc_style(font(x_label_size.min(y_label_size)))
+            .bold_line_style(GRID.stroke_width(s.thin))
+            .light_line_style(GRID_MINOR.stroke_width(s.thin))
+            .axis_style(BLACK.stroke_width(s.thin))
+            .set_all_tick_mark_size(s.tick_len);
+        if !spec.x_grid {
+            mesh.disable_x_mesh();
+        }
+        if !spec.y_grid {
+            mesh.disable_y_mesh();
+        }
+        if !x_desc.is_empty() {
+            mesh.x_desc(x_desc);
+        }
+        if !y_desc.is_empty() {
+            mesh.y_desc(y_desc);
+        }
+        mesh.draw().map_err(de(t))?;
+    }
+    Ok((
+        chart,
+        FrameGeom {
+            top,
+            bottom: bottom + x_area,
+            x: x_copy,
+            y: y_copy,
+        },
+    ))
+}
+
+/// Closes the box around the plotting area: plotters draws the left and bottom axes just
+/// outside it, so only the top and right edges are added (after the data, so they stay visible).
+fn frame_box<'a, DB: DrawingBackend + 'a>(
+    chart: &Chart<'a, DB>,
+    s: &Sizes,
+    title: &str,
+) -> Result<()> {
+    let area = chart.plotting_area().strip_coord_spec();
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    // Like plotters' axes, the lines run just outside the plotting area.
+    area.draw(&PathElement::new(
+        vec![(-1, -1), (w, -1), (w, h)],
+        BLACK.stroke_width(s.thin),
+    ))
+    .map_err(de(title))
+}
+
+/// Draws the legend of the labelled series in the least crowded corner.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    names: &[&str],
+    samples: &[(f64, f64)],
+    s: &Sizes,
+    title: &str,
+) -> Result<()> {
+    let names: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let style = font(s.legend);
+    // The box size exactly as plotters will lay it out (MultiLineText, line height 1.25).
+    let (mut max_w, mut max_y) = (0, 0);
+    for (i, n) in names.iter().enumerate() {
+        let (w, h) = text_size(title, &style, n)?;
+        max_w = max_w.max(w);
+        max_y = max_y.max((i as f64 * 1.25 * s.legend).round() as i32 + h);
+    }
+    let margin = (s.legend * 0.6).round() as i32;
+    let sym = legend_symbol_width(s);
+    let (lw, lh) = (max_w + sym + 2 * margin, max_y + 2 * margin);
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let pad = (f64::from(s.margin) * 0.6).round() as i32;
+    let (x, y) = legend_corner(samples, (lw, lh), (pw as i32, ph as i32), pad);
+    let pos = SeriesLabelPosition::Coordinate(x, y);
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .margin(margin)
+        .legend_area_size(sym)
+        .label_font(style)
+        .background_style(WHITE.filled())
+        .border_style(RGBColor(60, 60, 60).stroke_width(s.thin))
+        .draw()
+        .map_err(de(title))
+}
+
+/// Width of the symbol column of the legend.
+fn legend_symbol_width(s: &Sizes) -> i32 {
+    (s.legend * 2.4).round() as i32
+}
+
+/// Length of a legend symbol: the symbol column less a gap before the text.
+fn legend_symbol_len(s: &Sizes) -> i32 {
+    legend_symbol_width(s) - (s.legend * 0.6).round() as i32
+}
+
+/// Draws `pts` as markers; with `label`, also registers a legend entry showing the marker.
+fn draw_marks<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    pts: &[(f64, f64)],
+    m: MarkStyle,
+    label: Option<&str>,
+    s: &Sizes,
+    t: &str,
+) -> Result<()> {
+    let mid = legend_symbol_len(s) / 2;
+    let mut lm = m;
+    lm.r = m.r.max(s.marker);
+    lm.fill = ShapeStyle {
+        color: m.fill.color.mix(1.0),
+        ..m.fill
+    };
+    if m.is_circle() {
+        let anno = chart
+            .draw_series(pts.iter().map(|&p| m.circle(p)))
+            .map_err(de(t))?;
+        if let Some(name) = label {
+            anno.label(name)
+                .legend(move |(x, y)| lm.circle((x + mid, y)));
+        }
+    } else {
+        let anno = chart
+            .draw_series(pts.iter().map(|&p| m.poly(p)))
+            .map_err(de(t))?;
+        if let Some(name) = label {
+            anno.label(name).legend(move |(x, y)| lm.poly((x + mid, y)));
+        }
+    }
+    Ok(())
+}
+
+/// Draws a polyline, optionally with markers; with `label`, also registers a legend entry (a
+/// short line, with the marker when there are markers).
+fn draw_curve<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    pts: &[(f64, f64)],
+    line: ShapeStyle,
+    mark: Option<MarkStyle>,
+    label: Option<&str>,
+    s: &Sizes,
+    t: &str,
+) -> Result<()> {
+    let len = legend_symbol_len(s);
+    let anno = chart
+        .draw_series(LineSeries::new(pts.iter().copied(), line))
+        .map_err(de(t))?;
+    if let Some(name) = label {
+        let anno = anno.label(name);
+        match mark {
+            None => {
+                anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + len, y)], line));
+            }
+            Some(m) if m.is_circle() => {
+                anno.legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (len, 0)], line)
+                        + m.circle((len / 2, 0))
+                });
+            }
+            Some(m) => {
+                anno.legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (len, 0)], line)
+                        + m.poly((len / 2, 0))
+                });
+            }
+        }
+    }
+    if let Some(m) = mark {
+        draw_marks(chart, pts, m, None, s, t)?;
+    }
+    Ok(())
+}
+
+/// Fractions of the plot area of a point list, for legend placement.
+fn fractions(x: &Axis, y: &Axis, pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    pts.iter().map(|&(a, b)| (x.frac(a), y.frac(b))).collect()
+}
+
+/// Extent (min x, max x, min y, max y) over all points of the given lists.
+fn extent<'p>(lists: impl Iterator<Item = &'p [(f64, f64)]>) -> (f64, f64, f64, f64) {
+    let mut e = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for pts in lists {
+        for &(x, y) in pts {
+            e = (e.0.min(x), e.1.max(x), e.2.min(y), e.3.max(y));
+        }
+    }
+    e
+}
+
+fn draw_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &LinePlot,
+    s: &Sizes,
+) -> Result<()> {
+    let t = p.title.as_str();
+    let (xlo, xhi, ylo, yhi) = extent(p.series.iter().map(|s| s.points.as_slice()));
+    let x_log = p.x_scale == super::Scale::Log;
+    let y_log = p.y_scale == super::Scale::Log;
+    let spec = FrameSpec {
+        title: t,
+        x_label: &p.x_label,
+        y_label: &p.y_label,
+        x_range: padded_range(xlo, xhi, x_log),
+        y_range: padded_range(ylo, yhi, y_log),
+        x_log,
+        y_log,
+        x_grid: true,
+        y_grid: true,
+    };
+    let (
+        mut chart,
+        FrameGeom {
+            x: x_axis,
+            y: y_axis,
+            ..
+        },
+    ) = frame(area, &spec, s)?;
+    let legend_shown = p.series.len() > 1;
+    let mut samples = Vec::new();
+    for (i, series) in p.series.iter().enumerate() {
+        let color = palette(i);
+        let line = color.stroke_width(s.line);
+        let mark = (series.points.len() < MARKER_LIMIT)
+            .then(|| MarkStyle::new(Shape::nth(i), s.marker, color, 1.0, darker(color), s.thin));
+        let label = (legend_shown && !series.name.is_empty()).then_some(series.name.as_str());
+        draw_curve(&mut chart, &series.points, line, mark, label, s, t)?;
+        sample_polyline(&fractions(&x_axis, &y_axis, &series.points), &mut samples);
+    }
+    frame_box(&chart, s, t)?;
+    if legend_shown {
+        let names: Vec<&str> = p.series.iter().map(|s| s.name.as_str()).collect();
+        legend(&mut chart, &names, &samples, s, t)?;
+    }
+    Ok(())
+}
+
+fn draw_scatter<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &ScatterPlot,
+    s: &Sizes,
+) -> Result<()> {
+    let t = p.title.as_str();
+    let (xlo, xhi, ylo, yhi) = extent(p.groups.iter().map(|g| g.points.as_slice()));
+    let spec = FrameSpec {
+        title: t,
+        x_label: &p.x_label,
+        y_label: &p.y_label,
+        x_range: padded_range(xlo, xhi, false),
+        y_range: padded_range(ylo, yhi, false),
+        x_log: false,
+        y_log: false,
+        x_grid: true,
+        y_grid: true,
+    };
+    let (
+        mut chart,
+        FrameGeom {
+            x: x_axis,
+            y: y_axis,
+            ..
+        },
+    ) = frame(area, &spec, s)?;
+    let total: usize = p.groups.iter().map(|g| g.points.len()).sum();
+    draw_groups(
+        &mut chart,
+        &p.groups,
+        total,
+        RGBColor(40, 40, 40),
+        p.groups.len() > 1,
+        s,
+        t,
+    )?;
+    frame_box(&chart, s, t)?;
+    if p.groups.len() > 1 {
+        let names: Vec<&str> = p.groups.iter().map(|g| g.name.as_str()).collect();
+        let mut samples = Vec::new();
+        for g in &p.groups {
+            samples.extend(fractions(&x_axis, &y_axis, &g.points));
+        }
+        legend(&mut chart, &names, &samples, s, t)?;
+    }
+    Ok(())
+}
+
+/// Draws point groups as markers (colour and shape per group) and registers legend entries.
+fn draw_groups<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    groups: &[super::Series],
+    total_points: usize,
+    edge_color: RGBColor,
+    labelled: bool,
+    s: &Sizes,
+    t: &str,
+) -> Result<()> {
+    // Dense clouds get smaller, more transparent markers so that overlap stays visible.
+    let (alpha, r) = if total_points > 2000 {
+        (0.45, (s.marker - 1).max(2))
+    } else if total_points > 300 {
+        (0.7, s.marker)
+    } else {
+        (0.9, s.marker + 1)
+    };
+    for (i, g) in groups.iter().enumerate() {
+        let m = MarkStyle::new(Shape::nth(i), r, palette(i), alpha, edge_color, s.thin);
+        let label = (labelled && !g.name.is_empty()).then_some(g.name.as_str());
+        draw_marks(chart, &g.points, m, label, s, t)?;
+    }
+    Ok(())
+}
+
+fn draw_histogram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &Histogram,
+    s: &Sizes,
+) -> Result<()> {
+    let t = p.title.as_str();
+    let (edges, dens) = histogram_density(&p.values, p.bins).map_err(|e| match e {
+        Error::Plot { reason, .. } => Error::plot(t, reason),
+        other => other,
+    })?;
+    let (mut xlo, mut xhi) = (edges[0], edges[edges.len() - 1]);
+    let mut ymax = dens.iter().fold(0.0f64, |m, d| m.max(*d));
+    if let Some(c) = &p.density {
+        let (a, b, _, d) = extent(std::iter::once(c.points.as_slice()));
+        xlo = xlo.min(a);
+        xhi = xhi.max(b);
+        ymax = ymax.max(d);
+    }
+    let ymax = if ymax > 0.0 { ymax * 1.08 } else { 1.0 };
+    let (x_range, x_log) = (padded_range(xlo, xhi, false), false);
+    let spec = FrameSpec {
+        title: t,
+        x_label: &p.x_label,
+        y_label: "probability density",
+        x_range,
+        y_range: (0.0, ymax),
+        x_log,
+        y_log: false,
+        x_grid: false,
+        y_grid: true,
+    };
+    let (
+        mut chart,
+        FrameGeom {
+            x: x_axis,
+            y: y_axis,
+            ..
+        },
+    ) = frame(area, &spec, s)?;
+    let bar = palette(0);
+    let (pw, _) = chart.plotting_area().dim_in_pixel();
+    let px_per_bin = f64::from(pw) * (edges[1] - edges[0]) / (x_range.1 - x_range.0);
+    let outline = if px_per_bin >= 4.0 {
+        darker(bar).mix(0.8)
+    } else {
+        bar.mix(0.55)
+    };
+    let n = p.values.len();
+    let sym = legend_symbol_len(s);
+    let bar_fill = bar.mix(0.55).filled();
+    let bar_edge = outline.stroke_width(s.thin);
+    // Empty bins draw nothing (a zero-height bar is invisible anyway).
+    let nonempty = || edges.windows(2).zip(&dens).filter(|(_, d)| **d > 0.0);
+    chart
+        .draw_series(nonempty().map(|(e, d)| Rectangle::new([(e[0], 0.0), (e[1], *d)], bar_fill)))
+        .map_err(de(t))?;
+    let bars = chart
+        .draw_series(nonempty().map(|(e, d)| Rectangle::new([(e[0], 0.0), (e[1], *d)], bar_edge)))
+        .map_err(de(t))?;
+    let legend_shown = p.density.is_some();
+    let hist_name = format!("histogram (n = {n})");
+    if legend_shown {
+        let h = (s.legend * 0.7).round() as i32;
+        bars.label(hist_name.as_str()).legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + Rectangle::new([(0, -h / 2), (sym, h / 2)], bar_fill)
+                + Rectangle::new([(0, -h / 2), (sym, h / 2)], bar_edge)
+        });
+    }
+    let mut samples = Vec::new();
+    for (e, d) in edges.windows(2).zip(&dens) {
+        // The area under each bar counts as occupied.
+        let steps = 6;
+        for k in 0..=steps {
+            let yv = d * f64::from(k) / f64::from(steps);
+            samples.push((x_axis.frac(0.5 * (e[0] + e[1])), y_axis.frac(yv)));
+        }
+    }
+    if let Some(c) = &p.density {
+        let line = palette(1).stroke_width(s.line + 1);
+        let name = if c.name.is_empty() {
+            "density"
+        } else {
+            c.name.as_str()
+        };
+        draw_curve(&mut chart, &c.points, line, None, Some(name), s, t)?;
+        sample_polyline(&fractions(&x_axis, &y_axis, &c.points), &mut samples);
+    }
+    frame_box(&chart, s, t)?;
+    if let Some(c) = &p.density {
+        let name = if c.name.is_empty() {
+            "density"
+        } else {
+            c.name.as_str()
+        };
+        legend(&mut chart, &[hist_name.as_str(), name], &samples, s, t)?;
+    }
+    Ok(())
+}
+
+fn draw_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &Heatmap,
+    s: &Sizes,
+) -> Result<()> {
+    let t = p.title.as_str();
+    let (mut vmin, mut vmax) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in &p.values {
+        vmin = vmin.min(*v);
+        vmax = vmax.max(*v);
+    }
+    let cmap = ColorMap::for_values(vmin, vmax);
+
+    // Colour bar geometry: bar, its tick labels and its rotated description on the right.
+    let (aw, _) = area.dim_in_pixel();
+    let tick_style = font(s.tick);
+    let (clo, chi) = cmap.range();
+    let (_, ah) = area.dim_in_pixel();
+    let cb_target = ((f64::from(ah) * 0.75 / (s.tick * 3.2)).floor() as usize).clamp(2, 10);
+    let cb_axis = Axis::new(clo, chi, false, cb_target);
+    let mut cb_tick_w = 0;
+    for l in cb_axis.labels() {
+        cb_tick_w = cb_tick_w.max(text_size(t, &tick_style, l)?.0);
+    }
+    let (cb_label_size, cb_desc) = fit_text(
+        t,
+        s.label,
+        s.min_font,
+        &p.colorbar_label,
+        (ah as i32) * 3 / 4,
+    )?;
+    let cb_desc_h = if p.colorbar_label.is_empty() {
+        0
+    } else {
+        (cb_label_size * 1.15).round() as i32
+    };
+    let gap = (s.tick * 0.5).round() as i32;
+    let cb_label_area = 2 * s.tick_len + cb_tick_w + gap + cb_desc_h + 2;
+    let bar_w = (s.tick * 1.4).round() as i32;
+    let cb_w = s.margin + bar_w + cb_label_area + s.margin;
+    let (main, cb) = area.split_horizontally((aw as i32 - cb_w).max(50));
+
+    // Axes span the grid exactly.
+    let (mut xlo, mut xhi) = p.x_range;
+    let (mut ylo, mut yhi) = p.y_range;
+    if !p.overlay.is_empty() {
+        // Points outside the grid widen the axis (padded, so their markers stay inside).
+        let (a, b, c, d) = extent(p.overlay.iter().map(|g| g.points.as_slice()));
+        if a < xlo || b > xhi {
+            (xlo, xhi) = padded_range(xlo.min(a), xhi.max(b), false);
+        }
+        if c < ylo || d > yhi {
+            (ylo, yhi) = padded_range(ylo.min(c), yhi.max(d), false);
+        }
+    }
+    let spec = FrameSpec {
+        title: t,
+        x_label: &p.x_label,
+        y_label: &p.y_label,
+        x_range: (xlo, xhi),
+        y_range: (ylo, yhi),
+        x_log: false,
+        y_log: false,
+        x_grid: false,
+        y_grid: false,
+    };
+    let (mut chart, geom) = frame(&main, &spec, s)?;
+    let dx = (p.x_range.1 - p.x_range.0) / p.nx as f64;
+    let dy = (p.y_range.1 - p.y_range.0) / p.ny as f64;
+    let (x0, y0) = (p.x_range.0, p.y_range.0);
+    chart
+        .draw_series((0..p.ny).flat_map(|iy| {
+            (0..p.nx).map(move |ix| {
+                let v = p.values[iy * p.nx + ix];
+                let a = (x0 + ix as f64 * dx, y0 + iy as f64 * dy);
+                let b = (x0 + (ix + 1) as f64 * dx, y0 + (iy + 1) as f64 * dy);
+                Rectangle::new([a, b], cmap.color(v).filled())
+            })
+        }))
+        .map_err(de(t))?;
+    let total: usize = p.overlay.iter().map(|g| g.points.len()).sum();
+    draw_groups(&mut chart, &p.overlay, total, BLACK, true, s, t)?;
+    frame_box(&chart, s, t)?;
+    if !p.overlay.is_empty() {
+        let (x_axis, y_axis) = (&geom.x, &geom.y);
+        let names: Vec<&str> = p.overlay.iter().map(|g| g.name.as_str()).collect();
+        let mut samples = Vec::new();
+        for g in &p.overlay {
+            samples.extend(fractions(x_axis, y_axis, &g.points));
+        }
+        legend(&mut chart, &names, &samples, s, t)?;
+    }
+
+    // The colour bar, aligned with the plotting area of the heatmap.
+    let mut bar = ChartBuilder::on(&cb)
+        .margin_top(geom.top)
+        .margin_bottom(geom.bottom)
+        .margin_left(s.margin)
+        .margin_right(s.margin)
+        .set_label_area_size(LabelAreaPosition::Right, cb_label_area)
+        .build_cartesian_2d(Axis::new(0.0, 1.0, false, 2), cb_axis)
+        .map_err(de(t))?;
+    let steps = 256;
+    bar.draw_series((0..steps).map(|k| {
+        let a = clo + (chi - clo) * k as f64 / steps as f64;
+        let b = clo + (chi - clo) * (k + 1) as f64 / steps as f64;
+        Rectangle::new([(0.0, a), (1.0, b)], cmap.color(0.5 * (a + b)).filled())
+    }))
+    .map_err(de(t))?;
+    {
+        let desc_style: TextStyle = font(cb_label_size);
+        let mut mesh = bar.configure_mesh();
+        mesh.disable_mesh()
+            .disable_x_axis()
+            .label_style(tick_style)
+            .axis_desc_style(desc_style)
+            .axis_style(BLACK.stroke_width(s.thin))
+            .set_all_tick_mark_size(s.tick_len);
+        if !p.colorbar_label.is_empty() {
+            mesh.y_desc(cb_desc);
+        }
+        mesh.draw().map_err(de(t))?;
+    }
+    // Close the bar's box on the left, top and bottom (the axis on the right is plotters').
+    let bar_area = bar.plotting_area().strip_coord_spec();
+    let (w, h) = bar_area.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    bar_area
+        .draw(&PathElement::new(
+            vec![(w, -1), (-1, -1), (-1, h), (w, h)],
+            BLACK.stroke_width(s.thin),
+        ))
+        .map_err(de(t))
+}
