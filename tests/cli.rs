@@ -101,6 +101,33 @@ fn bad_files_are_named() {
         ],
         "not a valid safetensors file",
     );
+    // A model for 3 inputs on a CSV with 4 feature columns; an unknown activation.
+    let fixtures = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let torch_model = format!("{fixtures}/tanh_ce.safetensors");
+    let four_features = format!("{fixtures}/gelu_mse.csv");
+    let eval = |data: &str, activation: &str, loss: &str| {
+        [
+            "eval",
+            "--model",
+            &torch_model,
+            "--data",
+            data,
+            "--activation",
+            activation,
+            "--loss",
+            loss,
+        ]
+        .map(String::from)
+    };
+    let mut args = eval(&four_features, "tanh", "mse").to_vec();
+    args.extend(["--target-cols".into(), "2".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    fails_with(&args, "expected 3 features, found 4");
+    let args = eval(&data, "sigmoid", "ce");
+    fails_with(
+        &args.each_ref().map(String::as_str),
+        "unknown activation 'sigmoid'",
+    );
 }
 
 #[test]
