@@ -31,6 +31,8 @@ fn fails_with(args: &[&str], needle: &str) {
 fn bad_flags_are_named() {
     fails_with(&["train", "--width", "0"], "invalid width");
     fails_with(&["train", "--depth", "0"], "invalid depth");
+    fails_with(&["train", "--width", "100000000"], "fit in memory");
+    fails_with(&["train", "--samples", "1000000000000"], "fit in memory");
     fails_with(&["train", "--lr", "nan"], "invalid learning rate: NaN");
     fails_with(&["train", "--lr", "-1"], "invalid learning rate: -1");
     fails_with(&["train", "--momentum", "1.5"], "invalid momentum");

@@ -146,6 +146,9 @@ impl Dataset {
     }
 }
 
+/// Largest synthetic data set accepted (samples x dim), 2^27 values = 1 GiB in f64.
+pub const MAX_DATA_VALUES: usize = 1 << 27;
+
 /// The built-in data sets, plus `csv` for a user file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -290,6 +293,17 @@ impl DataConfig {
             return Err(Error::config(
                 "samples",
                 format!("{} is fewer than 2", self.samples),
+            ));
+        }
+        let values = self.samples.saturating_mul(self.dim.max(2));
+        if synthetic && values > MAX_DATA_VALUES {
+            return Err(Error::config(
+                "samples",
+                format!(
+                    "{} samples x {} dims exceed the {MAX_DATA_VALUES} values that fit in memory here",
+                    self.samples,
+                    self.dim.max(2)
+                ),
             ));
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {

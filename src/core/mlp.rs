@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
+/// Largest weight matrix accepted (2^28 entries: 1 GiB in f32), so that an absurd width is an
+/// error message rather than an allocation failure.
+pub const MAX_LAYER_WEIGHTS: usize = 1 << 28;
+
 /// Architecture and initialization of an MLP.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {
@@ -61,6 +65,23 @@ impl MlpConfig {
                 return Err(Error::config(
                     name,
                     format!("{value} must be finite and >= 0"),
+                ));
+            }
+        }
+        let mut dims = vec![self.input_dim];
+        dims.extend(&self.hidden);
+        dims.push(self.output_dim);
+        for (l, pair) in dims.windows(2).enumerate() {
+            let weights = pair[0].saturating_mul(pair[1]);
+            if weights > MAX_LAYER_WEIGHTS {
+                return Err(Error::config(
+                    "width",
+                    format!(
+                        "layer {} would have {} x {} = {weights} weights, more than the {MAX_LAYER_WEIGHTS} that fit in memory here",
+                        l + 1,
+                        pair[1],
+                        pair[0]
+                    ),
                 ));
             }
         }
