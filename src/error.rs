@@ -40,6 +40,10 @@ pub enum Error {
     #[error("figure '{title}': {reason}")]
     Plot { title: String, reason: String },
 
+    /// The GPU backend cannot run this (no adapter, device lost, out of memory, a limit).
+    #[error("GPU: {0}")]
+    Gpu(String),
+
     /// Reading or writing a file failed.
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },

@@ -1,3 +1,4 @@
 pub mod core;
 pub mod error;
+pub mod gpu;
 pub mod plot;

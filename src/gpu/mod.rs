@@ -1,0 +1,16 @@
+//! The GPU backend: WGSL compute shaders (in `shaders/`) run through wgpu, WebGPU in the browser
+//! and Vulkan natively. Everything here mirrors a CPU reference in `src/core` and is tested
+//! against it (`tests/gpu.rs`). f32 only.
+//!
+//! Layered like wgpu's own examples: [`GpuContext`] (adapter, device, pipelines, built once) ->
+//! [`GpuEnsemble`] (parameters and optimizer state of many networks, resident on the device)
+//! -> its operations (forward, gradients, training step, evaluation), which read back only what
+//! is asked for, with `map_async` (never a blocking poll in the browser).
+
+mod context;
+mod ensemble;
+mod kernels;
+
+pub use context::GpuContext;
+pub use ensemble::GpuEnsemble;
+pub use kernels::{MatmulKernel, SHADERS};

@@ -1,0 +1,418 @@
+//! The GPU backend equals the CPU reference. Every shader validates with naga (no GPU
+//! needed). The rest runs on whatever adapter wgpu finds (Mesa's lavapipe in CI): a test that
+//! finds none says so and fails under CI=true, so a broken driver install is never silently
+//! green.
+//!
+//! Tolerances. The GPU computes in f32; the reference is the CPU backend in f64 on the same f32
+//! weights, so the difference is the GPU's own rounding: a dot product of length K has error
+//! at most about K * eps_f32 * sum|a_i b_i| (Higham, "Accuracy and Stability of Numerical
+//! Algorithms", eq. 3.5), and the erf approximation adds 1.5e-7 (~ eps_f32) per activation. We
+//! compare the max abs difference with `8 * eps_f32 * K * scale`, K the sum of the inner
+//! dimensions along the longest chain of products and `scale` the largest |entry| of the
+//! reference tensor plus one: a loose worst-case bound, still 1000x below any indexing or
+//! formula error (which shows up at the scale of the values themselves).
+
+mod common;
+
+use common::gaussian_matrix;
+use nalgebra::DMatrix;
+use std::sync::Arc;
+use theorylab::core::activation::Activation;
+use theorylab::core::loss::{Loss, Target};
+use theorylab::core::mlp::{Mlp, MlpConfig};
+use theorylab::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
+use theorylab::core::parametrization::Parametrization;
+use theorylab::core::rng::{Rng, Stream};
+use theorylab::gpu::{GpuContext, GpuEnsemble, MatmulKernel, SHADERS};
+
+#[test]
+fn every_shader_parses_and_validates() {
+    for (name, source) in SHADERS {
+        let module = naga::front::wgsl::parse_str(source)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+}
+
+/// The adapter, or None (and a loud message) where there is none; under CI that is a failure.
+fn context() -> Option<Arc<GpuContext>> {
+    match pollster::block_on(GpuContext::new()) {
+        Ok(ctx) => {
+            eprintln!("GPU tests run on: {}", ctx.adapter());
+            Some(Arc::new(ctx))
+        }
+        Err(e) => {
+            eprintln!("NO GPU ADAPTER, GPU tests skipped: {e}");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must have a GPU adapter (lavapipe): {e}"
+            );
+            None
+        }
+    }
+}
+
+fn net(config: &MlpConfig, seed: u64) -> Mlp<f32> {
+    Mlp::<f32>::init(config, &mut Rng::new(seed, Stream::Init)).unwrap()
+}
+
+fn config(
+    input: usize,
+    hidden: Vec<usize>,
+    output: usize,
+    activation: Activation,
+    bias: bool,
+    residual: Option<f64>,
+    p: Parametrization,
+) -> MlpConfig {
+    MlpConfig {
+        input_dim: input,
+        hidden,
+        output_dim: output,
+        activation,
+        bias,
+        residual,
+        rules: p.rules(OptimizerKind::Sgd),
+        sigma_w: 1.0,
+        sigma_b: 0.5,
+    }
+}
+
+fn assert_close_f32(what: &str, gpu: &DMatrix<f32>, reference: &DMatrix<f64>, inner: usize) {
+    assert_eq!(gpu.shape(), reference.shape(), "{what}");
+    let scale = reference.amax() + 1.0;
+    let tolerance = 8.0 * f32::EPSILON as f64 * inner as f64 * scale;
+    let error = gpu
+        .iter()
+        .zip(reference.iter())
+        .map(|(g, r)| (*g as f64 - r).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        error <= tolerance,
+        "{what}: max |gpu - cpu| = {error:e} > {tolerance:e}"
+    );
+}
+
+/// (name, config, batch) cases: every activation, biases on/off, residual blocks, odd sizes
+/// (1, 7, 4097) and widths that are not multiples of the 16 x 16 / 64 x 64 workgroup tiles.
+fn cases() -> Vec<(String, MlpConfig, usize)> {
+    use Activation::*;
+    let mut cases = Vec::new();
+    for (i, activation) in Activation::ALL.into_iter().enumerate() {
+        let p = Parametrization::PRESETS[i % 4].1;
+        cases.push((
+            format!("{activation:?} {p:?}"),
+            config(5, vec![33, 17], 3, activation, i % 2 == 0, None, p),
+            7,
+        ));
+    }
+    cases.push((
+        "residual".into(),
+        config(
+            3,
+            vec![20, 20, 20],
+            4,
+            Tanh,
+            true,
+            Some(0.6),
+            Parametrization::Mup,
+        ),
+        9,
+    ));
+    cases.push((
+        "batch 1".into(),
+        config(7, vec![1], 1, Relu, true, None, Parametrization::Sp),
+        1,
+    ));
+    cases.push((
+        "input 4097".into(),
+        config(4097, vec![7], 2, Gelu, false, None, Parametrization::Ntk),
+        3,
+    ));
+    cases.push((
+        "batch 4097".into(),
+        config(
+            2,
+            vec![65, 7],
+            2,
+            Erf,
+            true,
+            None,
+            Parametrization::MeanField,
+        ),
+        4097,
+    ));
+    cases
+}
+
+fn targets(k: usize, batch: usize) -> (Vec<usize>, DMatrix<f32>) {
+    let labels = (0..batch).map(|i| (i * 5 + 1) % k).collect();
+    (labels, gaussian_matrix(k, batch, 77).map(|v| v as f32))
+}
+
+#[test]
+fn forward_and_gradients_match_the_cpu() {
+    let Some(ctx) = context() else { return };
+    for (name, config, batch) in cases() {
+        let nets: Vec<Mlp<f32>> = (0..3).map(|seed| net(&config, seed)).collect();
+        let x = gaussian_matrix(config.input_dim, batch, 5).map(|v| v as f32);
+        let (labels, values) = targets(config.output_dim, batch);
+        for loss in [Loss::CrossEntropy, Loss::Mse] {
+            let mut gpu = pollster::block_on(GpuEnsemble::new(
+                ctx.clone(),
+                &nets,
+                loss,
+                OptimizerConfig::default(),
+            ))
+            .unwrap();
+            let target = match loss {
+                Loss::CrossEntropy => Target::Classes(&labels),
+                Loss::Mse => Target::Values(&values),
+            };
+            let forwards = pollster::block_on(gpu.forward(&x)).unwrap();
+            let gradients = pollster::block_on(gpu.gradients(&x, target)).unwrap();
+            let metrics = pollster::block_on(gpu.evaluate(&x, target)).unwrap();
+            let inner = config.input_dim + config.hidden.iter().sum::<usize>() + batch;
+            for (e, net) in nets.iter().enumerate() {
+                let reference: Mlp<f64> = net.cast();
+                let x64 = x.map(|v| v as f64);
+                let forward = reference.forward(&x64).unwrap();
+                for (l, z) in forward.preactivations.iter().enumerate() {
+                    assert_close_f32(
+                        &format!("{name}: member {e} z_{l}"),
+                        &forwards[e].preactivations[l],
+                        z,
+                        inner,
+                    );
+                }
+                for (l, h) in forward.activations.iter().enumerate() {
+                    assert_close_f32(
+                        &format!("{name}: member {e} h_{l}"),
+                        &forwards[e].activations[l],
+                        h,
+                        inner,
+                    );
+                }
+                let values64 = values.map(|v| v as f64);
+                let target64 = match loss {
+                    Loss::CrossEntropy => Target::Classes(&labels),
+                    Loss::Mse => Target::Values(&values64),
+                };
+                let (value, d_output) =
+                    loss.value_and_gradient(forward.output(), target64).unwrap();
+                let expected = reference.backward(&forward, &d_output);
+                for (l, (g, r)) in gradients[e].iter().zip(&expected).enumerate() {
+                    assert_close_f32(
+                        &format!("{name} {loss:?}: member {e} dW_{l}"),
+                        &g.weight,
+                        &r.weight,
+                        2 * inner,
+                    );
+                    if let (Some(gb), Some(rb)) = (&g.bias, &r.bias) {
+                        let rb = DMatrix::from_column_slice(rb.len(), 1, rb.as_slice());
+                        let gb = DMatrix::from_column_slice(gb.len(), 1, gb.as_slice());
+                        assert_close_f32(
+                            &format!("{name} {loss:?}: member {e} db_{l}"),
+                            &gb,
+                            &rb,
+                            2 * inner,
+                        );
+                    }
+                }
+                let tolerance = 8.0 * f32::EPSILON as f64 * inner as f64 * (value.abs() + 1.0);
+                assert!(
+                    (metrics[e].0 - value).abs() <= tolerance,
+                    "{name} {loss:?}: loss {} vs {value}",
+                    metrics[e].0
+                );
+                if loss == Loss::CrossEntropy {
+                    let accuracy = theorylab::core::loss::accuracy(forward.output(), &labels);
+                    // An exact fraction of the batch, rounded to f32 on the GPU.
+                    assert!(
+                        (metrics[e].1 - accuracy).abs() < 1e-6,
+                        "{name}: accuracy {} vs {accuracy}",
+                        metrics[e].1
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// 20 optimizer steps on the GPU follow the CPU's 20 steps from the same initialization.
+/// Rounding differences are amplified by the training dynamics at most by the step count
+/// times the learning rate times the Hessian scale (O(1) here), so we allow 20x the one-step
+/// bound.
+#[test]
+fn twenty_training_steps_match_the_cpu() {
+    let Some(ctx) = context() else { return };
+    let config = config(
+        4,
+        vec![24, 24],
+        3,
+        Activation::Tanh,
+        true,
+        Some(0.5),
+        Parametrization::Mup,
+    );
+    let nets: Vec<Mlp<f32>> = (0..2).map(|seed| net(&config, 10 + seed)).collect();
+    let x = gaussian_matrix(4, 16, 3).map(|v| v as f32);
+    let (labels, _) = targets(3, 16);
+    for optimizer in [
+        OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            lr: 0.1,
+            momentum: 0.9,
+            weight_decay: 0.01,
+            ..Default::default()
+        },
+        OptimizerConfig {
+            kind: OptimizerKind::Adam,
+            lr: 0.01,
+            weight_decay: 0.01,
+            ..Default::default()
+        },
+    ] {
+        let mut gpu = pollster::block_on(GpuEnsemble::new(
+            ctx.clone(),
+            &nets,
+            Loss::CrossEntropy,
+            optimizer,
+        ))
+        .unwrap();
+        for _ in 0..20 {
+            gpu.train_step(&x, Target::Classes(&labels)).unwrap();
+        }
+        let trained = pollster::block_on(gpu.read_params()).unwrap();
+        for (e, net) in nets.iter().enumerate() {
+            let mut reference: Mlp<f64> = net.cast();
+            let mut cpu_optimizer = Optimizer::new(optimizer, &reference).unwrap();
+            let x64 = x.map(|v| v as f64);
+            for _ in 0..20 {
+                let forward = reference.forward(&x64).unwrap();
+                let (_, d_output) = Loss::CrossEntropy
+                    .value_and_gradient(forward.output(), Target::Classes(&labels))
+                    .unwrap();
+                let gradients = reference.backward(&forward, &d_output);
+                cpu_optimizer.step(&mut reference, &gradients);
+            }
+            let expected = reference.flatten();
+            let ours = trained[e].flatten().map(|v| v as f64);
+            let inner = 4 + 24 + 24 + 16;
+            let tolerance =
+                20.0 * 8.0 * f32::EPSILON as f64 * inner as f64 * (expected.amax() + 1.0);
+            let error = (&ours - &expected).amax();
+            assert!(
+                error <= tolerance,
+                "{:?}: member {e}: max |gpu - cpu| = {error:e} > {tolerance:e}",
+                optimizer.kind
+            );
+        }
+    }
+}
+
+#[test]
+fn every_matmul_kernel_gives_the_same_products() {
+    if context().is_none() {
+        return;
+    }
+    let config = config(
+        37,
+        vec![70, 45],
+        5,
+        Activation::Linear,
+        true,
+        None,
+        Parametrization::Sp,
+    );
+    let nets: Vec<Mlp<f32>> = (0..2).map(|seed| net(&config, seed)).collect();
+    let x = gaussian_matrix(37, 19, 8).map(|v| v as f32);
+    for kernel in MatmulKernel::ALL {
+        let mut ctx = pollster::block_on(GpuContext::new()).unwrap();
+        ctx.matmul = kernel;
+        let mut gpu = pollster::block_on(GpuEnsemble::new(
+            Arc::new(ctx),
+            &nets,
+            Loss::Mse,
+            OptimizerConfig::default(),
+        ))
+        .unwrap();
+        let forwards = pollster::block_on(gpu.forward(&x)).unwrap();
+        for (e, net) in nets.iter().enumerate() {
+            let reference = net.cast::<f64>().forward(&x.map(|v| v as f64)).unwrap();
+            assert_close_f32(
+                &format!("{kernel:?} member {e}"),
+                &forwards[e].preactivations[2],
+                &reference.preactivations[2],
+                37 + 70 + 45,
+            );
+        }
+    }
+}
+
+#[test]
+fn limits_and_bad_ensembles_are_refused_with_reasons() {
+    let Some(ctx) = context() else { return };
+    let too_big = ctx.max_buffer_bytes() + 4;
+    let message = ctx
+        .check_buffer("weights", too_big)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("adapter allows"), "{message}");
+    let a = net(
+        &config(
+            3,
+            vec![5],
+            2,
+            Activation::Relu,
+            true,
+            None,
+            Parametrization::Sp,
+        ),
+        0,
+    );
+    let b = net(
+        &config(
+            3,
+            vec![6],
+            2,
+            Activation::Relu,
+            true,
+            None,
+            Parametrization::Sp,
+        ),
+        0,
+    );
+    let message = pollster::block_on(GpuEnsemble::new(
+        ctx.clone(),
+        &[a.clone(), b],
+        Loss::Mse,
+        OptimizerConfig::default(),
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(message.contains("network 1 differs"), "{message}");
+    let mut gpu = pollster::block_on(GpuEnsemble::new(
+        ctx,
+        &[a],
+        Loss::CrossEntropy,
+        OptimizerConfig::default(),
+    ))
+    .unwrap();
+    let wrong = DMatrix::<f32>::zeros(4, 2);
+    let message = pollster::block_on(gpu.forward(&wrong))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("3 features"), "{message}");
+    let x = DMatrix::<f32>::zeros(3, 2);
+    let message = gpu
+        .train_step(&x, Target::Classes(&[0, 2]))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("labels below 2"), "{message}");
+}
