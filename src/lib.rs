@@ -1,4 +1,5 @@
 pub mod core;
 pub mod error;
+pub mod experiments;
 pub mod gpu;
 pub mod plot;

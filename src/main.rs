@@ -8,12 +8,14 @@ use std::process::ExitCode;
 use theorylab::core::activation::Activation;
 use theorylab::core::data::{Dataset, DatasetName, TargetColumns, Targets, parse_csv};
 use theorylab::core::loss::{Loss, Target, accuracy};
-use theorylab::core::model_file::{from_safetensors, to_safetensors};
+use theorylab::core::model_file::from_safetensors;
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
-use theorylab::core::train::{Precision, TrainConfig, TrainResult, Training};
+use theorylab::core::train::{Precision, TrainConfig, TrainResult};
 use theorylab::error::{Error, Result};
+use theorylab::experiments::training::Training;
+use theorylab::gpu::GpuContext;
 use theorylab::plot;
 
 #[derive(Parser)]
@@ -122,6 +124,10 @@ struct TrainArgs {
     /// Record the curves every N steps (0 = about 100 points).
     #[arg(long)]
     record_every: Option<usize>,
+    /// Compute backend: gpu (WebGPU/Vulkan through wgpu, f32) or cpu. Default: gpu when an
+    /// adapter exists and the precision is f32, else cpu.
+    #[arg(long)]
+    backend: Option<String>,
     /// Write result.json, curves.csv, curves.svg, curves.png and model.safetensors into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -145,8 +151,8 @@ struct EvalArgs {
     #[arg(long)]
     loss: String,
     /// With --loss mse: number of target columns.
-    #[arg(long, default_value_t = 1, value_name = "K")]
-    target_cols: usize,
+    #[arg(long, value_name = "K")]
+    target_cols: Option<usize>,
     /// Print {"loss", "accuracy", "outputs"} as JSON (the default prints a summary).
     #[arg(long)]
     json: bool,
@@ -291,7 +297,12 @@ fn train(args: TrainArgs) -> Result<()> {
         }
         (None, _) => config.make_data()?,
     };
-    let mut training = Training::new(&config, &train_set, test_set.as_ref())?;
+    let mut training = start_training(
+        args.backend.as_deref(),
+        &config,
+        &train_set,
+        test_set.as_ref(),
+    )?;
     let bar = ProgressBar::new(config.steps as u64);
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}")
     {
@@ -304,29 +315,77 @@ fn train(args: TrainArgs) -> Result<()> {
     bar.finish_and_clear();
     let result = result?;
     let json = serde_json::to_string_pretty(&result).map_err(|e| Error::Data(e.to_string()))?;
-    if let Some(dir) = &args.out {
-        write_outputs(dir, &result, &json, &training)?;
-    }
+    let written = match &args.out {
+        Some(dir) => write_outputs(dir, &result, &json, &mut training)?,
+        None => Vec::new(),
+    };
     if args.json {
         println!("{json}");
     } else {
-        print_summary(&result, args.out.as_deref());
+        print_summary(&result, args.out.as_deref(), &written);
     }
     Ok(())
 }
 
-fn write_outputs(dir: &Path, result: &TrainResult, json: &str, training: &Training) -> Result<()> {
+/// The backend the user asked for, or the default: the GPU when an adapter exists and the
+/// run is f32, else the CPU with a one-line notice.
+fn start_training(
+    backend: Option<&str>,
+    config: &TrainConfig,
+    train: &Dataset,
+    test: Option<&Dataset>,
+) -> Result<Training> {
+    let gpu = |ctx: GpuContext| {
+        pollster::block_on(Training::gpu(std::sync::Arc::new(ctx), config, train, test))
+    };
+    match backend {
+        Some("cpu") => Training::new(config, train, test),
+        Some("gpu") => gpu(pollster::block_on(GpuContext::new())?),
+        Some(other) => Err(Error::config(
+            "backend",
+            format!("unknown backend '{other}' (expected cpu or gpu)"),
+        )),
+        None if config.precision == Precision::F64 => Training::new(config, train, test),
+        None => match pollster::block_on(GpuContext::new()) {
+            Ok(ctx) => gpu(ctx),
+            Err(e) => {
+                eprintln!("note: {e}; using the CPU backend");
+                Training::new(config, train, test)
+            }
+        },
+    }
+}
+
+/// Writes the run's files (the model first: figures may still fail on odd data) and returns
+/// the names written.
+fn write_outputs(
+    dir: &Path,
+    result: &TrainResult,
+    json: &str,
+    training: &mut Training,
+) -> Result<Vec<&'static str>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Io {
         path: dir.display().to_string(),
         reason: e.to_string(),
     })?;
-    let panels = plot::training::curves(result)?;
-    let (width, height) = (500 * panels.len() as u32, 420);
+    let mut written = Vec::new();
     write(&dir.join("result.json"), json.as_bytes())?;
+    written.push("result.json");
     write(
         &dir.join("curves.csv"),
         plot::training::curves_csv(result).as_bytes(),
     )?;
+    written.push("curves.csv");
+    match pollster::block_on(training.model_file()) {
+        Ok(bytes) => {
+            write(&dir.join("model.safetensors"), &bytes)?;
+            written.push("model.safetensors");
+        }
+        // Residual nets have no Sequential layout: say so, keep the other outputs.
+        Err(e) => eprintln!("note: model not saved: {e}"),
+    }
+    let panels = plot::training::curves(result)?;
+    let (width, height) = (500 * panels.len() as u32, 420);
     write(
         &dir.join("curves.svg"),
         plot::to_svg(&panels, width, height)?.as_bytes(),
@@ -335,21 +394,11 @@ fn write_outputs(dir: &Path, result: &TrainResult, json: &str, training: &Traini
         &dir.join("curves.png"),
         &plot::to_png(&panels, width * 2, height * 2)?,
     )?;
-    let model = match training {
-        Training::F32(t) => to_safetensors(t.mlp()),
-        Training::F64(t) => to_safetensors(t.mlp()),
-    };
-    match model {
-        Ok(bytes) => write(&dir.join("model.safetensors"), &bytes),
-        // Residual nets have no Sequential layout: say so, keep the other outputs.
-        Err(e) => {
-            eprintln!("note: model not saved: {e}");
-            Ok(())
-        }
-    }
+    written.extend(["curves.svg", "curves.png"]);
+    Ok(written)
 }
 
-fn print_summary(result: &TrainResult, out: Option<&Path>) {
+fn print_summary(result: &TrainResult, out: Option<&Path>, written: &[&str]) {
     let c = &result.curves;
     let last = |v: &[f64]| v.last().map_or("-".to_string(), |x| format!("{x:.4}"));
     println!(
@@ -362,17 +411,14 @@ fn print_summary(result: &TrainResult, out: Option<&Path>) {
         last(&c.test_accuracy),
     );
     if let Some(dir) = out {
-        println!(
-            "wrote result.json, curves.csv, curves.svg, curves.png, model.safetensors to {}",
-            dir.display()
-        );
+        println!("wrote {} to {}", written.join(", "), dir.display());
     }
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
     let activation: Activation = args.activation.parse()?;
     let loss = Loss::from_name(&args.loss)?;
-    let columns = target_columns(loss, (loss == Loss::Mse).then_some(args.target_cols))?;
+    let columns = target_columns(loss, args.target_cols)?;
     let mlp = from_safetensors(&read_bytes(&args.model)?, activation).map_err(|e| Error::Io {
         path: args.model.display().to_string(),
         reason: e.to_string(),

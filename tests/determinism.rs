@@ -3,7 +3,8 @@
 use theorylab::core::data::DatasetName;
 use theorylab::core::rng::{Rng, Stream};
 use theorylab::core::stepper::run;
-use theorylab::core::train::{Precision, TrainConfig, TrainResult, Training};
+use theorylab::core::train::{Precision, TrainConfig, TrainResult};
+use theorylab::experiments::training::Training;
 
 fn train(seed: u64, batch_size: usize, precision: Precision) -> TrainResult {
     let mut config = TrainConfig {

@@ -12,7 +12,8 @@ use theorylab::core::loss::{Loss, Target, accuracy};
 use theorylab::core::optim::{OptimizerConfig, OptimizerKind};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::{Stepper, run};
-use theorylab::core::train::{TrainConfig, Training};
+use theorylab::core::train::TrainConfig;
+use theorylab::experiments::training::Training;
 
 #[test]
 fn mse_is_the_mean_over_all_output_entries() {

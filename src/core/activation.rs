@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
-    /// phi(x) = max(x, 0); phi'(0) = 0 as in PyTorch.
+    /// phi(x) = max(x, 0); phi'(0) = 0 and NaN stays NaN, as in PyTorch.
     #[default]
     Relu,
     /// phi(x) = tanh(x).
@@ -53,7 +53,7 @@ impl Activation {
     pub fn apply<T: Float>(self, x: T) -> T {
         match self {
             Activation::Relu => {
-                if x > T::zero() {
+                if x > T::zero() || x.is_nan() {
                     x
                 } else {
                     T::zero()

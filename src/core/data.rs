@@ -146,6 +146,9 @@ impl Dataset {
     }
 }
 
+/// Most classes a data set may have (generated or read from a CSV).
+pub const MAX_CLASSES: usize = 10_000;
+
 /// Largest synthetic data set accepted (samples x dim), 2^27 values = 1 GiB in f64.
 pub const MAX_DATA_VALUES: usize = 1 << 27;
 
@@ -326,10 +329,10 @@ impl DataConfig {
             return Err(Error::config("dim", "must be at least 1"));
         }
         if self.dataset == DatasetName::GaussianMixture {
-            if self.classes < 2 {
+            if !(2..=MAX_CLASSES).contains(&self.classes) {
                 return Err(Error::config(
                     "classes",
-                    format!("{} is fewer than 2", self.classes),
+                    format!("{} is not between 2 and {MAX_CLASSES}", self.classes),
                 ));
             }
             if !self.separation.is_finite() {
@@ -523,6 +526,8 @@ pub fn parse_csv(text: &str, targets: TargetColumns) -> Result<Dataset> {
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut row_lines: Vec<usize> = Vec::new();
     let mut width: Option<(usize, usize)> = None; // (columns, line where first seen)
+    // A UTF-8 byte-order mark (Excel's CSV export) is not part of the first cell.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let trimmed = raw.trim();
@@ -579,10 +584,18 @@ pub fn parse_csv(text: &str, targets: TargetColumns) -> Result<Dataset> {
             let mut labels = Vec::with_capacity(rows.len());
             for (i, row) in rows.iter().enumerate() {
                 let label = row[dim];
-                if label < 0.0 || label.fract() != 0.0 || label > 1e6 {
+                if label < 0.0 || label.fract() != 0.0 {
                     return Err(Error::Csv {
                         line: row_lines[i],
-                        reason: format!("class label {label} is not a non-negative integer"),
+                        reason: format!("class label {label:.6} is not a non-negative integer"),
+                    });
+                }
+                if label >= MAX_CLASSES as f64 {
+                    return Err(Error::Csv {
+                        line: row_lines[i],
+                        reason: format!(
+                            "class label {label:e} is above the {MAX_CLASSES} classes supported"
+                        ),
                     });
                 }
                 labels.push(label as usize);

@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 /// error message rather than an allocation failure.
 pub const MAX_LAYER_WEIGHTS: usize = 1 << 28;
 
+/// Largest total number of weights accepted (2^28), counting all layers.
+pub const MAX_TOTAL_WEIGHTS: usize = 1 << 28;
+
 /// Architecture and initialization of an MLP.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {
@@ -43,6 +46,16 @@ pub struct MlpConfig {
 }
 
 impl MlpConfig {
+    /// Number of trainable scalars of the network this config draws.
+    pub fn num_params(&self) -> usize {
+        let mut dims = vec![self.input_dim];
+        dims.extend(&self.hidden);
+        dims.push(self.output_dim);
+        dims.windows(2)
+            .map(|w| w[0] * w[1] + if self.bias { w[1] } else { 0 })
+            .sum()
+    }
+
     /// Checks the architecture; every later step trusts it.
     pub fn validate(&self) -> Result<()> {
         if self.input_dim == 0 {
@@ -84,6 +97,17 @@ impl MlpConfig {
                     ),
                 ));
             }
+        }
+        let total = dims.windows(2).fold(0usize, |sum, w| {
+            sum.saturating_add(w[0].saturating_mul(w[1]))
+        });
+        if total > MAX_TOTAL_WEIGHTS {
+            return Err(Error::config(
+                "width",
+                format!(
+                    "the network would have {total} weights, more than the {MAX_TOTAL_WEIGHTS} that fit in memory here"
+                ),
+            ));
         }
         let rules = [self.rules.input, self.rules.hidden, self.rules.output];
         if rules

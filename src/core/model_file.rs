@@ -115,6 +115,13 @@ pub fn from_safetensors(bytes: &[u8], activation: Activation) -> Result<Mlp<f64>
                 found: format!("{shape:?}"),
             });
         }
+        if out == 0 || fan_in == 0 {
+            return Err(Error::Shape {
+                what: key,
+                expected: "non-zero dimensions".into(),
+                found: format!("{shape:?}"),
+            });
+        }
         previous_out = Some(out);
         let weight = DMatrix::from_row_slice(out, fan_in, &values);
         let bias = if with_bias {

@@ -15,6 +15,8 @@ pub trait Float: RealField + Copy + Default + std::fmt::Debug + 'static {
     /// The error function erf(x) = 2/sqrt(pi) * int_0^x exp(-t^2) dt (libm, identical on every
     /// target).
     fn erf(self) -> Self;
+    /// Whether this is NaN.
+    fn is_nan(self) -> bool;
     /// `c = alpha a b + beta c` for an `m x k` times `k x n` product on raw strided storage.
     ///
     /// # Safety
@@ -45,6 +47,9 @@ macro_rules! impl_float {
             }
             fn erf(self) -> Self {
                 $erf(self)
+            }
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
             }
             unsafe fn gemm_raw(
                 m: usize,

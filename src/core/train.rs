@@ -4,7 +4,7 @@
 use super::activation::Activation;
 use super::data::{DataConfig, Dataset, Targets};
 use super::loss::{Loss, Target, accuracy};
-use super::mlp::{Mlp, MlpConfig};
+use super::mlp::{MAX_TOTAL_WEIGHTS, Mlp, MlpConfig};
 use super::optim::{Optimizer, OptimizerConfig};
 use super::parametrization::Parametrization;
 use super::rng::{Rng, Stream};
@@ -99,6 +99,25 @@ impl TrainConfig {
         if self.steps == 0 {
             return Err(Error::config("steps", "must be at least 1"));
         }
+        let hidden_weights = self
+            .width
+            .saturating_mul(self.width)
+            .saturating_mul(self.depth);
+        if hidden_weights > MAX_TOTAL_WEIGHTS {
+            return Err(Error::config(
+                "width",
+                format!(
+                    "width {} x depth {} needs about {hidden_weights} weights, more than the {MAX_TOTAL_WEIGHTS} that fit in memory here",
+                    self.width, self.depth
+                ),
+            ));
+        }
+        if self.residual.is_some() && self.depth < 2 {
+            return Err(Error::config(
+                "residual",
+                "residual blocks are the hidden-to-hidden layers: use depth 2 or more",
+            ));
+        }
         self.optimizer.validate()?;
         self.data.validate()
     }
@@ -131,7 +150,8 @@ impl TrainConfig {
         )
     }
 
-    fn record_interval(&self) -> usize {
+    /// Steps between two recorded points of the curves.
+    pub fn record_interval(&self) -> usize {
         if self.record_every > 0 {
             self.record_every
         } else {
@@ -161,8 +181,11 @@ pub struct Curves {
 pub struct TrainResult {
     /// The config that produced it.
     pub config: TrainConfig,
-    /// Compute backend (`"cpu"`).
+    /// Compute backend: `"cpu"` or `"gpu"`.
     pub backend: String,
+    /// The GPU adapter, for the GPU backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
     /// Trainable scalars.
     pub num_params: usize,
     /// Steps actually taken (fewer than `config.steps` if stopped).
@@ -171,10 +194,98 @@ pub struct TrainResult {
     pub curves: Curves,
 }
 
+/// What a [`Trainer`] needs from a compute backend: the CPU reference ([`CpuEngine`]) or the
+/// GPU (`crate::gpu`). Readbacks are futures: ready at once on the CPU, resolved by
+/// `map_async` on the GPU (never a blocking wait in the browser).
+pub trait Engine {
+    /// The float type the engine computes in.
+    type Scalar: Float;
+
+    /// `("cpu", None)` or `("gpu", Some(adapter))`.
+    fn backend(&self) -> (String, Option<String>);
+
+    /// One optimizer step on a batch `x: [d, batch]`; returns the batch loss when it is known
+    /// without waiting for the device.
+    fn train_step(
+        &mut self,
+        x: &DMatrix<Self::Scalar>,
+        target: Target<'_, Self::Scalar>,
+    ) -> Result<Option<f64>>;
+
+    /// Loss and accuracy on a data set.
+    fn evaluate(
+        &mut self,
+        x: &DMatrix<Self::Scalar>,
+        target: Target<'_, Self::Scalar>,
+    ) -> impl Future<Output = Result<(f64, f64)>>;
+
+    /// The network as it is now.
+    fn network(&mut self) -> impl Future<Output = Result<Mlp<Self::Scalar>>>;
+}
+
+/// The CPU reference engine: an [`Mlp`] and its [`Optimizer`], in f32 or f64.
+#[derive(Clone, Debug)]
+pub struct CpuEngine<T: Float> {
+    mlp: Mlp<T>,
+    optimizer: Optimizer<T>,
+    loss: Loss,
+}
+
+impl<T: Float> CpuEngine<T> {
+    /// Trains `mlp` on `loss` with `optimizer`.
+    pub fn new(mlp: Mlp<T>, loss: Loss, optimizer: OptimizerConfig) -> Result<Self> {
+        let optimizer = Optimizer::new(optimizer, &mlp)?;
+        Ok(CpuEngine {
+            mlp,
+            optimizer,
+            loss,
+        })
+    }
+
+    /// The network as it is now.
+    pub fn mlp(&self) -> &Mlp<T> {
+        &self.mlp
+    }
+}
+
+impl<T: Float> Engine for CpuEngine<T> {
+    type Scalar = T;
+
+    fn backend(&self) -> (String, Option<String>) {
+        ("cpu".into(), None)
+    }
+
+    fn train_step(&mut self, x: &DMatrix<T>, target: Target<'_, T>) -> Result<Option<f64>> {
+        let loss = self.loss;
+        let forward = self.mlp.forward(x)?;
+        let (value, d_output) = loss.value_and_gradient(forward.output(), target)?;
+        if value.is_finite() {
+            let gradients = self.mlp.backward(&forward, &d_output);
+            self.optimizer.step(&mut self.mlp, &gradients);
+        }
+        Ok(Some(value))
+    }
+
+    async fn evaluate(&mut self, x: &DMatrix<T>, target: Target<'_, T>) -> Result<(f64, f64)> {
+        let output = self.mlp.predict(x)?;
+        let value = self.loss.value(&output, target)?;
+        let acc = match target {
+            Target::Classes(labels) => accuracy(&output, labels),
+            Target::Values(_) => f64::NAN,
+        };
+        Ok((value, acc))
+    }
+
+    async fn network(&mut self) -> Result<Mlp<T>> {
+        Ok(self.mlp.clone())
+    }
+}
+
 /// A data split in the network's float type.
 #[derive(Clone, Debug)]
-struct Split<T: Float> {
-    features: DMatrix<T>,
+pub struct Split<T: Float> {
+    /// Features `[d, samples]`.
+    pub features: DMatrix<T>,
     targets: SplitTargets<T>,
 }
 
@@ -185,23 +296,42 @@ enum SplitTargets<T: Float> {
 }
 
 impl<T: Float> Split<T> {
-    fn new(data: &Dataset) -> Self {
-        let cast = |m: &DMatrix<f64>| m.map(T::of_f64);
+    /// The data in `T`; values that overflow `T` (above 3.4e38 for f32) are an error.
+    pub fn new(data: &Dataset) -> Result<Self> {
+        let cast = |m: &DMatrix<f64>, what: &str| {
+            let cast = m.map(T::of_f64);
+            match m
+                .iter()
+                .zip(cast.iter())
+                .find(|(_, c)| !c.as_f64().is_finite())
+            {
+                Some((x, _)) => Err(Error::Data(format!(
+                    "{what} value {x:e} does not fit in {}; rescale the data or use precision f64",
+                    T::NAME
+                ))),
+                None => Ok(cast),
+            }
+        };
         let targets = match &data.targets {
             Targets::Classes { labels, .. } => SplitTargets::Classes(labels.clone()),
-            Targets::Values(values) => SplitTargets::Values(cast(values)),
+            Targets::Values(values) => SplitTargets::Values(cast(values, "target")?),
         };
-        Split {
-            features: cast(&data.features),
+        Ok(Split {
+            features: cast(&data.features, "feature")?,
             targets,
-        }
+        })
     }
 
-    fn target(&self) -> Target<'_, T> {
+    /// The targets, as the loss takes them.
+    pub fn target(&self) -> Target<'_, T> {
         match &self.targets {
             SplitTargets::Classes(labels) => Target::Classes(labels),
             SplitTargets::Values(values) => Target::Values(values),
         }
+    }
+
+    fn is_classification(&self) -> bool {
+        matches!(self.targets, SplitTargets::Classes(_))
     }
 
     fn select(&self, indices: &[usize]) -> Self {
@@ -216,83 +346,107 @@ impl<T: Float> Split<T> {
             targets,
         }
     }
-
-    /// (loss, accuracy if classification) of `mlp` on this split.
-    fn evaluate(&self, mlp: &Mlp<T>, loss: Loss) -> Result<(f64, Option<f64>)> {
-        let output = mlp.predict(&self.features)?;
-        let value = loss.value(&output, self.target())?;
-        let acc = match &self.targets {
-            SplitTargets::Classes(labels) => Some(accuracy(&output, labels)),
-            SplitTargets::Values(_) => None,
-        };
-        Ok((value, acc))
-    }
 }
 
-/// Trains one MLP, one optimizer step per [`Stepper::step`].
+/// Checks that the data suits the config: targets the loss can use, a test set like the
+/// training set.
+pub fn check_data(config: &TrainConfig, train: &Dataset, test: Option<&Dataset>) -> Result<()> {
+    config.validate()?;
+    if let (Loss::CrossEntropy, Targets::Values(_)) = (config.loss, &train.targets) {
+        return Err(Error::config(
+            "loss",
+            "cross-entropy needs class labels, but the data has real-valued targets; use mse",
+        ));
+    }
+    if let Some(test) = test
+        && (test.input_dim() != train.input_dim() || test.output_dim() != train.output_dim())
+    {
+        return Err(Error::Shape {
+            what: "test set".into(),
+            expected: format!(
+                "{} features, {} outputs",
+                train.input_dim(),
+                train.output_dim()
+            ),
+            found: format!(
+                "{} features, {} outputs",
+                test.input_dim(),
+                test.output_dim()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Trains one MLP on any [`Engine`], one optimizer step per [`Trainer::advance`]: the same
+/// batches, schedule and checks on every backend.
 #[derive(Clone, Debug)]
-pub struct Trainer<T: Float> {
+pub struct Trainer<E: Engine> {
     config: TrainConfig,
-    mlp: Mlp<T>,
-    optimizer: Optimizer<T>,
-    train: Split<T>,
-    test: Option<Split<T>>,
+    engine: E,
+    train: Split<E::Scalar>,
+    test: Option<Split<E::Scalar>>,
     batch_rng: Rng,
     order: Vec<usize>,
     cursor: usize,
     steps_done: usize,
     curves: Curves,
+    num_params: usize,
 }
 
-impl<T: Float> Trainer<T> {
-    /// Validates the config against the data, draws the network and records step 0.
+impl<T: Float> Trainer<CpuEngine<T>> {
+    /// Validates the config against the data and draws the network on the CPU.
     pub fn new(config: &TrainConfig, train: &Dataset, test: Option<&Dataset>) -> Result<Self> {
-        config.validate()?;
-        if let (Loss::CrossEntropy, Targets::Values(_)) = (config.loss, &train.targets) {
-            return Err(Error::config(
-                "loss",
-                "cross-entropy needs class labels, but the data has real-valued targets; use mse",
-            ));
-        }
-        if let Some(test) = test
-            && (test.input_dim() != train.input_dim() || test.output_dim() != train.output_dim())
-        {
-            return Err(Error::Shape {
-                what: "test set".into(),
-                expected: format!(
-                    "{} features, {} outputs",
-                    train.input_dim(),
-                    train.output_dim()
-                ),
-                found: format!(
-                    "{} features, {} outputs",
-                    test.input_dim(),
-                    test.output_dim()
-                ),
-            });
-        }
-        let mlp_config = config.mlp_config(train.input_dim(), train.output_dim());
-        let mlp = Mlp::init(&mlp_config, &mut Rng::new(config.seed, Stream::Init))?;
-        let optimizer = Optimizer::new(config.optimizer, &mlp)?;
-        let mut trainer = Trainer {
+        check_data(config, train, test)?;
+        let mlp = config.init_mlp(train)?;
+        let engine = CpuEngine::new(mlp, config.loss, config.optimizer)?;
+        Trainer::with_engine(config, engine, train, test)
+    }
+
+    /// The network as it is now.
+    pub fn mlp(&self) -> &Mlp<T> {
+        self.engine.mlp()
+    }
+}
+
+impl TrainConfig {
+    /// The initial network for `data`, drawn from `seed` (stream [`Stream::Init`]): the same
+    /// draws for every backend and precision.
+    pub fn init_mlp<T: Float>(&self, data: &Dataset) -> Result<Mlp<T>> {
+        let config = self.mlp_config(data.input_dim(), data.output_dim());
+        Mlp::init(&config, &mut Rng::new(self.seed, Stream::Init))
+    }
+}
+
+impl<E: Engine> Trainer<E> {
+    /// A trainer on `engine`, whose network must have been drawn by [`TrainConfig::init_mlp`].
+    pub fn with_engine(
+        config: &TrainConfig,
+        engine: E,
+        train: &Dataset,
+        test: Option<&Dataset>,
+    ) -> Result<Self> {
+        check_data(config, train, test)?;
+        let num_params = config
+            .mlp_config(train.input_dim(), train.output_dim())
+            .num_params();
+        Ok(Trainer {
             config: config.clone(),
-            mlp,
-            optimizer,
-            train: Split::new(train),
-            test: test.map(Split::new),
+            engine,
+            train: Split::new(train)?,
+            test: test.map(Split::new).transpose()?,
             batch_rng: Rng::new(config.seed, Stream::Batches),
             order: (0..train.len()).collect(),
             cursor: train.len(),
             steps_done: 0,
             curves: Curves::default(),
-        };
-        trainer.record()?;
-        Ok(trainer)
+            num_params,
+        })
     }
 
-    /// The network as it is now.
-    pub fn mlp(&self) -> &Mlp<T> {
-        &self.mlp
+    /// The engine (for reading the network back).
+    pub fn engine_mut(&mut self) -> &mut E {
+        &mut self.engine
     }
 
     fn full_batch(&self) -> bool {
@@ -301,7 +455,7 @@ impl<T: Float> Trainer<T> {
 
     /// The next mini-batch: consecutive slices of a shuffled order, reshuffled when fewer than
     /// a batch remain (every batch has exactly `batch_size` samples).
-    fn next_batch(&mut self) -> Split<T> {
+    fn next_batch(&mut self) -> Split<E::Scalar> {
         let size = self.config.batch_size;
         if self.cursor + size > self.order.len() {
             self.batch_rng.shuffle(&mut self.order);
@@ -315,6 +469,12 @@ impl<T: Float> Trainer<T> {
     }
 
     fn diverged(&self, loss: f64) -> Error {
+        if self.steps_done == 0 {
+            return Error::config(
+                "initialization",
+                format!("the loss at initialization is {loss}; rescale the data or lower sigma_w"),
+            );
+        }
         Error::Diverged {
             step: self.steps_done,
             loss,
@@ -322,58 +482,63 @@ impl<T: Float> Trainer<T> {
         }
     }
 
-    fn record(&mut self) -> Result<()> {
-        let (loss, acc) = self.train.evaluate(&self.mlp, self.config.loss)?;
+    async fn record(&mut self) -> Result<()> {
+        let (loss, acc) = self
+            .engine
+            .evaluate(&self.train.features, self.train.target())
+            .await?;
         if !loss.is_finite() {
             return Err(self.diverged(loss));
         }
-        let curves = &mut self.curves;
-        curves.step.push(self.steps_done);
-        curves.train_loss.push(loss);
-        curves.train_accuracy.extend(acc);
-        if let Some(test) = &self.test {
-            let (loss, acc) = test.evaluate(&self.mlp, self.config.loss)?;
-            curves.test_loss.push(loss);
-            curves.test_accuracy.extend(acc);
+        // A finite loss can hide non-finite weights (a dead unit never reaches the output).
+        let network = self.engine.network().await?;
+        if let Some(bad) = network.flatten().iter().find(|w| !w.as_f64().is_finite()) {
+            return Err(self.diverged(bad.as_f64()));
         }
-        Ok(())
-    }
-}
-
-impl<T: Float> Stepper for Trainer<T> {
-    type Output = TrainResult;
-
-    fn step(&mut self) -> Result<Progress> {
-        let total = self.config.steps;
-        if self.steps_done < total {
-            let (forward, (loss, d_output)) = if self.full_batch() {
-                let forward = self.mlp.forward(&self.train.features)?;
-                let value = self
-                    .config
-                    .loss
-                    .value_and_gradient(forward.output(), self.train.target())?;
-                (forward, value)
-            } else {
-                let batch = self.next_batch();
-                let forward = self.mlp.forward(&batch.features)?;
-                let value = self
-                    .config
-                    .loss
-                    .value_and_gradient(forward.output(), batch.target())?;
-                (forward, value)
-            };
+        let classification = self.train.is_classification();
+        self.curves.step.push(self.steps_done);
+        self.curves.train_loss.push(loss);
+        if classification {
+            self.curves.train_accuracy.push(acc);
+        }
+        if let Some(test) = &self.test {
+            let (loss, acc) = self.engine.evaluate(&test.features, test.target()).await?;
             if !loss.is_finite() {
                 return Err(self.diverged(loss));
             }
-            let gradients = self.mlp.backward(&forward, &d_output);
-            self.optimizer.step(&mut self.mlp, &gradients);
+            self.curves.test_loss.push(loss);
+            if classification {
+                self.curves.test_accuracy.push(acc);
+            }
+        }
+        Ok(())
+    }
+
+    /// One optimizer step (recording the curves at step 0, every `record_interval` steps and
+    /// at the end). The future resolves at once on the CPU and after the readback on the GPU.
+    pub async fn advance(&mut self) -> Result<Progress> {
+        let total = self.config.steps;
+        if self.curves.step.is_empty() {
+            self.record().await?;
+        }
+        if self.steps_done < total {
+            let loss = if self.full_batch() {
+                self.engine
+                    .train_step(&self.train.features, self.train.target())?
+            } else {
+                let batch = self.next_batch();
+                self.engine.train_step(&batch.features, batch.target())?
+            };
+            if let Some(loss) = loss.filter(|l| !l.is_finite()) {
+                return Err(self.diverged(loss));
+            }
             self.steps_done += 1;
             if self
                 .steps_done
                 .is_multiple_of(self.config.record_interval())
                 || self.steps_done == total
             {
-                self.record()?;
+                self.record().await?;
             }
         }
         Ok(Progress {
@@ -382,58 +547,30 @@ impl<T: Float> Stepper for Trainer<T> {
         })
     }
 
-    fn result(&self) -> TrainResult {
+    /// The result so far.
+    pub fn result(&self) -> TrainResult {
+        let (backend, adapter) = self.engine.backend();
         TrainResult {
             config: self.config.clone(),
-            backend: "cpu".into(),
-            num_params: self.mlp.num_params(),
+            backend,
+            adapter,
+            num_params: self.num_params,
             steps_done: self.steps_done,
             curves: self.curves.clone(),
         }
     }
 }
 
-/// A trainer in the precision the config asks for.
-#[derive(Clone, Debug)]
-pub enum Training {
-    /// Single precision.
-    F32(Trainer<f32>),
-    /// Double precision.
-    F64(Trainer<f64>),
-}
-
-impl Training {
-    /// A trainer in `config.precision`.
-    pub fn new(config: &TrainConfig, train: &Dataset, test: Option<&Dataset>) -> Result<Self> {
-        Ok(match config.precision {
-            Precision::F32 => Training::F32(Trainer::new(config, train, test)?),
-            Precision::F64 => Training::F64(Trainer::new(config, train, test)?),
-        })
-    }
-
-    /// The current network in f64 (exact for either precision).
-    pub fn mlp_f64(&self) -> Mlp<f64> {
-        match self {
-            Training::F32(t) => t.mlp().cast(),
-            Training::F64(t) => t.mlp().clone(),
-        }
-    }
-}
-
-impl Stepper for Training {
+impl<E: Engine> Stepper for Trainer<E> {
     type Output = TrainResult;
 
+    /// Blocks on [`Trainer::advance`]: immediate on the CPU; natively it waits for the GPU.
+    /// The browser awaits `advance` instead.
     fn step(&mut self) -> Result<Progress> {
-        match self {
-            Training::F32(t) => t.step(),
-            Training::F64(t) => t.step(),
-        }
+        pollster::block_on(self.advance())
     }
 
     fn result(&self) -> TrainResult {
-        match self {
-            Training::F32(t) => t.result(),
-            Training::F64(t) => t.result(),
-        }
+        Trainer::result(self)
     }
 }

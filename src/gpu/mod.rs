@@ -8,9 +8,11 @@
 //! is asked for, with `map_async` (never a blocking poll in the browser).
 
 mod context;
+mod engine;
 mod ensemble;
 mod kernels;
 
 pub use context::GpuContext;
+pub use engine::GpuEngine;
 pub use ensemble::GpuEnsemble;
 pub use kernels::{MatmulKernel, SHADERS};

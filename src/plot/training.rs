@@ -20,12 +20,19 @@ fn series(name: &str, steps: &[usize], values: &[f64]) -> Option<Series> {
 pub fn curves(result: &TrainResult) -> Result<Vec<Figure>> {
     let c = &result.curves;
     let loss_name = result.config.loss.name().replace('_', "-");
+    // Losses fall over decades: log scale, unless a loss reached exactly 0 (then linear).
+    let positive = c.train_loss.iter().chain(&c.test_loss).all(|&l| l > 0.0);
+    let (y_scale, scale_name) = if positive {
+        (Scale::Log, "log scale")
+    } else {
+        (Scale::Linear, "linear scale")
+    };
     let mut panels = vec![Figure::Line(LinePlot {
         title: format!("Training loss ({loss_name})"),
         x_label: "optimizer step".into(),
-        y_label: format!("{loss_name} loss (log scale)"),
+        y_label: format!("{loss_name} loss ({scale_name})"),
         x_scale: Scale::Linear,
-        y_scale: Scale::Log,
+        y_scale,
         series: [
             series("train", &c.step, &c.train_loss),
             series("test", &c.step, &c.test_loss),
