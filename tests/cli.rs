@@ -219,3 +219,163 @@ fn config_files_and_flags_combine() {
     assert_eq!(result["config"]["steps"], 7);
     assert_eq!(result["config"]["optimizer"]["kind"], "adam");
 }
+
+#[test]
+fn more_bad_input_is_named() {
+    fails_with(
+        &[
+            "train",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "3e5",
+            "--steps",
+            "300",
+            "--backend",
+            "cpu",
+        ],
+        "diverged at step",
+    );
+    fails_with(
+        &["train", "--residual", "1", "--depth", "1"],
+        "use depth 2 or more",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "gaussian_mixture",
+            "--classes",
+            "100000000000",
+        ],
+        "invalid classes",
+    );
+    fails_with(&["train", "--depth", "1000000000"], "fit in memory");
+    fails_with(
+        &["train", "--width", "16384", "--depth", "10"],
+        "fit in memory",
+    );
+    fails_with(&["train", "--backend", "tpu"], "unknown backend 'tpu'");
+    let dir = temp_dir("more");
+    let huge = dir.join("huge.csv");
+    std::fs::write(&huge, "1e300,2,0\n1,2,1\n3,4,0\n4,5,1\n5,6,0\n").unwrap();
+    fails_with(
+        &[
+            "train",
+            "--data",
+            huge.to_str().unwrap(),
+            "--backend",
+            "cpu",
+        ],
+        "does not fit in f32",
+    );
+    let fixtures = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let model = format!("{fixtures}/tanh_ce.safetensors");
+    let data = format!("{fixtures}/tanh_ce.csv");
+    fails_with(
+        &[
+            "eval",
+            "--model",
+            &model,
+            "--data",
+            &data,
+            "--activation",
+            "tanh",
+            "--loss",
+            "ce",
+            "--target-cols",
+            "3",
+        ],
+        "only applies to --loss mse",
+    );
+}
+
+/// The parity check: the GPU run follows the CPU run's loss curve to 1e-3 relative
+/// (both f32 from the same initial network and batches; measured ~1e-6 on lavapipe).
+#[test]
+fn gpu_training_follows_the_cpu_loss_curve() {
+    let curve = |backend: &str| -> Option<(serde_json::Value, Vec<f64>)> {
+        let out = theorylab(&[
+            "train",
+            "--backend",
+            backend,
+            "--seed",
+            "3",
+            "--steps",
+            "50",
+            "--json",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() && stderr.contains("no GPU adapter") {
+            eprintln!("NO GPU ADAPTER: {stderr}");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must have a GPU adapter: {stderr}"
+            );
+            return None;
+        }
+        assert!(out.status.success(), "{backend}: {stderr}");
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let losses = serde_json::from_value(result["curves"]["train_loss"].clone()).unwrap();
+        Some((result, losses))
+    };
+    let (cpu, cpu_loss) = curve("cpu").unwrap();
+    let Some((gpu, gpu_loss)) = curve("gpu") else {
+        return;
+    };
+    assert_eq!(cpu["backend"], "cpu");
+    assert_eq!(gpu["backend"], "gpu");
+    assert!(gpu["adapter"].as_str().is_some_and(|a| !a.is_empty()));
+    assert_eq!(cpu_loss.len(), gpu_loss.len());
+    for (step, (c, g)) in cpu_loss.iter().zip(&gpu_loss).enumerate() {
+        assert!(
+            (c - g).abs() <= 1e-3 * c.abs(),
+            "record {step}: cpu {c} vs gpu {g}"
+        );
+    }
+}
+
+#[test]
+fn a_saved_model_evaluates_on_new_data() {
+    let dir = temp_dir("roundtrip");
+    let out = theorylab(&[
+        "train",
+        "--dataset",
+        "xor",
+        "--steps",
+        "200",
+        "--backend",
+        "cpu",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = dir.join("points.csv");
+    std::fs::write(&csv, "0.8,0.7,1\n-0.8,0.6,0\n-0.7,-0.9,1\n0.9,-0.8,0\n").unwrap();
+    let model = dir.join("model.safetensors");
+    let out = theorylab(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        csv.to_str().unwrap(),
+        "--activation",
+        "relu",
+        "--loss",
+        "ce",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["outputs"].as_array().unwrap().len(), 4);
+    // Four clear xor corners: a trained model gets them right.
+    assert_eq!(result["accuracy"], 1.0, "{result}");
+}

@@ -404,3 +404,33 @@ fn mup_and_mean_field_train_identically_under_sgd() {
     }
     assert_ne!(curves(Parametrization::Ntk).train_loss, mup.train_loss);
 }
+
+#[test]
+fn a_byte_order_mark_is_not_data() {
+    let data = parse_csv("\u{feff}1,2,0\n3,4,1\n", TargetColumns::Class).unwrap();
+    assert_eq!(data.features[(0, 0)], 1.0);
+}
+
+#[test]
+fn a_loss_of_exactly_zero_is_drawn_on_a_linear_axis() {
+    let mut config = TrainConfig {
+        steps: 2,
+        ..TrainConfig::default()
+    };
+    config.loss = Loss::Mse;
+    let result = theorylab::core::train::TrainResult {
+        config,
+        backend: "cpu".into(),
+        adapter: None,
+        num_params: 1,
+        steps_done: 2,
+        curves: theorylab::core::train::Curves {
+            step: vec![0, 1, 2],
+            train_loss: vec![1.0, 0.5, 0.0],
+            ..Default::default()
+        },
+    };
+    let panels = theorylab::plot::training::curves(&result).unwrap();
+    let svg = theorylab::plot::to_svg(&panels, 600, 400).unwrap();
+    assert!(svg.contains("linear scale"));
+}

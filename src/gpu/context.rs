@@ -87,7 +87,7 @@ impl GpuContext {
     }
 
     /// Blocks until submitted work is done (native only; the browser resolves map_async itself).
-    pub(crate) fn wait(&self) {
+    pub fn wait(&self) {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
