@@ -1,4 +1,6 @@
 //! Experiments: config -> stepper -> result, one module per room. Each is written once against
 //! the [`crate::core::train::Engine`] trait and runs on the CPU or the GPU backend.
 
+pub mod permalink;
+pub mod playground;
 pub mod training;

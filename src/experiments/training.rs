@@ -1,6 +1,7 @@
 //! Training one network (the Playground room and the CLI's `train`) on a chosen backend.
 
 use crate::core::data::Dataset;
+use crate::core::mlp::Mlp;
 use crate::core::model_file::to_safetensors;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::{CpuEngine, Engine, Precision, TrainConfig, TrainResult, Trainer};
@@ -56,6 +57,15 @@ impl Training {
             Training::F64(t) => t.advance().await,
             Training::Gpu(t) => t.advance().await,
         }
+    }
+
+    /// The current network, in f64 (for drawing; the run keeps its own precision).
+    pub async fn network(&mut self) -> Result<Mlp<f64>> {
+        Ok(match self {
+            Training::F32(t) => t.engine_mut().network().await?.cast(),
+            Training::F64(t) => t.engine_mut().network().await?,
+            Training::Gpu(t) => t.engine_mut().network().await?.cast(),
+        })
     }
 
     /// The current network as a safetensors file in PyTorch's layout.

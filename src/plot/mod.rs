@@ -13,6 +13,7 @@
 
 mod axis;
 mod draw;
+pub mod playground;
 mod style;
 
 use plotters::coord::Shift;

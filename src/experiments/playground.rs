@@ -1,0 +1,180 @@
+//! The Playground room (TensorFlow Playground on our core): a network trained on 2-D points,
+//! seen through its output and its hidden units over the input plane.
+//!
+//! Training itself is [`super::training::Training`]; this module turns a network into the
+//! room's maps: what the network predicts on a grid of the plane and what each hidden unit
+//! computes there.
+
+use crate::core::data::{Dataset, Targets};
+use crate::core::loss::Loss;
+use crate::core::mlp::Mlp;
+use crate::core::scalar::Float;
+use crate::error::{Error, Result};
+use nalgebra::DMatrix;
+
+/// Finest grid drawn (cells per side).
+pub const MAX_RESOLUTION: usize = 256;
+
+/// A square window of the input plane cut into `n x n` cells.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plane {
+    /// Left and right edges.
+    pub x: (f64, f64),
+    /// Bottom and top edges.
+    pub y: (f64, f64),
+    /// Cells per side.
+    pub n: usize,
+}
+
+impl Plane {
+    /// The smallest square centred on the data's bounding box that holds every point with a
+    /// 10% margin on each side, cut into `n x n` cells.
+    pub fn around(data: &[&Dataset], n: usize) -> Result<Plane> {
+        if !(1..=MAX_RESOLUTION).contains(&n) {
+            return Err(Error::config(
+                "resolution",
+                format!("{n} cells per side is not in 1..={MAX_RESOLUTION}"),
+            ));
+        }
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for set in data {
+            if set.input_dim() != 2 {
+                return Err(Error::Shape {
+                    what: "playground data".into(),
+                    expected: "2 features (points in the plane)".into(),
+                    found: format!("{} features", set.input_dim()),
+                });
+            }
+            for p in set.features.column_iter() {
+                for i in 0..2 {
+                    lo[i] = lo[i].min(p[i]);
+                    hi[i] = hi[i].max(p[i]);
+                }
+            }
+        }
+        if !lo[0].is_finite() {
+            return Err(Error::Data("no points to draw".into()));
+        }
+        let half = (0..2)
+            .map(|i| (hi[i] - lo[i]) / 2.0)
+            .fold(0.0f64, f64::max)
+            .max(1e-6)
+            * 1.2;
+        let centre = |i: usize| (lo[i] + hi[i]) / 2.0;
+        Ok(Plane {
+            x: (centre(0) - half, centre(0) + half),
+            y: (centre(1) - half, centre(1) + half),
+            n,
+        })
+    }
+
+    /// The cell centres as network inputs `[2, n*n]`, row-major: column `iy * n + ix` is the
+    /// centre of cell `(ix, iy)` (the layout of [`crate::plot::Heatmap`]).
+    pub fn centres<T: Float>(&self) -> DMatrix<T> {
+        let n = self.n;
+        let (dx, dy) = (
+            (self.x.1 - self.x.0) / n as f64,
+            (self.y.1 - self.y.0) / n as f64,
+        );
+        DMatrix::from_fn(2, n * n, |r, c| {
+            let (ix, iy) = (c % n, c / n);
+            T::of_f64(if r == 0 {
+                self.x.0 + (ix as f64 + 0.5) * dx
+            } else {
+                self.y.0 + (iy as f64 + 0.5) * dy
+            })
+        })
+    }
+}
+
+/// What the decision map shows at each cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionMap {
+    /// The cell values, row-major over the plane.
+    pub values: Vec<f64>,
+    /// What a value means (the colour bar's label).
+    pub label: String,
+}
+
+/// The network's verdict over the plane. Two classes under cross-entropy: the probability of
+/// class 1, `softmax(f)_1 = 1 / (1 + exp(f_0 - f_1))`. Two outputs under MSE: `f_1 - f_0`. More
+/// classes: the predicted class `argmax_k f_k`. One output: `f` itself.
+pub fn decision_map<T: Float>(mlp: &Mlp<T>, plane: &Plane, loss: Loss) -> Result<DecisionMap> {
+    let out = mlp.predict(&plane.centres::<T>())?;
+    let k = out.nrows();
+    let column = |c: usize| out.column(c).iter().map(|v| v.as_f64()).collect::<Vec<_>>();
+    let (values, label) = match (k, loss) {
+        (1, _) => (
+            (0..out.ncols()).map(|c| out[(0, c)].as_f64()).collect(),
+            "network output f(x)".to_string(),
+        ),
+        (2, Loss::CrossEntropy) => (
+            (0..out.ncols())
+                .map(|c| {
+                    let f = column(c);
+                    1.0 / (1.0 + (f[0] - f[1]).exp())
+                })
+                .collect(),
+            "P(class 1 | x)".to_string(),
+        ),
+        (2, Loss::Mse) => (
+            (0..out.ncols())
+                .map(|c| {
+                    let f = column(c);
+                    f[1] - f[0]
+                })
+                .collect(),
+            "f_1(x) - f_0(x)".to_string(),
+        ),
+        _ => (
+            (0..out.ncols())
+                .map(|c| {
+                    let f = column(c);
+                    (0..k).fold(0, |best, i| if f[i] > f[best] { i } else { best }) as f64
+                })
+                .collect(),
+            "predicted class".to_string(),
+        ),
+    };
+    Ok(DecisionMap { values, label })
+}
+
+/// What hidden unit `unit` of hidden layer `layer` (1-based, `h_layer = phi(z_layer)`) outputs
+/// over the plane, for the first `units` units of each of the first `layers` hidden layers:
+/// `maps[l][i]` is layer `l + 1`, unit `i`, row-major over the plane.
+pub fn unit_maps<T: Float>(
+    mlp: &Mlp<T>,
+    plane: &Plane,
+    layers: usize,
+    units: usize,
+) -> Result<Vec<Vec<Vec<f64>>>> {
+    let forward = mlp.forward(&plane.centres::<T>())?;
+    Ok(forward
+        .activations
+        .iter()
+        .skip(1)
+        .take(layers.min(mlp.depth()))
+        .map(|h| {
+            (0..units.min(h.nrows()))
+                .map(|i| h.row(i).iter().map(|v| v.as_f64()).collect())
+                .collect()
+        })
+        .collect())
+}
+
+/// The points of `data` grouped by class, for drawing: `(class, points)`.
+pub fn points_by_class(data: &Dataset) -> Vec<(usize, Vec<(f64, f64)>)> {
+    let mut groups: Vec<(usize, Vec<(f64, f64)>)> = Vec::new();
+    let labels: Vec<usize> = match &data.targets {
+        Targets::Classes { labels, .. } => labels.clone(),
+        Targets::Values(v) => v.row(0).iter().map(|&y| usize::from(y > 0.0)).collect(),
+    };
+    for (p, &c) in data.features.column_iter().zip(&labels) {
+        match groups.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, pts)) => pts.push((p[0], p[1])),
+            None => groups.push((c, vec![(p[0], p[1])])),
+        }
+    }
+    groups.sort_by_key(|(c, _)| *c);
+    groups
+}

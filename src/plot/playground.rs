@@ -1,0 +1,69 @@
+//! Figures of the Playground room: the decision map with the train/test points on top, and the
+//! hidden units' maps.
+
+use super::{Figure, Heatmap, Series};
+use crate::core::data::Dataset;
+use crate::experiments::playground::{DecisionMap, Plane, points_by_class};
+
+/// The network's verdict over the plane (see [`crate::experiments::playground::decision_map`])
+/// with the training points and the held-out test points drawn on top.
+pub fn decision_map(
+    plane: &Plane,
+    map: &DecisionMap,
+    train: &Dataset,
+    test: Option<&Dataset>,
+) -> Figure {
+    let mut overlay: Vec<Series> = points_by_class(train)
+        .into_iter()
+        .map(|(c, points)| Series {
+            name: format!("class {c} (train)"),
+            points,
+        })
+        .collect();
+    if let Some(test) = test {
+        overlay.extend(points_by_class(test).into_iter().map(|(c, points)| Series {
+            name: format!("class {c} (test)"),
+            points,
+        }));
+    }
+    Figure::Heatmap(Heatmap {
+        title: "Decision map".into(),
+        x_label: "x1 (input units)".into(),
+        y_label: "x2 (input units)".into(),
+        x_range: plane.x,
+        y_range: plane.y,
+        nx: plane.n,
+        ny: plane.n,
+        values: map.values.clone(),
+        colorbar_label: map.label.clone(),
+        overlay,
+    })
+}
+
+/// One small map per hidden unit: `maps[l][i]` is unit `i` of hidden layer `l + 1`, as
+/// [`crate::experiments::playground::unit_maps`] returns them; one row of panels per layer.
+pub fn unit_maps(plane: &Plane, maps: &[Vec<Vec<f64>>]) -> Vec<Vec<Figure>> {
+    maps.iter()
+        .enumerate()
+        .map(|(l, units)| {
+            units
+                .iter()
+                .enumerate()
+                .map(|(i, values)| {
+                    Figure::Heatmap(Heatmap {
+                        title: format!("layer {}, unit {}", l + 1, i + 1),
+                        x_label: "x1".into(),
+                        y_label: "x2".into(),
+                        x_range: plane.x,
+                        y_range: plane.y,
+                        nx: plane.n,
+                        ny: plane.n,
+                        values: values.clone(),
+                        colorbar_label: "h".into(),
+                        overlay: Vec::new(),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,48 @@
+//! The few browser calls the app needs, from `www/glue.js`, and the page's location.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/www/glue.js")]
+extern "C" {
+    /// Milliseconds since the page loaded.
+    pub fn now() -> f64;
+    #[wasm_bindgen(js_name = nextFrame)]
+    fn next_frame_promise() -> js_sys::Promise;
+    /// Downloads text as a file.
+    #[wasm_bindgen(js_name = downloadText)]
+    pub fn download_text(name: &str, mime: &str, text: &str);
+    /// Downloads bytes as a file.
+    #[wasm_bindgen(js_name = downloadBytes)]
+    pub fn download_bytes(name: &str, mime: &str, bytes: &[u8]);
+    #[wasm_bindgen(js_name = downloadSvgAsPng)]
+    fn download_svg_as_png_promise(name: &str, svg: &str, scale: f64) -> js_sys::Promise;
+}
+
+/// Resolves at the next animation frame: the page paints and handles input in between.
+pub async fn next_frame() {
+    // The promise never rejects.
+    let _ = wasm_bindgen_futures::JsFuture::from(next_frame_promise()).await;
+}
+
+/// Rasterizes an SVG at `scale` x its size and downloads it as PNG.
+pub async fn download_svg_as_png(name: &str, svg: &str, scale: f64) -> Result<(), String> {
+    wasm_bindgen_futures::JsFuture::from(download_svg_as_png_promise(name, svg, scale))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// The URL fragment without `#`, e.g. `/playground?width=128`.
+pub fn hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+/// Replaces the URL fragment without adding a history entry or reloading.
+pub fn set_hash(fragment: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
+    }
+}

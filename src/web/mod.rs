@@ -1,0 +1,165 @@
+//! The browser app (leptos, client-side rendering; wasm32 only): a header naming the compute
+//! backend with a switch, the rooms, the About panel. Rooms only build configs and draw
+//! results; the science is in `core` and `experiments`, shared with the CLI and the tests.
+
+mod bench;
+mod export;
+mod glue;
+mod playground;
+
+use crate::gpu::GpuContext;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+/// Starts the app when the wasm module loads.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// Where the GPU stands: still looking, found (with its context), or absent (and why).
+#[derive(Clone)]
+pub enum Gpu {
+    /// `navigator.gpu` is being asked for an adapter.
+    Detecting,
+    /// A WebGPU adapter and device.
+    Ready(Arc<GpuContext>),
+    /// No usable adapter; the reason.
+    Absent(String),
+}
+
+/// State every room shares: the GPU and whether the user wants it.
+#[derive(Clone, Copy)]
+pub struct Compute {
+    gpu: RwSignal<Gpu, LocalStorage>,
+    use_gpu: RwSignal<bool>,
+}
+
+impl Compute {
+    /// The GPU context when WebGPU is available and chosen; `None` means the CPU backend.
+    /// The outer `None` while detection is still running.
+    pub fn active(&self) -> Option<Option<Arc<GpuContext>>> {
+        match self.gpu.get() {
+            Gpu::Detecting => None,
+            Gpu::Ready(ctx) if self.use_gpu.get() => Some(Some(ctx)),
+            _ => Some(None),
+        }
+    }
+
+    /// Whether a WebGPU adapter exists.
+    pub fn gpu_available(&self) -> bool {
+        matches!(self.gpu.get(), Gpu::Ready(_))
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let compute = Compute {
+        gpu: RwSignal::new_local(Gpu::Detecting),
+        use_gpu: RwSignal::new(true),
+    };
+    spawn_local(async move {
+        compute.gpu.set(match GpuContext::new().await {
+            // The page is single-threaded; the Arc is the shared API's (native code shares
+            // the context across threads).
+            #[allow(clippy::arc_with_non_send_sync)]
+            Ok(ctx) => Gpu::Ready(Arc::new(ctx)),
+            Err(e) => Gpu::Absent(e.to_string()),
+        });
+    });
+    provide_context(compute);
+    let about = RwSignal::new(false);
+
+    view! {
+        <header class="top">
+            <h1>"theorylab"</h1>
+            <nav>
+                <a class="room active" href="#/playground">"Playground"</a>
+            </nav>
+            <BackendSwitch/>
+            <button class="about-toggle" on:click=move |_| about.update(|a| *a = !*a)>
+                "About"
+            </button>
+        </header>
+        <Show when=move || about.get()>
+            <About/>
+        </Show>
+        <main>
+            <playground::Playground/>
+        </main>
+    }
+}
+
+/// The header's backend line: which backend runs, the adapter's name, and a switch.
+#[component]
+fn BackendSwitch() -> impl IntoView {
+    let compute = expect_context::<Compute>();
+    let label = move || match (compute.gpu.get(), compute.use_gpu.get()) {
+        (Gpu::Detecting, _) => (
+            "detecting",
+            "Compute: looking for a WebGPU adapter…".to_string(),
+        ),
+        (Gpu::Ready(ctx), true) => ("webgpu", format!("Compute: WebGPU · {}", ctx.adapter())),
+        (Gpu::Ready(_), false) => ("cpu", "Compute: CPU (wasm) · WebGPU switched off".into()),
+        (Gpu::Absent(why), _) => ("cpu", format!("Compute: CPU (wasm) · no WebGPU: {why}")),
+    };
+    view! {
+        <div class="backend" data-backend=move || label().0 title=move || label().1>
+            <span class="backend-name">{move || label().1}</span>
+            <label class="switch">
+                <input
+                    type="checkbox"
+                    id="use-gpu"
+                    prop:checked=move || compute.use_gpu.get() && compute.gpu_available()
+                    prop:disabled=move || !compute.gpu_available()
+                    on:change=move |ev| compute.use_gpu.set(event_target_checked(&ev))
+                />
+                " use WebGPU"
+            </label>
+        </div>
+    }
+}
+
+/// The papers behind each room.
+#[component]
+fn About() -> impl IntoView {
+    view! {
+        <section class="about">
+            <h2>"About theorylab"</h2>
+            <p>
+                "One Rust core trains every network here: natively, where "
+                <code>"cargo test"</code>
+                " checks its numbers against theory, PyTorch and neural-tangents, and in this page "
+                "(WebGPU compute shaders, or the same CPU code compiled to WebAssembly)."
+            </p>
+            <h3>"Playground"</h3>
+            <ul>
+                <li>
+                    "D. Smilkov, S. Carter, "
+                    <a href="https://playground.tensorflow.org">"TensorFlow Playground"</a>
+                    " (2016): the 2-D data sets and the view of every hidden unit."
+                </li>
+                <li>
+                    "G. Yang, E. J. Hu, "
+                    <a href="https://arxiv.org/abs/2011.14522">
+                        "Feature Learning in Infinite-Width Neural Networks"
+                    </a>
+                    " (ICML 2021): abc-parametrizations, SP / NTK / muP / mean field."
+                </li>
+                <li>
+                    "A. Jacot, F. Gabriel, C. Hongler, "
+                    <a href="https://arxiv.org/abs/1806.07572">"Neural Tangent Kernel"</a>
+                    " (NeurIPS 2018): why wide NTK-parametrized networks barely move their features."
+                </li>
+                <li>
+                    "G. Yang et al., "
+                    <a href="https://arxiv.org/abs/2203.03466">"Tensor Programs V: muTransfer"</a>
+                    " (2022): muP for Adam, and hyperparameters that transfer across widths."
+                </li>
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,242 @@
+// Browser tests of the web app: headless Debian chromium driven by playwright-core.
+//
+//   node www/tests/browser.mjs http://127.0.0.1:PORT/
+//
+// `cargo xtask test` builds dist/, serves it and runs this with THEORYLAB_CLI (the native
+// binary, for the CPU-vs-native comparison) and SCREENSHOTS (where screenshots go).
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const BASE = process.argv[2];
+if (!BASE) throw new Error("usage: node www/tests/browser.mjs URL");
+const CLI = process.env.THEORYLAB_CLI ?? "target/release/theorylab";
+const SHOTS = process.env.SCREENSHOTS ?? "target/screenshots";
+mkdirSync(SHOTS, { recursive: true });
+
+const ARGS = [
+  "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--no-first-run", "--disable-quic",
+];
+
+/** A fresh browser; with WebGPU (SwiftShader here) when `webgpu` is true. */
+async function browser(webgpu) {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "theorylab-")), {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1440, height: 1100 },
+    args: webgpu ? ["--enable-unsafe-webgpu", ...ARGS] : ARGS,
+  });
+}
+
+/** Opens the app at `hash`, waits until the backend is known and the first figure drawn. */
+async function open(ctx, hash = "") {
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  // Long tasks (> 50 ms on the main thread), recorded from the start.
+  await page.addInitScript(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.longTasks.push(e.duration);
+    }).observe({ type: "longtask", buffered: true });
+  });
+  await page.goto(BASE + hash);
+  await page.waitForSelector('.backend:not([data-backend="detecting"])', { timeout: 30000 });
+  await page.waitForSelector('[data-figure="decision-map"] svg', { timeout: 60000 });
+  return page;
+}
+
+const backendOf = (page) => page.getAttribute(".backend", "data-backend");
+const figureSvg = (page, name) => page.innerHTML(`[data-figure="${name}"] .svg`);
+
+/** Presses Play and waits until the run has done all its steps. */
+async function trainToEnd(page) {
+  const steps = await page.textContent("#step-count");
+  const total = Number(steps.match(/\/ (\d+)/)[1]);
+  await page.click("#play");
+  await page.waitForFunction(
+    (t) => document.querySelector("#step-count").textContent.trim() === `step ${t} / ${t}`,
+    total, { timeout: 120000 });
+  // The last redraw lands after the final step.
+  await page.waitForFunction(() => document.querySelector("#play").textContent === "Play");
+  return total;
+}
+
+/** Clicks an export button and returns the downloaded file's name and bytes. */
+async function exportFile(page, figure, kind) {
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 30000 }),
+    page.click(`[data-figure="${figure}"] [data-export="${kind}"]`),
+  ]);
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
+}
+
+async function resultJson(page) {
+  return JSON.parse((await exportFile(page, "curves", "json")).bytes.toString());
+}
+
+let failures = 0;
+async function test(name, body) {
+  const t0 = Date.now();
+  try {
+    await body();
+    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failures += 1;
+    console.log(`FAIL ${name}\n     ${String(e.stack ?? e).split("\n").join("\n     ")}`);
+  }
+}
+
+const cpu = await browser(false);
+const gpu = await browser(true);
+
+await test("the app loads with no console errors; without the flag the header says CPU", async () => {
+  const page = await open(cpu);
+  assert.equal(await backendOf(page), "cpu");
+  assert.match(await page.textContent(".backend-name"), /CPU/);
+  assert.match(await figureSvg(page, "decision-map"), /Decision map/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("with --enable-unsafe-webgpu the header names the WebGPU adapter", async () => {
+  const page = await open(gpu);
+  assert.equal(await backendOf(page), "webgpu");
+  assert.match(await page.textContent(".backend-name"), /WebGPU · \S+/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+for (const [name, ctx, backend] of [["WebGPU", gpu, "gpu"], ["the CPU", cpu, "cpu"]]) {
+  await test(`the Playground trains on ${name}: the loss falls, no task over 50 ms`, async () => {
+    const page = await open(ctx, "#/playground?steps=300");
+    const total = await trainToEnd(page);
+    const r = await resultJson(page);
+    assert.equal(r.backend, backend);
+    assert.equal(r.steps_done, total);
+    const loss = r.curves.train_loss;
+    assert.ok(loss.at(-1) < loss[0], `train loss went ${loss[0]} -> ${loss.at(-1)}`);
+    const long = await page.evaluate(() => window.longTasks);
+    // Start-up (wasm compile, GPU init) may take long; training must not.
+    const during = long.filter((d) => d > 50);
+    console.log(`     long tasks on ${name}: ${JSON.stringify(long.map(Math.round))}`);
+    assert.ok(during.length <= 1, `tasks over 50 ms while training: ${during}`);
+    await page.screenshot({ path: join(SHOTS, `playground-${backend}.png`), fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+}
+
+await test("moving the width slider changes the decision map", async () => {
+  const page = await open(cpu);
+  const before = await figureSvg(page, "decision-map");
+  await page.locator("#width").fill("3"); // 2^3 = 8 units
+  await page.waitForFunction(
+    (b) => document.querySelector('[data-figure="decision-map"] .svg').innerHTML !== b,
+    before, { timeout: 30000 });
+  assert.match(await page.textContent('label[for="width"] output'), /^8$/);
+  assert.match(await page.evaluate(() => location.hash), /width=8/);
+  await page.close();
+});
+
+await test("SVG, PNG (2x), CSV and JSON exports are valid files", async () => {
+  const page = await open(cpu);
+  const svg = await exportFile(page, "decision-map", "svg");
+  assert.equal(svg.name, "decision-map.svg");
+  const text = svg.bytes.toString();
+  assert.match(text, /<svg[^>]*width="560"/);
+  assert.match(text, /Decision map/);
+  const png = await exportFile(page, "decision-map", "png");
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
+  assert.equal(png.bytes.readUInt32BE(16), 2 * 560, "PNG width is twice the SVG's");
+  assert.equal(png.bytes.readUInt32BE(20), 2 * 460, "PNG height is twice the SVG's");
+  const csv = (await exportFile(page, "decision-map", "csv")).bytes.toString().trim().split("\n");
+  assert.match(csv[0], /^x1,x2,/);
+  assert.equal(csv.length, 1 + 48 * 48);
+  for (const row of csv.slice(1)) {
+    const cells = row.split(",").map(Number);
+    assert.equal(cells.length, 3);
+    assert.ok(cells.every(Number.isFinite), row);
+  }
+  const curves = (await exportFile(page, "curves", "csv")).bytes.toString().split("\n");
+  assert.equal(curves[0], "step,train_loss,train_accuracy,test_loss,test_accuracy");
+  const r = await resultJson(page);
+  assert.equal(r.config.width, 64);
+  await page.close();
+});
+
+await test("a permalink restores the state", async () => {
+  const page = await open(cpu, "#/playground?width=16&activation=tanh&optimizer.lr=0.1");
+  assert.equal(await page.inputValue("#width"), "4");
+  assert.equal(await page.inputValue("#activation"), "tanh");
+  await page.selectOption("#parametrization", "mup");
+  await page.waitForFunction(() => location.hash.includes("parametrization=mup"));
+  const hash = await page.evaluate(() => location.hash);
+  const first = (await resultJson(page)).config;
+  await page.close();
+  const again = await open(cpu, hash);
+  assert.equal(await again.inputValue("#parametrization"), "mup");
+  assert.deepEqual((await resultJson(again)).config, first);
+  assert.equal(await again.locator(".notice").count(), 0);
+  await again.close();
+});
+
+await test("a garbage URL shows the defaults and a notice", async () => {
+  const page = await open(cpu, "#/playground?width=banana&%%%=<script>&optimizer.lr=-1");
+  assert.match(await page.textContent(".notice"), /could not be used.*showing the defaults/);
+  assert.equal(await page.inputValue("#width"), "6");
+  assert.equal((await resultJson(page)).config.width, 64);
+  assert.deepEqual(page.errors, []);
+  const other = await open(cpu, "#/no-such-room?x=1");
+  assert.match(await other.textContent(".notice"), /no room/);
+  await page.close();
+  await other.close();
+});
+
+await test("the page's CPU numbers equal the native CLI's for the same config and seed", async () => {
+  const page = await open(cpu, "#/playground?steps=200&seed=7&batch_size=32&optimizer.kind=sgd&optimizer.lr=0.1");
+  await trainToEnd(page);
+  const web = await resultJson(page);
+  await page.close();
+  const dir = mkdtempSync(join(tmpdir(), "theorylab-cli-"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify(web.config));
+  const native = JSON.parse(execFileSync(CLI, [
+    "train", "--config", join(dir, "config.json"), "--backend", "cpu", "--json",
+  ]).toString());
+  assert.deepEqual(native.config, web.config);
+  assert.deepEqual(native.curves.step, web.curves.step);
+  // f32 with FMA kernels natively and without in wasm: each dot product of length k <= 64
+  // differs by about sqrt(k) * 2^-24 ~ 5e-7 relative; over 200 steps such differences add
+  // (at worst linearly, no chaos at this learning rate): 200 * 5e-7 = 1e-4.
+  for (const key of ["train_loss", "test_loss"]) {
+    web.curves[key].forEach((w, i) => {
+      const n = native.curves[key][i];
+      assert.ok(Math.abs(w - n) <= 1e-4 * Math.abs(n), `${key}[${i}]: web ${w} vs native ${n}`);
+    });
+  }
+  const worst = Math.max(...web.curves.train_loss.map((w, i) =>
+    Math.abs(w - native.curves.train_loss[i]) / Math.abs(native.curves.train_loss[i])));
+  console.log(`     largest relative difference web vs native: ${worst.toExponential(2)}`);
+});
+
+await test("the About panel lists the papers", async () => {
+  const page = await open(cpu);
+  await page.click(".about-toggle");
+  assert.match(await page.textContent(".about"), /Neural Tangent Kernel/);
+  await page.screenshot({ path: join(SHOTS, "about.png") });
+  await page.close();
+});
+
+await cpu.close();
+await gpu.close();
+if (failures > 0) {
+  console.log(`${failures} browser test(s) failed`);
+  process.exit(1);
+}
+console.log(`all browser tests passed; screenshots in ${SHOTS}`);
