@@ -62,3 +62,14 @@ export function downloadSvgAsPng(name, svg, scale) {
     img.src = url;
   });
 }
+
+/** The WebGPU adapter's vendor, architecture and description, or "" without one. */
+export async function adapterDescription() {
+  try {
+    const adapter = await navigator.gpu?.requestAdapter();
+    const info = adapter?.info ?? {};
+    return [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
+  } catch {
+    return "";
+  }
+}

@@ -50,8 +50,12 @@ impl GpuContext {
             eprintln!("theorylab: uncaptured GPU error: {e}");
         }));
         let pipelines = Pipelines::new(&device);
-        let adapter =
-            format!("{} ({:?}, {})", info.name, info.backend, info.driver_info).replace(" ()", "");
+        let details = [format!("{:?}", info.backend), info.driver_info.clone()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let adapter = format!("{} ({details})", info.name).trim().to_string();
         Ok(GpuContext {
             device,
             queue,
@@ -60,6 +64,14 @@ impl GpuContext {
             matmul: MatmulKernel::Blocked,
             adapter,
         })
+    }
+
+    /// Names an adapter whose driver gave no name (browsers hide it from wgpu; the page asks
+    /// `navigator.gpu` for its vendor and architecture).
+    pub fn describe_adapter(&mut self, description: &str) {
+        if !description.is_empty() {
+            self.adapter = format!("{description} {}", self.adapter.trim_start());
+        }
     }
 
     /// The adapter's name, backend and driver, e.g. `llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, ...)`.

@@ -12,12 +12,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{BLACK, Color, RGBColor, ShapeStyle, TextStyle, WHITE};
 
 use super::axis::{Axis, padded_range};
+use super::raster::{MAX_RASTERS, Raster, sentinel};
 use super::style::{
     ColorMap, GRID, GRID_MINOR, MarkStyle, Shape, Sizes, darker, font, legend_corner, palette,
     sample_polyline, text_size,
 };
 use super::{Figure, Heatmap, Histogram, LinePlot, ScatterPlot, histogram_density};
 use crate::error::{Error, Result};
+use std::cell::RefCell;
 
 /// A chart whose both axes are [`Axis`].
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
@@ -35,6 +37,7 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     fig: &Figure,
     ratio: u32,
+    rasters: Option<&RefCell<Vec<Raster>>>,
 ) -> Result<()> {
     let (w, h) = area.dim_in_pixel();
     let sizes = Sizes::for_panel(w, h, ratio);
@@ -42,7 +45,7 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
     match fig {
         Figure::Line(p) => draw_line(&body, p, &sizes),
         Figure::Scatter(p) => draw_scatter(&body, p, &sizes),
-        Figure::Heatmap(p) => draw_heatmap(&body, p, &sizes),
+        Figure::Heatmap(p) => draw_heatmap(&body, p, &sizes, rasters),
         Figure::Histogram(p) => draw_histogram(&body, p, &sizes),
     }
 }
@@ -601,6 +604,7 @@ fn draw_heatmap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     p: &Heatmap,
     s: &Sizes,
+    rasters: Option<&RefCell<Vec<Raster>>>,
 ) -> Result<()> {
     let t = p.title.as_str();
     let (mut vmin, mut vmax) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -664,19 +668,32 @@ fn draw_heatmap<DB: DrawingBackend>(
         y_grid: false,
     };
     let (mut chart, geom) = frame(&main, &spec, s)?;
-    let dx = (p.x_range.1 - p.x_range.0) / p.nx as f64;
-    let dy = (p.y_range.1 - p.y_range.0) / p.ny as f64;
-    let (x0, y0) = (p.x_range.0, p.y_range.0);
-    chart
-        .draw_series((0..p.ny).flat_map(|iy| {
-            (0..p.nx).map(move |ix| {
-                let v = p.values[iy * p.nx + ix];
-                let a = (x0 + ix as f64 * dx, y0 + iy as f64 * dy);
-                let b = (x0 + (ix + 1) as f64 * dx, y0 + (iy + 1) as f64 * dy);
-                Rectangle::new([a, b], cmap.color(v).filled())
+    let index = rasters.map(|r| r.borrow().len());
+    if let (Some(rasters), Some(index)) = (rasters, index.filter(|&i| i < MAX_RASTERS)) {
+        // SVG: one placeholder for the whole grid, replaced by a PNG image of the cells.
+        let rgb = (0..p.ny)
+            .rev()
+            .flat_map(|iy| (0..p.nx).map(move |ix| p.values[iy * p.nx + ix]))
+            .flat_map(|v| {
+                let c = cmap.color(v);
+                [c.0, c.1, c.2]
             })
-        }))
-        .map_err(de(t))?;
+            .collect();
+        rasters.borrow_mut().push(Raster {
+            nx: p.nx,
+            ny: p.ny,
+            rgb,
+        });
+        let corners = [(p.x_range.0, p.y_range.0), (p.x_range.1, p.y_range.1)];
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                corners,
+                sentinel(index).filled(),
+            )))
+            .map_err(de(t))?;
+    } else {
+        draw_cells(&mut chart, p, &cmap, t)?;
+    }
     let total: usize = p.overlay.iter().map(|g| g.points.len()).sum();
     draw_groups(&mut chart, &p.overlay, total, BLACK, true, s, t)?;
     frame_box(&chart, s, t)?;
@@ -699,13 +716,37 @@ fn draw_heatmap<DB: DrawingBackend>(
         .set_label_area_size(LabelAreaPosition::Right, cb_label_area)
         .build_cartesian_2d(Axis::new(0.0, 1.0, false, 2), cb_axis)
         .map_err(de(t))?;
-    let steps = 256;
-    bar.draw_series((0..steps).map(|k| {
-        let a = clo + (chi - clo) * k as f64 / steps as f64;
-        let b = clo + (chi - clo) * (k + 1) as f64 / steps as f64;
-        Rectangle::new([(0.0, a), (1.0, b)], cmap.color(0.5 * (a + b)).filled())
-    }))
-    .map_err(de(t))?;
+    // One band per device pixel of the bar (at most 256, the colour map's resolution).
+    let steps = (bar.plotting_area().dim_in_pixel().1 as usize).clamp(2, 256);
+    let band = |k: usize| clo + (chi - clo) * (k as f64 + 0.5) / steps as f64;
+    let index = rasters.map(|r| r.borrow().len());
+    if let (Some(rasters), Some(index)) = (rasters, index.filter(|&i| i < MAX_RASTERS)) {
+        // SVG: the bar as a one-column image (top band first).
+        let rgb = (0..steps)
+            .rev()
+            .flat_map(|k| {
+                let c = cmap.color(band(k));
+                [c.0, c.1, c.2]
+            })
+            .collect();
+        rasters.borrow_mut().push(Raster {
+            nx: 1,
+            ny: steps,
+            rgb,
+        });
+        bar.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, clo), (1.0, chi)],
+            sentinel(index).filled(),
+        )))
+        .map_err(de(t))?;
+    } else {
+        bar.draw_series((0..steps).map(|k| {
+            let a = clo + (chi - clo) * k as f64 / steps as f64;
+            let b = clo + (chi - clo) * (k + 1) as f64 / steps as f64;
+            Rectangle::new([(0.0, a), (1.0, b)], cmap.color(band(k)).filled())
+        }))
+        .map_err(de(t))?;
+    }
     {
         let desc_style: TextStyle = font(cb_label_size);
         let mut mesh = bar.configure_mesh();
@@ -730,4 +771,37 @@ fn draw_heatmap<DB: DrawingBackend>(
             BLACK.stroke_width(s.thin),
         ))
         .map_err(de(t))
+}
+
+/// The grid cell by cell, one rectangle per run of equal colour along a row (the same picture
+/// with fewer elements).
+fn draw_cells<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    p: &Heatmap,
+    cmap: &ColorMap,
+    t: &str,
+) -> Result<()> {
+    let dx = (p.x_range.1 - p.x_range.0) / p.nx as f64;
+    let dy = (p.y_range.1 - p.y_range.0) / p.ny as f64;
+    let (x0, y0) = (p.x_range.0, p.y_range.0);
+    // One rectangle per run of equal colour along a row: the same picture with far fewer
+    // elements (an SVG's cost in the browser is its element count).
+    let mut cells = Vec::new();
+    for iy in 0..p.ny {
+        let row = &p.values[iy * p.nx..(iy + 1) * p.nx];
+        let mut start = 0;
+        while start < p.nx {
+            let color = cmap.color(row[start]);
+            let mut end = start + 1;
+            while end < p.nx && cmap.color(row[end]) == color {
+                end += 1;
+            }
+            let a = (x0 + start as f64 * dx, y0 + iy as f64 * dy);
+            let b = (x0 + end as f64 * dx, y0 + (iy + 1) as f64 * dy);
+            cells.push(Rectangle::new([a, b], color.filled()));
+            start = end;
+        }
+    }
+    chart.draw_series(cells).map_err(de(t))?;
+    Ok(())
 }

@@ -13,8 +13,11 @@
 
 mod axis;
 mod draw;
+mod metrics;
 pub mod playground;
+mod raster;
 mod style;
+mod svg;
 
 use plotters::coord::Shift;
 use plotters::drawing::{DrawingArea, IntoDrawingArea};
@@ -156,11 +159,12 @@ pub fn to_svg(panels: &[Figure], width: u32, height: u32) -> Result<String> {
     validate_all(panels, width, height)?;
     register_font()?;
     let mut out = String::new();
+    let rasters = std::cell::RefCell::new(Vec::new());
     {
-        let root = plotters::backend::SVGBackend::with_string(&mut out, (width, height))
-            .into_drawing_area();
-        render(&root, panels, 1)?;
+        let root = svg::Svg::with_string(&mut out, (width, height)).into_drawing_area();
+        render(&root, panels, 1, Some(&rasters))?;
     }
+    raster::substitute(&mut out, &rasters.into_inner(), panels[0].title())?;
     Ok(out)
 }
 
@@ -188,7 +192,7 @@ pub fn to_png(panels: &[Figure], width: u32, height: u32) -> Result<Vec<u8>> {
     {
         let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut big, (big_w, big_h))
             .map_err(|e| Error::plot(title, format!("cannot create the bitmap: {e}")))?;
-        render(&backend.into_drawing_area(), panels, ratio)?;
+        render(&backend.into_drawing_area(), panels, ratio, None)?;
     }
     let rgb = downsample(&big, width as usize, height as usize, ratio as usize);
 
@@ -323,10 +327,14 @@ fn register_font() -> Result<()> {
 
 /// White background, panels side by side, then flush the backend. `ratio` is the number of
 /// device pixels per logical pixel.
+///
+/// With `rasters` (SVG output), heat-map grids are registered there and drawn as placeholders
+/// (see [`raster`]); without, they are drawn cell by cell.
 fn render<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     panels: &[Figure],
     ratio: u32,
+    rasters: Option<&std::cell::RefCell<Vec<raster::Raster>>>,
 ) -> Result<()> {
     let title = panels[0].title();
     let err = |e: plotters::drawing::DrawingAreaErrorKind<DB::ErrorType>| {
@@ -335,7 +343,7 @@ fn render<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let areas = root.split_evenly((1, panels.len()));
     for (area, fig) in areas.iter().zip(panels) {
-        draw::draw_panel(area, fig, ratio)?;
+        draw::draw_panel(area, fig, ratio, rasters)?;
     }
     root.present().map_err(err)
 }

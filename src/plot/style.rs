@@ -160,6 +160,9 @@ pub(crate) fn font(size: f64) -> TextStyle<'static> {
 
 /// Width and height in pixels of `text` set in `style`.
 pub(crate) fn text_size(title: &str, style: &TextStyle, text: &str) -> Result<(i32, i32)> {
+    if cfg!(target_arch = "wasm32") {
+        return Ok(super::metrics::text_box(style.font.get_size(), text));
+    }
     let (w, h) = style
         .font
         .box_size(text)

@@ -450,3 +450,59 @@ fn example_pictures() {
         std::fs::write(dir.join("row.png"), row).unwrap();
     }
 }
+
+/// Inverse of `raster::base64` (test only).
+fn unbase64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let value = |c: u8| ALPHABET.iter().position(|&a| a == c).unwrap() as u32;
+    let mut out = Vec::new();
+    for chunk in text.as_bytes().chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c != b'=')
+            .fold(0, |n, (i, &c)| n | value(c) << (18 - 6 * i));
+        let real = chunk.iter().filter(|&&c| c != b'=').count() - 1;
+        out.extend_from_slice(&n.to_be_bytes()[1..1 + real]);
+    }
+    out
+}
+
+#[test]
+fn svg_heatmap_cells_are_one_png_image_with_the_colour_of_each_value() {
+    let (nx, ny) = (3, 2);
+    let values = vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    let h = Heatmap {
+        title: "grid".into(),
+        x_label: "x".into(),
+        y_label: "y".into(),
+        x_range: (0.0, 3.0),
+        y_range: (0.0, 2.0),
+        nx,
+        ny,
+        values: values.clone(),
+        colorbar_label: "v".into(),
+        overlay: Vec::new(),
+    };
+    let svg = to_svg(&[Figure::Heatmap(h)], 400, 300).unwrap();
+    // The grid, then its colour bar.
+    assert_eq!(svg.matches("<image").count(), 2);
+    assert!(!svg.contains("#0102"), "a placeholder is left");
+    let data = svg.split("data:image/png;base64,").nth(1).unwrap();
+    let png_bytes = unbase64(&data[..data.find('"').unwrap()]);
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((info.width, info.height), (nx as u32, ny as u32));
+    let cmap = style::ColorMap::for_values(0.0, 5.0);
+    for row in 0..ny {
+        let iy = ny - 1 - row; // the image's top row is the grid's top (largest y)
+        for ix in 0..nx {
+            let c = cmap.color(values[iy * nx + ix]);
+            let px = &pixels[(row * nx + ix) * 3..(row * nx + ix) * 3 + 3];
+            assert_eq!(px, [c.0, c.1, c.2], "cell ({ix}, {iy})");
+        }
+    }
+}

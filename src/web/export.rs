@@ -49,7 +49,7 @@ pub fn figure(
                 class="svg"
                 inner_html=move || match svg.get() {
                     Ok(s) => s,
-                    Err(e) => format!("<p class=\"figure-error\">{}</p>", escape(&e)),
+                    Err(e) => format!("<p class=\"figure-message\">{}</p>", escape(&e)),
                 }
             ></div>
             <figcaption class="exports">

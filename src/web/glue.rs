@@ -14,6 +14,8 @@ extern "C" {
     /// Downloads bytes as a file.
     #[wasm_bindgen(js_name = downloadBytes)]
     pub fn download_bytes(name: &str, mime: &str, bytes: &[u8]);
+    #[wasm_bindgen(js_name = adapterDescription)]
+    fn adapter_description_promise() -> js_sys::Promise;
     #[wasm_bindgen(js_name = downloadSvgAsPng)]
     fn download_svg_as_png_promise(name: &str, svg: &str, scale: f64) -> js_sys::Promise;
 }
@@ -22,6 +24,16 @@ extern "C" {
 pub async fn next_frame() {
     // The promise never rejects.
     let _ = wasm_bindgen_futures::JsFuture::from(next_frame_promise()).await;
+}
+
+/// The WebGPU adapter's vendor, architecture and description as the browser reports them
+/// (wgpu cannot see them), or "" if there is none.
+pub async fn adapter_description() -> String {
+    wasm_bindgen_futures::JsFuture::from(adapter_description_promise())
+        .await
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// Rasterizes an SVG at `scale` x its size and downloads it as PNG.

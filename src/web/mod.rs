@@ -66,7 +66,10 @@ fn App() -> impl IntoView {
             // The page is single-threaded; the Arc is the shared API's (native code shares
             // the context across threads).
             #[allow(clippy::arc_with_non_send_sync)]
-            Ok(ctx) => Gpu::Ready(Arc::new(ctx)),
+            Ok(mut ctx) => {
+                ctx.describe_adapter(&glue::adapter_description().await);
+                Gpu::Ready(Arc::new(ctx))
+            }
             Err(e) => Gpu::Absent(e.to_string()),
         });
     });
@@ -104,7 +107,7 @@ fn BackendSwitch() -> impl IntoView {
         ),
         (Gpu::Ready(ctx), true) => ("webgpu", format!("Compute: WebGPU · {}", ctx.adapter())),
         (Gpu::Ready(_), false) => ("cpu", "Compute: CPU (wasm) · WebGPU switched off".into()),
-        (Gpu::Absent(why), _) => ("cpu", format!("Compute: CPU (wasm) · no WebGPU: {why}")),
+        (Gpu::Absent(why), _) => ("cpu", format!("Compute: CPU (wasm) · no WebGPU ({why})")),
     };
     view! {
         <div class="backend" data-backend=move || label().0 title=move || label().1>

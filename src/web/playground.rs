@@ -24,27 +24,35 @@ use wasm_bindgen::JsCast;
 const GRID: usize = 48;
 /// Cells per side of a hidden unit's map.
 const UNIT_GRID: usize = 24;
+/// While training, redraw the units' maps every this many redraws (and whenever idle).
+const UNITS_EVERY: usize = 4;
 /// Hidden layers and units per layer shown as maps.
 const UNIT_LAYERS: usize = 2;
 const UNITS: usize = 6;
 /// Milliseconds of training per animation frame (the frame's budget is 16 ms; drawing takes
 /// the rest).
-const SLICE_MS: f64 = 8.0;
+const SLICE_MS: f64 = 6.0;
 /// Redraw the figures at most this often while training.
-const REDRAW_MS: f64 = 150.0;
+const REDRAW_MS: f64 = 250.0;
 /// Widest network per backend (a CPU step at width 1024 already takes a while in wasm).
 const MAX_WIDTH_GPU: usize = 4096;
 const MAX_WIDTH_CPU: usize = 1024;
 /// The URL path of this room.
 pub const PATH: &str = "/playground";
 
-/// What the figures show: the latest snapshot of the run.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Snapshot {
-    plane: Option<Plane>,
-    decision: Option<(Figure, DecisionMap)>,
-    units: Vec<Vec<Figure>>,
-    result: Option<TrainResult>,
+/// The decision map as drawn: its plane, its figure and its values.
+#[derive(Clone, Debug, PartialEq)]
+struct Decision {
+    plane: Plane,
+    figure: Figure,
+    map: DecisionMap,
+}
+
+/// The hidden units' maps as drawn: their plane and one row of panels per layer.
+#[derive(Clone, Debug, PartialEq)]
+struct Units {
+    plane: Plane,
+    layers: Vec<Vec<Figure>>,
 }
 
 /// The room's signals, shared by the controls and the session loop.
@@ -56,7 +64,9 @@ struct Room {
     step_requests: RwSignal<usize>,
     model_request: RwSignal<bool>,
     session: StoredValue<u64>,
-    snapshot: RwSignal<Snapshot>,
+    result: RwSignal<Option<TrainResult>>,
+    decision: RwSignal<Option<Decision>>,
+    units: RwSignal<Option<Units>>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
 }
@@ -121,7 +131,9 @@ pub fn Playground() -> impl IntoView {
         step_requests: RwSignal::new(0),
         model_request: RwSignal::new(false),
         session: StoredValue::new(0),
-        snapshot: RwSignal::new(Snapshot::default()),
+        result: RwSignal::new(None),
+        decision: RwSignal::new(None),
+        units: RwSignal::new(None),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
@@ -144,23 +156,25 @@ pub fn Playground() -> impl IntoView {
     });
 
     let progress = move || {
-        room.snapshot.with(|s| {
-            s.result
-                .as_ref()
+        room.result.with(|r| {
+            r.as_ref()
                 .map_or((0, 0), |r| (r.steps_done, r.config.steps))
         })
     };
 
     let decision_svg = Memo::new(move |_| {
-        room.snapshot.with(|s| match &s.decision {
-            Some((f, _)) => {
-                plot::to_svg(std::slice::from_ref(f), 560, 460).map_err(|e| e.to_string())
+        room.decision.with(|d| match d {
+            Some(d) => {
+                plot::to_svg(std::slice::from_ref(&d.figure), 560, 460).map_err(|e| e.to_string())
             }
             None => Err("preparing…".into()),
         })
     });
     let curves_svg = Memo::new(move |_| {
-        room.snapshot.with(|s| match &s.result {
+        room.result.with(|r| match r {
+            Some(r) if r.curves.step.is_empty() => {
+                Err("Press Play: the loss and accuracy curves appear as the network trains.".into())
+            }
             Some(r) => plot::training::curves(r)
                 .and_then(|panels| plot::to_svg(&panels, 900, 330))
                 .map_err(|e| e.to_string()),
@@ -168,8 +182,13 @@ pub fn Playground() -> impl IntoView {
         })
     });
     let unit_svg = move |layer: usize| {
+        // This layer's panels alone, so that a change in another layer does not redraw it.
+        let panels = Memo::new(move |_| {
+            room.units
+                .with(|u| u.as_ref().and_then(|u| u.layers.get(layer).cloned()))
+        });
         Memo::new(move |_| {
-            room.snapshot.with(|s| match s.units.get(layer) {
+            panels.with(|p| match p {
                 Some(panels) if !panels.is_empty() => {
                     plot::to_svg(panels, 190 * panels.len() as u32, 190).map_err(|e| e.to_string())
                 }
@@ -179,14 +198,12 @@ pub fn Playground() -> impl IntoView {
     };
 
     let decision_data = move || {
-        room.snapshot.with_untracked(|s| {
-            let (plane, (_, map)) = (s.plane?, s.decision.as_ref()?);
-            Some(decision_exports(&plane, map))
-        })
+        room.decision
+            .with_untracked(|d| d.as_ref().map(|d| decision_exports(&d.plane, &d.map)))
     };
     let curves_data = move || {
-        room.snapshot.with_untracked(|s| {
-            let r = s.result.as_ref()?;
+        room.result.with_untracked(|r| {
+            let r = r.as_ref()?;
             Some((
                 plot::training::curves_csv(r),
                 serde_json::to_string_pretty(r).ok()?,
@@ -195,10 +212,9 @@ pub fn Playground() -> impl IntoView {
     };
     let unit_data = move |layer: usize| {
         move || {
-            room.snapshot.with_untracked(|s| {
-                let plane = s.plane?;
-                let panels = s.units.get(layer)?;
-                Some(unit_exports(&plane, panels))
+            room.units.with_untracked(|u| {
+                let u = u.as_ref()?;
+                Some(unit_exports(&u.plane, u.layers.get(layer)?))
             })
         }
     };
@@ -240,7 +256,7 @@ pub fn Playground() -> impl IntoView {
                             {move || format!("step {} / {}", progress().0, progress().1)}
                         </span>
                         <span id="loss">
-                            {move || room.snapshot.with(|s| s.result.as_ref().and_then(|r| {
+                            {move || room.result.with(|r| r.as_ref().and_then(|r| {
                                 let c = &r.curves;
                                 let test = c.test_loss.last().map(|t| format!(" · test {t:.4}")).unwrap_or_default();
                                 c.train_loss.last().map(|l| format!("train loss {l:.4}{test}"))
@@ -350,7 +366,9 @@ async fn session(
         Err(e) => {
             if live() {
                 room.error.set(Some(e.to_string()));
-                room.snapshot.set(Snapshot::default());
+                room.result.set(None);
+                room.decision.set(None);
+                room.units.set(None);
             }
             return;
         }
@@ -358,19 +376,25 @@ async fn session(
     if !live() {
         return;
     }
-    let draw = async |training: &mut Training| match snapshot(
-        training,
-        &plane,
-        &train,
-        test.as_ref(),
-        config.loss,
-    )
-    .await
-    {
-        Ok(s) => room.snapshot.set(s),
-        Err(e) => room.error.set(Some(e.to_string())),
+    let mut draws = 0usize;
+    let mut redraw = async |training: &mut Training, units: bool| {
+        draws += 1;
+        let units = units || draws.is_multiple_of(UNITS_EVERY);
+        if let Err(e) = draw(
+            training,
+            &plane,
+            &train,
+            test.as_ref(),
+            config.loss,
+            units,
+            room,
+        )
+        .await
+        {
+            room.error.set(Some(e.to_string()));
+        }
     };
-    draw(&mut training).await;
+    redraw(&mut training, true).await;
     let mut last_draw = glue::now();
     loop {
         if !live() {
@@ -404,7 +428,7 @@ async fn session(
             }
             let idle = !room.playing.get_untracked() && room.step_requests.get_untracked() == 0;
             if idle || glue::now() - last_draw > REDRAW_MS {
-                draw(&mut training).await;
+                redraw(&mut training, idle).await;
                 last_draw = glue::now();
             }
         }
@@ -470,30 +494,62 @@ fn cpu_training(config: &TrainConfig, train: &Dataset, test: Option<&Dataset>) -
     Training::new(config, train, test)
 }
 
-/// The figures of the run as it is now.
-async fn snapshot(
+/// Draws the run as it is now: the curves, then the decision map, then (if `units`) the
+/// hidden units' maps, one per animation frame so that no single task does all the drawing.
+#[allow(clippy::too_many_arguments)]
+async fn draw(
     training: &mut Training,
     plane: &Plane,
     train: &Dataset,
     test: Option<&Dataset>,
     loss: Loss,
-) -> Result<Snapshot> {
+    units: bool,
+    room: Room,
+) -> Result<()> {
+    // Each figure in a frame of its own, none in a frame that trained.
     let network = training.network().await?;
+    glue::next_frame().await;
+    room.result.set(Some(training.result()));
+    glue::next_frame().await;
     let map = decision_map(&network, plane, loss)?;
-    let unit_plane = Plane {
-        n: UNIT_GRID,
-        ..*plane
-    };
-    let units = unit_maps(&network, &unit_plane, UNIT_LAYERS, UNITS)?;
-    Ok(Snapshot {
-        plane: Some(*plane),
-        decision: Some((
-            plot::playground::decision_map(plane, &map, train, test),
-            map,
-        )),
-        units: plot::playground::unit_maps(&unit_plane, &units),
-        result: Some(training.result()),
-    })
+    glue::next_frame().await; // computing the map and drawing it: one frame each
+    room.decision.set(Some(Decision {
+        plane: *plane,
+        figure: plot::playground::decision_map(plane, &map, train, test),
+        map,
+    }));
+    if units {
+        let unit_plane = Plane {
+            n: UNIT_GRID,
+            ..*plane
+        };
+        let maps = unit_maps(&network, &unit_plane, UNIT_LAYERS, UNITS)?;
+        let layers = plot::playground::unit_maps(&unit_plane, &maps);
+        // One layer per frame: each layer's figure is redrawn when its row changes.
+        for l in 0..layers.len() {
+            glue::next_frame().await;
+            room.units.update(|u| match u {
+                Some(u) if u.plane == unit_plane && u.layers.len() == layers.len() => {
+                    u.layers[l] = layers[l].clone();
+                }
+                _ => {
+                    *u = Some(Units {
+                        plane: unit_plane,
+                        layers: (0..layers.len())
+                            .map(|i| {
+                                if i == l {
+                                    layers[i].clone()
+                                } else {
+                                    Vec::new()
+                                }
+                            })
+                            .collect(),
+                    })
+                }
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The controls: every one edits the config, which restarts the run.
