@@ -224,6 +224,29 @@ await test("the page's CPU numbers equal the native CLI's for the same config an
   console.log(`     largest relative difference web vs native: ${worst.toExponential(2)}`);
 });
 
+await test("an uploaded CSV of points trains; a ragged one is refused with its line named", async () => {
+  const page = await open(cpu, "#/playground?steps=100");
+  // Two blobs: class 0 around (-1, -1), class 1 around (1, 1).
+  let rows = "x1,x2,class\n";
+  for (let i = 0; i < 60; i++) {
+    const t = (i * 2.399) % 6.283, r = 0.3 * ((i % 7) / 7);
+    const c = i % 2, s = c ? 1 : -1;
+    rows += `${(s + r * Math.cos(t)).toFixed(4)},${(s + r * Math.sin(t)).toFixed(4)},${c}\n`;
+  }
+  await page.setInputFiles("#csv-file", { name: "blobs.csv", mimeType: "text/csv", buffer: Buffer.from(rows) });
+  await page.waitForFunction(() => location.hash.includes("data.dataset=csv"));
+  assert.equal(await page.inputValue("#dataset"), "csv");
+  await trainToEnd(page);
+  const r = await resultJson(page);
+  assert.equal(r.config.data.dataset, "csv");
+  assert.ok(r.curves.train_loss.at(-1) < r.curves.train_loss[0]);
+  await page.setInputFiles("#csv-file", { name: "ragged.csv", mimeType: "text/csv", buffer: Buffer.from("1,2,0\n3,4\n") });
+  await page.waitForSelector(".error");
+  assert.match(await page.textContent(".error"), /ragged\.csv: .*line 2/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the About panel lists the papers", async () => {
   const page = await open(cpu);
   await page.click(".about-toggle");
