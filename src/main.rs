@@ -6,7 +6,10 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use theorylab::core::activation::Activation;
-use theorylab::core::data::{Dataset, DatasetName, TargetColumns, Targets, parse_csv};
+use theorylab::core::data::{
+    Dataset, DatasetName, TargetColumns, Targets, parse_csv, parse_points,
+};
+use theorylab::core::kernels::{KernelParametrization, KernelSpec, analytic};
 use theorylab::core::loss::{Loss, Target, accuracy};
 use theorylab::core::model_file::from_safetensors;
 use theorylab::core::optim::OptimizerKind;
@@ -14,6 +17,7 @@ use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
 use theorylab::core::train::{Precision, TrainConfig, TrainResult};
 use theorylab::error::{Error, Result};
+use theorylab::experiments::coordcheck::{CoordCheck, CoordCheckConfig, power_law_fit};
 use theorylab::experiments::training::Training;
 use theorylab::gpu::GpuContext;
 use theorylab::plot;
@@ -36,6 +40,78 @@ enum Command {
     Train(Box<TrainArgs>),
     /// Evaluate a saved model (torch.nn.Sequential layout, safetensors) on a CSV file.
     Eval(EvalArgs),
+    /// Infinite-width NNGP and NTK of an MLP on the rows of a CSV file (neural-tangents' conventions).
+    Kernel(KernelArgs),
+    /// Coordinate check (as the mup package's): layer output sizes over training steps vs width.
+    Coordcheck(CoordCheckArgs),
+}
+
+#[derive(Args)]
+struct KernelArgs {
+    /// CSV file of input points, one per row (a header row is skipped).
+    #[arg(long, value_name = "X.csv")]
+    inputs: PathBuf,
+    /// Hidden layers L (each Dense then activation), then a Dense readout.
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    /// Hidden activation: relu, erf, gelu (closed forms), tanh, linear.
+    #[arg(long, default_value = "relu")]
+    activation: String,
+    /// Weight variance W_std^2.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    weight_var: f64,
+    /// Bias variance b_std^2.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    bias_var: f64,
+    /// ntk or standard (neural-tangents' Dense parameterization).
+    #[arg(long, default_value = "ntk")]
+    parametrization: String,
+    /// Hidden width n, needed by --parametrization standard.
+    #[arg(long)]
+    width: Option<usize>,
+    /// Print {"nngp": [[...]], "ntk": [[...]]} to stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write kernels.json and the figure kernels.svg / kernels.png into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CoordCheckArgs {
+    /// sp, ntk, mup or mean_field.
+    #[arg(long, default_value = "mup")]
+    parametrization: String,
+    /// sgd or adam.
+    #[arg(long, default_value = "sgd")]
+    optimizer: String,
+    /// Comma-separated hidden widths, ascending.
+    #[arg(long, default_value = "64,128,256,512,1024,2048,4096")]
+    widths: String,
+    /// Recorded steps T (t = 1 is before any update).
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Base learning rate (each tensor uses lr n^-c).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    lr: f64,
+    /// Seeds averaged per width.
+    #[arg(long, default_value_t = 3)]
+    seeds: usize,
+    /// Hidden layers.
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    /// Hidden activation: relu, tanh, erf, gelu, linear.
+    #[arg(long, default_value = "relu")]
+    activation: String,
+    /// Base seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print the result JSON to stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write coordcheck.json and the figures (SVG and PNG) into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -163,6 +239,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Train(args) => train(*args),
         Command::Eval(args) => eval(args),
+        Command::Kernel(args) => kernel(args),
+        Command::Coordcheck(args) => coordcheck(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -447,4 +525,130 @@ fn eval(args: EvalArgs) -> Result<()> {
         println!("{} samples: loss {value:.6}, accuracy {acc}", data.len());
     }
     Ok(())
+}
+
+fn kernel(args: KernelArgs) -> Result<()> {
+    let parametrization = match (args.parametrization.as_str(), args.width) {
+        ("ntk", _) => KernelParametrization::Ntk,
+        ("standard", Some(width)) => KernelParametrization::Standard { width },
+        ("standard", None) => {
+            return Err(Error::config(
+                "width",
+                "--parametrization standard needs the hidden --width n",
+            ));
+        }
+        (other, _) => {
+            return Err(Error::config(
+                "parametrization",
+                format!("unknown kernel parametrization '{other}' (expected ntk or standard)"),
+            ));
+        }
+    };
+    let spec = KernelSpec {
+        depth: args.depth,
+        activation: args.activation.parse()?,
+        weight_var: args.weight_var,
+        bias_var: args.bias_var,
+        parametrization,
+    };
+    let x = parse_points(&read_text(&args.inputs)?).map_err(|e| Error::Io {
+        path: args.inputs.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let kernels = analytic(&spec, &x)?;
+    let rows = |m: &nalgebra::DMatrix<f64>| -> Vec<Vec<f64>> {
+        m.row_iter().map(|r| r.iter().copied().collect()).collect()
+    };
+    let json = serde_json::json!({ "spec": spec, "nngp": rows(&kernels.nngp), "ntk": rows(&kernels.ntk) });
+    if let Some(dir) = &args.out {
+        create_dir(dir)?;
+        write(&dir.join("kernels.json"), json.to_string().as_bytes())?;
+        let panels = plot::width::kernel_maps(&kernels)?;
+        write_figure(dir, "kernels", &panels)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        println!(
+            "{n} x {n} NNGP and NTK of {spec:?}",
+            n = x.ncols()
+        );
+    }
+    Ok(())
+}
+
+fn coordcheck(args: CoordCheckArgs) -> Result<()> {
+    let widths = args
+        .widths
+        .split(',')
+        .map(|w| {
+            w.trim().parse::<usize>().map_err(|_| {
+                Error::config("widths", format!("'{w}' is not a whole number"))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let config = CoordCheckConfig {
+        parametrization: Parametrization::from_name(&args.parametrization)?,
+        optimizer: OptimizerKind::from_name(&args.optimizer)?,
+        lr: args.lr,
+        widths,
+        steps: args.steps,
+        seeds: args.seeds,
+        depth: args.depth,
+        activation: args.activation.parse()?,
+        seed: args.seed,
+        ..CoordCheckConfig::default()
+    };
+    let mut check = CoordCheck::<f32>::new(&config)?;
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}")
+    {
+        bar.set_style(style);
+    }
+    let result = run(&mut check, |p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        ControlFlow::Continue(())
+    });
+    bar.finish_and_clear();
+    let result = result?;
+    let json = serde_json::to_string_pretty(&result).map_err(|e| Error::Data(e.to_string()))?;
+    if let Some(dir) = &args.out {
+        create_dir(dir)?;
+        write(&dir.join("coordcheck.json"), json.as_bytes())?;
+        write_figure(dir, "coordcheck", &plot::width::coordinate_check(&result)?)?;
+        write_figure(dir, "movement", &plot::width::movement(&result)?)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        for (i, name) in result.layers.iter().enumerate() {
+            let last = config.steps - 1;
+            let points: Vec<(f64, f64)> = result
+                .widths
+                .iter()
+                .zip(&result.delta_size)
+                .map(|(&n, d)| (n as f64, d[last][i]))
+                .collect();
+            match power_law_fit(&points) {
+                Some((p, _)) => println!("{name}: |x_T - x_1| ~ n^{p:.2}"),
+                None => println!("{name}: no change"),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Writes `stem.svg` and `stem.png` (2x) of a row of panels.
+fn write_figure(dir: &Path, stem: &str, panels: &[plot::Figure]) -> Result<()> {
+    let (width, height) = (480 * panels.len() as u32, 420);
+    write(&dir.join(format!("{stem}.svg")), plot::to_svg(panels, width, height)?.as_bytes())?;
+    write(&dir.join(format!("{stem}.png")), &plot::to_png(panels, width * 2, height * 2)?)
 }

@@ -73,3 +73,8 @@ export async function adapterDescription() {
     return "";
   }
 }
+
+// Calls f whenever the URL fragment changes (a room link was followed, or back/forward).
+export function onHashChange(f) {
+  window.addEventListener("hashchange", () => f());
+}

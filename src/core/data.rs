@@ -511,18 +511,8 @@ pub enum TargetColumns {
     Values(usize),
 }
 
-/// Parses a CSV table, one sample per row: features, then the target column(s). Blank lines
-/// and lines starting with `#` are skipped; a first row without any number is a header.
-/// Errors name the (1-based) line: ragged rows, cells that are not numbers, non-integer
-/// labels, an empty file.
-pub fn parse_csv(text: &str, targets: TargetColumns) -> Result<Dataset> {
-    let target_cols = match targets {
-        TargetColumns::Class => 1,
-        TargetColumns::Values(0) => {
-            return Err(Error::config("target columns", "must be at least 1"));
-        }
-        TargetColumns::Values(k) => k,
-    };
+/// The numeric rows of a CSV table and the (1-based) line of each (see [`parse_csv`]).
+fn parse_csv_rows(text: &str) -> Result<(Vec<Vec<f64>>, Vec<usize>)> {
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut row_lines: Vec<usize> = Vec::new();
     let mut width: Option<(usize, usize)> = None; // (columns, line where first seen)
@@ -568,10 +558,33 @@ pub fn parse_csv(text: &str, targets: TargetColumns) -> Result<Dataset> {
         rows.push(row);
         row_lines.push(line);
     }
-    let Some(first) = rows.first() else {
+    if rows.is_empty() {
         return Err(Error::Data("the CSV file has no data rows".into()));
+    }
+    Ok((rows, row_lines))
+}
+
+/// Parses a CSV table of points, one per row, every column a coordinate (as [`parse_csv`],
+/// without targets): `[dim, rows]`.
+pub fn parse_points(text: &str) -> Result<DMatrix<f64>> {
+    let (rows, _) = parse_csv_rows(text)?;
+    Ok(DMatrix::from_fn(rows[0].len(), rows.len(), |r, c| rows[c][r]))
+}
+
+/// Parses a CSV table, one sample per row: features, then the target column(s). Blank lines
+/// and lines starting with `#` are skipped; a first row without any number is a header.
+/// Errors name the (1-based) line: ragged rows, cells that are not numbers, non-integer
+/// labels, an empty file.
+pub fn parse_csv(text: &str, targets: TargetColumns) -> Result<Dataset> {
+    let target_cols = match targets {
+        TargetColumns::Class => 1,
+        TargetColumns::Values(0) => {
+            return Err(Error::config("target columns", "must be at least 1"));
+        }
+        TargetColumns::Values(k) => k,
     };
-    let columns = first.len();
+    let (rows, row_lines) = parse_csv_rows(text)?;
+    let columns = rows[0].len();
     if columns <= target_cols {
         return Err(Error::Data(format!(
             "rows have {columns} columns: need at least one feature before {target_cols} target column(s)"

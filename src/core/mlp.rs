@@ -377,50 +377,25 @@ impl<T: Float> Mlp<T> {
         Ok(h)
     }
 
-    /// Gradients of a loss with respect to every `w` and `b`, given `d_output = dLoss/dz_{L+1}`
-    /// `[k, batch]` and the forward pass that produced it. Chain rule through `W = m w`:
-    /// `dL/dw_l = m_w dz_l h_{l-1}^T`, `dL/db_l = m_b dz_l 1`, `dL/dh_{l-1} = m_w W_l^T dz_l`,
-    /// `dz_{l-1} = dL/dh_{l-1} * phi'(z_{l-1})` (times alpha, plus the skip path, for residual
-    /// blocks).
-    pub fn backward(&self, forward: &Forward<T>, d_output: &DMatrix<T>) -> Vec<LayerParams<T>> {
+    /// Backpropagated errors `delta_l = dLoss/dz_l` `[fan_out, batch]` of every layer, one
+    /// column per sample, given `d_output = dLoss/dz_{L+1}`: `dL/dh_{l-1} = m_w W_l^T delta_l`,
+    /// `delta_{l-1} = dL/dh_{l-1} * phi'(z_{l-1})` (times alpha, plus the skip path, for
+    /// residual blocks).
+    pub fn backpropagate(&self, forward: &Forward<T>, d_output: &DMatrix<T>) -> Vec<DMatrix<T>> {
         let act = self.activation;
-        let mut grads = Vec::with_capacity(self.layers.len());
-        let mut dz = d_output.clone();
+        let mut deltas = vec![d_output.clone()];
         let mut skip: Option<DMatrix<T>> = None;
-        for l in (0..self.layers.len()).rev() {
+        for l in (1..self.layers.len()).rev() {
             let layer = &self.layers[l];
+            let dz = &deltas[deltas.len() - 1];
             let h_in = &forward.activations[l];
-            let weight = &layer.params.weight;
-            let mut d_weight = DMatrix::zeros(weight.nrows(), weight.ncols());
-            gemm(
-                &mut d_weight,
-                layer.weight_multiplier,
-                &dz,
-                Op::N,
-                h_in,
-                Op::T,
-                T::zero(),
-            );
-            let d_bias = layer.params.bias.as_ref().map(|_| {
-                DVector::from_iterator(
-                    dz.nrows(),
-                    dz.row_iter().map(|row| row.sum() * layer.bias_multiplier),
-                )
-            });
-            grads.push(LayerParams {
-                weight: d_weight,
-                bias: d_bias,
-            });
-            if l == 0 {
-                break;
-            }
             let mut dh = DMatrix::zeros(h_in.nrows(), h_in.ncols()); // [fan_in, batch]
             gemm(
                 &mut dh,
                 layer.weight_multiplier,
-                weight,
+                &layer.params.weight,
                 Op::T,
-                &dz,
+                dz,
                 Op::N,
                 T::zero(),
             );
@@ -428,7 +403,7 @@ impl<T: Float> Mlp<T> {
                 dh += s;
             }
             let z_prev = &forward.preactivations[l - 1];
-            dz = match self.layers[l - 1].residual {
+            let delta = match self.layers[l - 1].residual {
                 Some(alpha) => {
                     let branch = dh.zip_map(z_prev, |g, z| alpha * g * act.derivative(z));
                     skip = Some(dh);
@@ -436,9 +411,46 @@ impl<T: Float> Mlp<T> {
                 }
                 None => dh.zip_map(z_prev, |g, z| g * act.derivative(z)),
             };
+            deltas.push(delta);
         }
-        grads.reverse();
-        grads
+        deltas.reverse();
+        deltas
+    }
+
+    /// Gradients of a loss with respect to every `w` and `b`, given `d_output = dLoss/dz_{L+1}`
+    /// `[k, batch]` and the forward pass that produced it. Chain rule through `W = m w`:
+    /// `dL/dw_l = m_w delta_l h_{l-1}^T`, `dL/db_l = m_b delta_l 1` with the errors `delta_l` of
+    /// [`Self::backpropagate`].
+    pub fn backward(&self, forward: &Forward<T>, d_output: &DMatrix<T>) -> Vec<LayerParams<T>> {
+        let deltas = self.backpropagate(forward, d_output);
+        self.layers
+            .iter()
+            .zip(&deltas)
+            .zip(&forward.activations)
+            .map(|((layer, dz), h_in)| {
+                let weight = &layer.params.weight;
+                let mut d_weight = DMatrix::zeros(weight.nrows(), weight.ncols());
+                gemm(
+                    &mut d_weight,
+                    layer.weight_multiplier,
+                    dz,
+                    Op::N,
+                    h_in,
+                    Op::T,
+                    T::zero(),
+                );
+                let d_bias = layer.params.bias.as_ref().map(|_| {
+                    DVector::from_iterator(
+                        dz.nrows(),
+                        dz.row_iter().map(|row| row.sum() * layer.bias_multiplier),
+                    )
+                });
+                LayerParams {
+                    weight: d_weight,
+                    bias: d_bias,
+                }
+            })
+            .collect()
     }
 
     /// All trainable scalars in one vector: per layer, the weight (column-major) then the bias.

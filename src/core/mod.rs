@@ -3,11 +3,13 @@
 
 pub mod activation;
 pub mod data;
+pub mod kernels;
 pub mod loss;
 pub mod mlp;
 pub mod model_file;
 pub mod optim;
 pub mod parametrization;
+pub mod quadrature;
 pub mod rng;
 pub mod scalar;
 pub mod stepper;

@@ -1,6 +1,8 @@
 //! Experiments: config -> stepper -> result, one module per room. Each is written once against
 //! the [`crate::core::train::Engine`] trait and runs on the CPU or the GPU backend.
 
+pub mod coordcheck;
+pub mod kernel_convergence;
 pub mod permalink;
 pub mod playground;
 pub mod training;

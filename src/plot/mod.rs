@@ -506,3 +506,4 @@ fn validate(fig: &Figure) -> Result<()> {
 #[cfg(test)]
 mod tests;
 pub mod training;
+pub mod width;

@@ -16,6 +16,8 @@ extern "C" {
     pub fn download_bytes(name: &str, mime: &str, bytes: &[u8]);
     #[wasm_bindgen(js_name = adapterDescription)]
     fn adapter_description_promise() -> js_sys::Promise;
+    #[wasm_bindgen(js_name = onHashChange)]
+    fn on_hash_change_js(f: &Closure<dyn FnMut()>);
     #[wasm_bindgen(js_name = downloadSvgAsPng)]
     fn download_svg_as_png_promise(name: &str, svg: &str, scale: f64) -> js_sys::Promise;
 }
@@ -57,4 +59,20 @@ pub fn set_hash(fragment: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
     }
+}
+
+/// The room named by the fragment's path (`/playground` when there is none).
+pub fn room_path() -> String {
+    let hash = hash();
+    match hash.split('?').next().unwrap_or("") {
+        "" | "/" => "/playground".into(),
+        path => path.to_string(),
+    }
+}
+
+/// Runs `f` on every change of the URL fragment, for the page's lifetime.
+pub fn on_hash_change(f: impl FnMut() + 'static) {
+    let closure = Closure::<dyn FnMut()>::new(f);
+    on_hash_change_js(&closure);
+    closure.forget(); // the listener lives as long as the page
 }

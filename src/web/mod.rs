@@ -3,9 +3,11 @@
 //! results; the science is in `core` and `experiments`, shared with the CLI and the tests.
 
 mod bench;
+mod controls;
 mod export;
 mod glue;
 mod playground;
+mod width;
 
 use crate::gpu::GpuContext;
 use leptos::prelude::*;
@@ -75,12 +77,19 @@ fn App() -> impl IntoView {
     });
     provide_context(compute);
     let about = RwSignal::new(false);
+    // The room is the hash's path: `#/playground?...` or `#/width?...`; links change it.
+    let room_path = RwSignal::new(glue::room_path());
+    glue::on_hash_change(move || room_path.set(glue::room_path()));
+    let link = move |path: &'static str| {
+        move || if room_path.get() == path { "room active" } else { "room" }
+    };
 
     view! {
         <header class="top">
             <h1>"theorylab"</h1>
             <nav>
-                <a class="room active" href="#/playground">"Playground"</a>
+                <a class=link(playground::PATH) href="#/playground">"Playground"</a>
+                <a class=link(width::PATH) href="#/width">"Width"</a>
             </nav>
             <BackendSwitch/>
             <button class="about-toggle" on:click=move |_| about.update(|a| *a = !*a)>
@@ -91,7 +100,10 @@ fn App() -> impl IntoView {
             <About/>
         </Show>
         <main>
-            <playground::Playground/>
+            {move || match room_path.get().as_str() {
+                width::PATH => view! { <width::Width/> }.into_any(),
+                _ => view! { <playground::Playground/> }.into_any(),
+            }}
         </main>
     }
 }
@@ -138,6 +150,24 @@ fn About() -> impl IntoView {
                 " checks its numbers against theory, PyTorch and neural-tangents, and in this page "
                 "(WebGPU compute shaders, or the same CPU code compiled to WebAssembly)."
             </p>
+            <h3>"Width"</h3>
+            <ul>
+                <li>
+                    "R. Novak et al., "
+                    <a href="https://arxiv.org/abs/1912.02803">"Neural Tangents"</a>
+                    " (ICLR 2020): the kernel conventions the analytic NNGP and NTK follow."
+                </li>
+                <li>
+                    "J. Lee et al., "
+                    <a href="https://arxiv.org/abs/1711.00165">"Deep Neural Networks as Gaussian Processes"</a>
+                    " (ICLR 2018): the NNGP recursion."
+                </li>
+                <li>
+                    "G. Yang et al., the "
+                    <a href="https://github.com/microsoft/mup">"mup"</a>
+                    " package: the coordinate check."
+                </li>
+            </ul>
             <h3>"Playground"</h3>
             <ul>
                 <li>

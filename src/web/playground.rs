@@ -4,6 +4,7 @@
 //! session: an async loop that owns the run, advances it in slices of a few milliseconds per
 //! animation frame, and publishes plain figures to signals, so the page never freezes.
 
+use super::controls::{by_name, name_of, range, round_sig, select};
 use super::export::figure;
 use super::{Compute, glue};
 use crate::core::data::{Dataset, DatasetName, TargetColumns, parse_csv};
@@ -725,79 +726,5 @@ fn Controls(room: Room) -> impl IntoView {
                 />
             </div>
         </aside>
-    }
-}
-
-/// The config name of an option (its serde name), or "custom" for one with fields.
-fn name_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "custom".into())
-}
-
-/// The option with this config name.
-fn by_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(name.into())).ok()
-}
-
-/// `x` rounded to 3 significant digits (so that URLs stay short and readable).
-fn round_sig(x: f64) -> f64 {
-    let p = 10f64.powi(2 - x.abs().log10().floor() as i32);
-    (x * p).round() / p
-}
-
-/// A labelled `<select>`.
-fn select(
-    id: &'static str,
-    label: &'static str,
-    options: &'static [(&'static str, &'static str)],
-    get: impl Fn() -> String + Copy + Send + Sync + 'static,
-    set: impl Fn(String) + Copy + 'static,
-) -> impl IntoView {
-    view! {
-        <div class="control">
-            <label for=id>{label}</label>
-            <select id=id prop:value=get on:change=move |ev| set(event_target_value(&ev))>
-                {options
-                    .iter()
-                    .map(|&(value, text)| {
-                        view! { <option value=value selected=move || get() == value>{text}</option> }
-                    })
-                    .collect_view()}
-            </select>
-        </div>
-    }
-}
-
-/// A labelled range slider showing its value.
-#[allow(clippy::too_many_arguments)]
-fn range(
-    id: &'static str,
-    label: &'static str,
-    min: f64,
-    max: f64,
-    step: f64,
-    get: impl Fn() -> f64 + Copy + Send + Sync + 'static,
-    set: impl Fn(f64) + Copy + 'static,
-    show: fn(f64) -> String,
-) -> impl IntoView {
-    view! {
-        <div class="control">
-            <label for=id>{label} " " <output>{move || show(get())}</output></label>
-            <input
-                type="range"
-                id=id
-                min=min
-                max=max
-                step=step
-                prop:value=get
-                on:change=move |ev| {
-                    if let Ok(v) = event_target_value(&ev).parse::<f64>() {
-                        set(v)
-                    }
-                }
-            />
-        </div>
     }
 }

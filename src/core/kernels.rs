@@ -1,0 +1,326 @@
+//! Infinite-width NNGP and NTK of a fully connected network (Neal 1996; Lee et al. 2018; Jacot et
+//! al. 2018), and the empirical kernels of finite networks that converge to them.
+//!
+//! Conventions are neural-tangents' (Novak et al. 2020), for
+//! `stax.serial(*[Dense(n, W_std, b_std), act] * depth, Dense(1, W_std, b_std))` with
+//! `weight_var = W_std^2`, `bias_var = b_std^2` and input kernel `x . x' / d`:
+//! - Dense, NTK parametrization: `K <- W K + B`, `Theta <- K_new + W Theta`.
+//! - Dense, standard parametrization (Sohl-Dickstein et al. 2020, arXiv:2001.07301) at fan-in
+//!   `n_in`: `Theta <- n_in K + W Theta + 1`, `K <- W K + B`.
+//! - Activation phi: `K <- E[phi(u) phi(v)]`, `Theta <- Theta * E[phi'(u) phi'(v)]`, with
+//!   `(u, v) ~ N(0, [[K_xx, K_xy], [K_xy, K_yy]])`.
+
+use super::activation::Activation;
+use super::mlp::{Layer, LayerParams, Mlp};
+use super::quadrature::bivariate_expectation;
+use super::rng::Rng;
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+
+/// Relative accuracy asked of the quadrature (activations without a closed form).
+pub const QUADRATURE_TOL: f64 = 1e-11;
+
+/// Most inputs of one kernel (two N x N f64 matrices of 4096^2 entries are 256 MiB).
+pub const MAX_KERNEL_POINTS: usize = 4096;
+
+/// How the finite network that the kernel describes is parametrized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum KernelParametrization {
+    /// `z = sqrt(W / n_in) w h + sqrt(B) b`, `w, b ~ N(0, 1)`: width-independent NTK.
+    #[default]
+    Ntk,
+    /// `z = w h + b`, `w ~ N(0, W / n_in)`, `b ~ N(0, B)`: the NTK grows with `width`.
+    Standard {
+        /// Hidden width n.
+        width: usize,
+    },
+}
+
+/// The architecture whose kernels are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KernelSpec {
+    /// Hidden layers L (each Dense then activation), then a Dense readout to one output.
+    pub depth: usize,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Weight variance `W_std^2`.
+    pub weight_var: f64,
+    /// Bias variance `b_std^2`.
+    pub bias_var: f64,
+    /// NTK or standard parametrization.
+    pub parametrization: KernelParametrization,
+}
+
+impl Default for KernelSpec {
+    fn default() -> Self {
+        KernelSpec {
+            depth: 2,
+            activation: Activation::Relu,
+            weight_var: 2.0,
+            bias_var: 0.0,
+            parametrization: KernelParametrization::Ntk,
+        }
+    }
+}
+
+impl KernelSpec {
+    /// Checks every field's domain.
+    pub fn validate(&self) -> Result<()> {
+        if self.depth == 0 {
+            return Err(Error::config("depth", "must be at least 1 hidden layer"));
+        }
+        for (name, value) in [("weight variance", self.weight_var), ("bias variance", self.bias_var)]
+        {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(Error::config(name, format!("{value} must be finite and >= 0")));
+            }
+        }
+        if let KernelParametrization::Standard { width: 0 } = self.parametrization {
+            return Err(Error::config("width", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// The NNGP kernel `K` and the NTK `Theta` on a set of inputs, each `N x N`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Kernels {
+    /// `K(x_i, x_j)`: covariance of the outputs of a random network.
+    pub nngp: DMatrix<f64>,
+    /// `Theta(x_i, x_j)`: the tangent kernel `<df(x_i)/dtheta, df(x_j)/dtheta>`.
+    pub ntk: DMatrix<f64>,
+}
+
+/// `E[phi(u) phi(v)]` and `E[phi'(u) phi'(v)]` for one pair of inputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dual {
+    /// `E[phi(u) phi(v)]`.
+    pub value: f64,
+    /// `E[phi'(u) phi'(v)]`.
+    pub derivative: f64,
+}
+
+/// The dual of `activation` at variances `q1`, `q2` and covariance `c`: closed forms for relu
+/// (Cho & Saul 2009, with `theta = atan2(sqrt(q1 q2 - c^2), c)` so that theta = 0 and pi are
+/// exact), erf (Williams 1997), gelu (Tsuchida et al. 2020, arXiv:2002.08517, as in
+/// neural-tangents) and linear; adaptive quadrature for tanh.
+pub fn dual(activation: Activation, q1: f64, q2: f64, c: f64) -> Dual {
+    match activation {
+        Activation::Relu => {
+            let s = (q1 * q2 - c * c).max(0.0).sqrt();
+            let theta = s.atan2(c);
+            Dual {
+                value: (s + (PI - theta) * c) / (2.0 * PI),
+                derivative: (PI - theta) / (2.0 * PI),
+            }
+        }
+        Activation::Erf => {
+            let prod = (1.0 + 2.0 * q1) * (1.0 + 2.0 * q2);
+            Dual {
+                value: 2.0 / PI * (2.0 * c / prod.sqrt()).clamp(-1.0, 1.0).asin(),
+                derivative: 4.0 / PI / (prod - 4.0 * c * c).sqrt(),
+            }
+        }
+        Activation::Gelu => {
+            let prod = q1 * q2;
+            let prod_plus_1 = (1.0 + q1) * (1.0 + q2);
+            let delta_squared = prod_plus_1 - c * c;
+            let delta = delta_squared.max(0.0).sqrt();
+            let angle = c.atan2(delta);
+            let value = ((c * c + prod * delta_squared) / (prod_plus_1 * delta) + c * angle)
+                / (2.0 * PI)
+                + 0.25 * c;
+            let first = (1.0 / delta_squared + (1.0 - prod) / prod_plus_1 + 1.0) * c
+                / delta
+                / (2.0 * PI);
+            Dual {
+                value,
+                derivative: first + 0.25 + angle / (2.0 * PI),
+            }
+        }
+        Activation::Linear => Dual {
+            value: c,
+            derivative: 1.0,
+        },
+        Activation::Tanh => dual_by_quadrature(activation, q1, q2, c),
+    }
+}
+
+/// The dual by adaptive quadrature ([`bivariate_expectation`]), for any activation.
+pub fn dual_by_quadrature(activation: Activation, q1: f64, q2: f64, c: f64) -> Dual {
+    let phi = |x: f64| activation.apply(x);
+    let dphi = |x: f64| accurate_derivative(activation, x);
+    Dual {
+        value: bivariate_expectation(&phi, &phi, q1, q2, c, QUADRATURE_TOL),
+        derivative: bivariate_expectation(&dphi, &dphi, q1, q2, c, QUADRATURE_TOL),
+    }
+}
+
+/// phi'(x) to full relative accuracy in the tails, where the quadrature needs it: the
+/// training code's `1 - tanh^2` and `Phi(x) = (1 + erf(x/sqrt 2))/2` cancel to multiples of
+/// 1e-16 there, noise that adaptive bisection would chase forever.
+fn accurate_derivative(activation: Activation, x: f64) -> f64 {
+    match activation {
+        Activation::Tanh => {
+            let c = x.cosh();
+            1.0 / (c * c)
+        }
+        Activation::Gelu => {
+            let cdf = 0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2);
+            let density = (-0.5 * x * x).exp() / (2.0 * PI).sqrt();
+            cdf + x * density
+        }
+        other => other.derivative(x),
+    }
+}
+
+/// Checks the inputs `x: [d, N]` of a kernel.
+fn check_inputs(x: &DMatrix<f64>) -> Result<()> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(Error::Data("the kernel needs at least one input of dimension >= 1".into()));
+    }
+    if x.ncols() > MAX_KERNEL_POINTS {
+        return Err(Error::Data(format!(
+            "{} inputs give a kernel too large for memory here (at most {MAX_KERNEL_POINTS})",
+            x.ncols()
+        )));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Data(format!(
+            "input {} has a non-finite feature",
+            i / x.nrows() + 1
+        )));
+    }
+    Ok(())
+}
+
+/// The infinite-width NNGP and NTK on the columns of `x: [d, N]` (see module docs).
+pub fn analytic(spec: &KernelSpec, x: &DMatrix<f64>) -> Result<Kernels> {
+    spec.validate()?;
+    check_inputs(x)?;
+    let d = x.nrows();
+    let n = x.ncols();
+    let (w, b) = (spec.weight_var, spec.bias_var);
+    let mut nngp = x.transpose() * x / d as f64;
+    let mut ntk = DMatrix::zeros(n, n);
+    let dense = |nngp: &mut DMatrix<f64>, ntk: &mut DMatrix<f64>, fan_in: usize| {
+        match spec.parametrization {
+            KernelParametrization::Ntk => {
+                nngp.apply(|k| *k = w * *k + b);
+                ntk.zip_apply(nngp, |t, k| *t = k + w * *t);
+            }
+            KernelParametrization::Standard { .. } => {
+                ntk.zip_apply(nngp, |t, k| *t = fan_in as f64 * k + w * *t + 1.0);
+                nngp.apply(|k| *k = w * *k + b);
+            }
+        }
+    };
+    let width = match spec.parametrization {
+        KernelParametrization::Standard { width } => width,
+        KernelParametrization::Ntk => 1,
+    };
+    for layer in 0..spec.depth {
+        dense(&mut nngp, &mut ntk, if layer == 0 { d } else { width });
+        let q: Vec<f64> = nngp.diagonal().iter().copied().collect();
+        for j in 0..n {
+            for i in 0..=j {
+                let dual = dual(spec.activation, q[i], q[j], nngp[(i, j)]);
+                nngp[(i, j)] = dual.value;
+                ntk[(i, j)] *= dual.derivative;
+                nngp[(j, i)] = nngp[(i, j)];
+                ntk[(j, i)] = ntk[(i, j)];
+            }
+        }
+    }
+    dense(&mut nngp, &mut ntk, width);
+    Ok(Kernels { nngp, ntk })
+}
+
+/// A finite network of hidden width `width` whose kernels converge to [`analytic`]'s: layers
+/// exactly as neural-tangents' `Dense` draws and applies them (weights and biases in our
+/// [`Mlp`], learning-rate scales 1, biases always present and trainable).
+pub fn network(spec: &KernelSpec, input_dim: usize, width: usize, rng: &mut Rng) -> Result<Mlp<f64>> {
+    spec.validate()?;
+    if width == 0 {
+        return Err(Error::config("width", "must be at least 1"));
+    }
+    let mut dims = vec![input_dim];
+    dims.extend(std::iter::repeat_n(width, spec.depth));
+    dims.push(1);
+    let layers = dims
+        .windows(2)
+        .map(|pair| {
+            let (fan_in, fan_out) = (pair[0], pair[1]);
+            let (w_mult, w_std, b_mult, b_std) = match spec.parametrization {
+                KernelParametrization::Ntk => {
+                    ((spec.weight_var / fan_in as f64).sqrt(), 1.0, spec.bias_var.sqrt(), 1.0)
+                }
+                KernelParametrization::Standard { .. } => {
+                    (1.0, (spec.weight_var / fan_in as f64).sqrt(), 1.0, spec.bias_var.sqrt())
+                }
+            };
+            Layer {
+                params: LayerParams {
+                    weight: DMatrix::from_fn(fan_out, fan_in, |_, _| w_std * rng.normal()),
+                    bias: Some(DVector::from_fn(fan_out, |_, _| b_std * rng.normal())),
+                },
+                weight_multiplier: w_mult,
+                bias_multiplier: b_mult,
+                weight_lr_scale: 1.0,
+                bias_lr_scale: 1.0,
+                residual: None,
+            }
+        })
+        .collect();
+    Ok(Mlp {
+        layers,
+        activation: spec.activation,
+    })
+}
+
+/// The empirical NTK `Theta(x, x') = sum_theta eta_theta df(x)/dtheta df(x')/dtheta` of a network
+/// with one output, on the columns of `x`, weighting each tensor by its learning-rate scale
+/// `eta_theta = n^-c` (so that it is the kernel of the gradient-flow dynamics). Per layer, from
+/// backpropagated errors `delta_l = df/dz_l` and inputs `h_{l-1}`, without Jacobians:
+/// `Theta = sum_l (delta_l^T delta_l) o (eta_w m_w^2 h_{l-1}^T h_{l-1} + eta_b m_b^2 1 1^T)`.
+pub fn empirical_ntk(mlp: &Mlp<f64>, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+    check_inputs(x)?;
+    if mlp.output_dim() != 1 {
+        return Err(Error::Data(format!(
+            "the empirical NTK is defined here for one output, the network has {}",
+            mlp.output_dim()
+        )));
+    }
+    let forward = mlp.forward(x)?;
+    let deltas = mlp.backpropagate(&forward, &DMatrix::from_element(1, x.ncols(), 1.0));
+    let mut ntk = DMatrix::zeros(x.ncols(), x.ncols());
+    for ((layer, delta), h_in) in mlp.layers.iter().zip(&deltas).zip(&forward.activations) {
+        let mut inputs = h_in.transpose() * h_in
+            * (layer.weight_multiplier.powi(2) * layer.weight_lr_scale);
+        if layer.params.bias.is_some() {
+            inputs.add_scalar_mut(layer.bias_multiplier.powi(2) * layer.bias_lr_scale);
+        }
+        ntk += (delta.transpose() * delta).component_mul(&inputs);
+    }
+    Ok(ntk)
+}
+
+/// The NNGP of a finite network's last hidden features with the readout integrated out:
+/// `K(x, x') = W <h_L(x), h_L(x')> / n + B`, the kernel of `f` over a fresh readout layer.
+pub fn feature_nngp(spec: &KernelSpec, mlp: &Mlp<f64>, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+    check_inputs(x)?;
+    let forward = mlp.forward(x)?;
+    let features = &forward.activations[forward.activations.len() - 1];
+    let mut nngp = features.transpose() * features * (spec.weight_var / features.nrows() as f64);
+    nngp.add_scalar_mut(spec.bias_var);
+    Ok(nngp)
+}
+
+/// `||A - B||_F / ||B||_F`.
+pub fn relative_error(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (a - b).norm() / b.norm()
+}

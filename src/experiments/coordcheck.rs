@@ -1,0 +1,382 @@
+//! The coordinate check of the `mup` package (Yang et al. 2021, Tensor Programs V, Section 4 and
+//! Figure 5), with feature and kernel movement: does a parametrization keep every layer's
+//! activations and their updates at a width-independent size?
+//!
+//! For each width and seed a fresh network (depth `L`, one output) takes `steps - 1` optimizer
+//! steps of full-batch MSE on a fixed teacher–student batch. At steps t = 1..T (t = 1 before any
+//! update) we record, per layer output (the L hidden activations h_l, then the output f):
+//! - `act_size`: mean |x| over coordinates and samples, as `mup.coord_check` does;
+//! - `delta_size`: mean |x_t - x_1|, the change since initialization.
+//!
+//! After the last step: feature movement `||h_T - h_1||_F / ||h_1||_F` of the last hidden layer
+//! and kernel movement `||Theta_T - Theta_1||_F / ||Theta_1||_F` of the empirical NTK on the
+//! first [`KERNEL_POINTS`] samples. All are means over seeds.
+
+use crate::core::activation::Activation;
+use crate::core::data::{Dataset, Targets, teacher_student};
+use crate::core::kernels::{empirical_ntk, relative_error};
+use crate::core::loss::{Loss, Target};
+use crate::core::mlp::{Mlp, MlpConfig};
+use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
+use crate::core::parametrization::Parametrization;
+use crate::core::rng::{Rng, Stream};
+use crate::core::scalar::Float;
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::{Error, Result};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// Samples on which the empirical NTK is measured.
+pub const KERNEL_POINTS: usize = 16;
+
+/// Largest width accepted (a 2^14 x 2^14 hidden layer is 1 GiB in f32).
+pub const MAX_WIDTH: usize = 1 << 14;
+
+/// What to sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoordCheckConfig {
+    /// Parametrization preset or free exponents.
+    pub parametrization: Parametrization,
+    /// Optimizer (its base learning rate is `lr`; every tensor uses `lr n^-c`).
+    pub optimizer: OptimizerKind,
+    /// Base learning rate eta.
+    pub lr: f64,
+    /// Hidden widths n, ascending.
+    pub widths: Vec<usize>,
+    /// Recorded steps T (T - 1 updates).
+    pub steps: usize,
+    /// Seeds per width.
+    pub seeds: usize,
+    /// Hidden layers L.
+    pub depth: usize,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Input dimension of the teacher–student data.
+    pub input_dim: usize,
+    /// Samples in the batch.
+    pub batch: usize,
+    /// Base seed (seed s of the sweep uses `seed + s`).
+    pub seed: u64,
+}
+
+impl Default for CoordCheckConfig {
+    fn default() -> Self {
+        CoordCheckConfig {
+            parametrization: Parametrization::Mup,
+            optimizer: OptimizerKind::Sgd,
+            lr: 0.1,
+            widths: vec![64, 128, 256, 512, 1024, 2048, 4096],
+            steps: 5,
+            seeds: 3,
+            depth: 2,
+            activation: Activation::Relu,
+            input_dim: 16,
+            batch: 32,
+            seed: 0,
+        }
+    }
+}
+
+impl CoordCheckConfig {
+    /// Checks every field's domain.
+    pub fn validate(&self) -> Result<()> {
+        if self.widths.is_empty() {
+            return Err(Error::config("widths", "give at least one width"));
+        }
+        if let Some(&w) = self.widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+            return Err(Error::config(
+                "widths",
+                format!("width {w} is not in 1..={MAX_WIDTH}"),
+            ));
+        }
+        if self.widths.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::config("widths", "must be strictly increasing"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::config(
+                "learning rate",
+                format!("{} must be finite and > 0", self.lr),
+            ));
+        }
+        for (name, value, max) in [
+            ("steps", self.steps, 1000),
+            ("seeds", self.seeds, 1000),
+            ("depth", self.depth, 64),
+            ("input dimension", self.input_dim, 4096),
+            ("batch", self.batch, 4096),
+        ] {
+            if value == 0 || value > max {
+                return Err(Error::config(name, format!("{value} is not in 1..={max}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The network of width `n`.
+    pub fn mlp_config(&self, n: usize) -> MlpConfig {
+        MlpConfig {
+            input_dim: self.input_dim,
+            hidden: vec![n; self.depth],
+            output_dim: 1,
+            activation: self.activation,
+            bias: true,
+            residual: None,
+            rules: self.parametrization.rules(self.optimizer),
+            sigma_w: 1.0,
+            sigma_b: 0.0,
+        }
+    }
+
+    /// The fixed batch: Gaussian inputs, targets from a random tanh teacher (noise-free).
+    pub fn data(&self) -> Result<Dataset> {
+        teacher_student(
+            self.batch,
+            self.input_dim,
+            16,
+            0.0,
+            false,
+            &mut Rng::new(self.seed, Stream::Data),
+        )
+    }
+
+    /// Names of the recorded layer outputs.
+    pub fn layer_names(&self) -> Vec<String> {
+        (1..=self.depth)
+            .map(|l| format!("h{l}"))
+            .chain(["output".to_string()])
+            .collect()
+    }
+}
+
+/// Sizes by width, step and layer (means over seeds), and movement by width.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CoordCheckResult {
+    /// The config that produced it.
+    pub config: CoordCheckConfig,
+    /// Widths with at least one finished seed.
+    pub widths: Vec<usize>,
+    /// Names of the layer outputs (`h1..hL`, `output`).
+    pub layers: Vec<String>,
+    /// `act_size[width][step][layer]`: mean |x_t|.
+    pub act_size: Vec<Vec<Vec<f64>>>,
+    /// `delta_size[width][step][layer]`: mean |x_t - x_1|.
+    pub delta_size: Vec<Vec<Vec<f64>>>,
+    /// `||h_T - h_1|| / ||h_1||` of the last hidden layer, per width.
+    pub feature_movement: Vec<f64>,
+    /// `||Theta_T - Theta_1||_F / ||Theta_1||_F`, per width.
+    pub kernel_movement: Vec<f64>,
+    /// Seeds finished at each width.
+    pub seeds_done: Vec<usize>,
+}
+
+/// One network being trained.
+#[derive(Debug)]
+struct Run<T: Float> {
+    mlp: Mlp<T>,
+    optimizer: Optimizer<T>,
+    initial: Vec<DMatrix<T>>,
+    initial_ntk: DMatrix<f64>,
+    step: usize,
+}
+
+/// Per-width sums over seeds.
+#[derive(Clone, Debug, Default)]
+struct Sums {
+    act: Vec<Vec<f64>>,
+    delta: Vec<Vec<f64>>,
+    feature: f64,
+    kernel: f64,
+    seeds: usize,
+}
+
+/// The sweep as a [`Stepper`]: one optimizer step of one network per slice.
+#[derive(Debug)]
+pub struct CoordCheck<T: Float> {
+    config: CoordCheckConfig,
+    x: DMatrix<T>,
+    y: DMatrix<T>,
+    /// The first [`KERNEL_POINTS`] inputs, where the NTK is measured.
+    kernel_x: DMatrix<f64>,
+    /// Index into widths x seeds of the network in training.
+    unit: usize,
+    run: Option<Run<T>>,
+    sums: Vec<Sums>,
+}
+
+/// Mean |x| over all entries.
+fn mean_abs<T: Float>(m: &DMatrix<T>) -> f64 {
+    m.iter().map(|x| x.as_f64().abs()).sum::<f64>() / m.len() as f64
+}
+
+impl<T: Float> CoordCheck<T> {
+    /// Validates the config and draws the batch.
+    pub fn new(config: &CoordCheckConfig) -> Result<Self> {
+        config.validate()?;
+        let data = config.data()?;
+        let Targets::Values(y) = &data.targets else {
+            unreachable!("teacher_student gives values")
+        };
+        let k = KERNEL_POINTS.min(data.features.ncols());
+        Ok(CoordCheck {
+            kernel_x: data.features.columns(0, k).into_owned(),
+            x: data.features.map(T::of_f64),
+            y: y.map(T::of_f64),
+            config: config.clone(),
+            unit: 0,
+            run: None,
+            sums: vec![Sums::default(); config.widths.len()],
+        })
+    }
+
+    fn units(&self) -> usize {
+        self.config.widths.len() * self.config.seeds
+    }
+
+    /// The layer outputs h_1..h_L, f of a forward pass.
+    fn outputs(forward: &crate::core::mlp::Forward<T>) -> Vec<DMatrix<T>> {
+        forward.activations[1..]
+            .iter()
+            .chain([forward.output()])
+            .cloned()
+            .collect()
+    }
+
+    fn start(&self) -> Result<Run<T>> {
+        let (w, s) = (
+            self.unit / self.config.seeds,
+            self.unit % self.config.seeds,
+        );
+        let n = self.config.widths[w];
+        let seed = self.config.seed.wrapping_add(s as u64);
+        let mlp = Mlp::<T>::init(&self.config.mlp_config(n), &mut Rng::new(seed, Stream::Init))?;
+        let optimizer = Optimizer::new(
+            OptimizerConfig {
+                kind: self.config.optimizer,
+                lr: self.config.lr,
+                ..OptimizerConfig::default()
+            },
+            &mlp,
+        )?;
+        let initial_ntk = empirical_ntk(&mlp.cast::<f64>(), &self.kernel_x)?;
+        Ok(Run {
+            mlp,
+            optimizer,
+            initial: Vec::new(),
+            initial_ntk,
+            step: 0,
+        })
+    }
+}
+
+impl<T: Float> Stepper for CoordCheck<T> {
+    type Output = CoordCheckResult;
+
+    fn step(&mut self) -> Result<Progress> {
+        let total = self.units() * self.config.steps;
+        if self.unit >= self.units() {
+            return Ok(Progress { done: total, total });
+        }
+        if self.run.is_none() {
+            self.run = Some(self.start()?);
+        }
+        let width_index = self.unit / self.config.seeds;
+        let steps = self.config.steps;
+        let run = self.run.as_mut().expect("started above");
+        let forward = run.mlp.forward(&self.x)?;
+        let outputs = Self::outputs(&forward);
+        if run.step == 0 {
+            run.initial = outputs.clone();
+        }
+        let sums = &mut self.sums[width_index];
+        if sums.act.len() < steps {
+            sums.act = vec![vec![0.0; outputs.len()]; steps];
+            sums.delta = vec![vec![0.0; outputs.len()]; steps];
+        }
+        for (l, (now, first)) in outputs.iter().zip(&run.initial).enumerate() {
+            sums.act[run.step][l] += mean_abs(now);
+            sums.delta[run.step][l] += mean_abs(&(now - first));
+        }
+        run.step += 1;
+        if run.step < steps {
+            let (_, d_output) =
+                Loss::Mse.value_and_gradient(forward.output(), Target::Values(&self.y))?;
+            let gradients = run.mlp.backward(&forward, &d_output);
+            run.optimizer.step(&mut run.mlp, &gradients);
+        } else {
+            let last = outputs.len() - 2;
+            let (h_t, h_1) = (&outputs[last], &run.initial[last]);
+            let h_norm = h_1.iter().map(|v| v.as_f64().powi(2)).sum::<f64>().sqrt();
+            let dh_norm = (h_t - h_1).iter().map(|v| v.as_f64().powi(2)).sum::<f64>().sqrt();
+            sums.feature += dh_norm / h_norm;
+            let ntk = empirical_ntk(&run.mlp.cast::<f64>(), &self.kernel_x)?;
+            sums.kernel += relative_error(&ntk, &run.initial_ntk);
+            sums.seeds += 1;
+            self.run = None;
+            self.unit += 1;
+        }
+        let done = self.unit * steps + self.run.as_ref().map_or(0, |r| r.step);
+        Ok(Progress { done, total })
+    }
+
+    fn result(&self) -> CoordCheckResult {
+        let finished: Vec<(usize, &Sums)> = self
+            .config
+            .widths
+            .iter()
+            .copied()
+            .zip(&self.sums)
+            .filter(|(_, s)| s.seeds > 0)
+            .collect();
+        let mean = |table: &Vec<Vec<f64>>, seeds: usize| -> Vec<Vec<f64>> {
+            table
+                .iter()
+                .map(|row| row.iter().map(|v| v / seeds as f64).collect())
+                .collect()
+        };
+        CoordCheckResult {
+            config: self.config.clone(),
+            widths: finished.iter().map(|(w, _)| *w).collect(),
+            layers: self.config.layer_names(),
+            act_size: finished.iter().map(|(_, s)| mean(&s.act, s.seeds)).collect(),
+            delta_size: finished
+                .iter()
+                .map(|(_, s)| mean(&s.delta, s.seeds))
+                .collect(),
+            feature_movement: finished
+                .iter()
+                .map(|(_, s)| s.feature / s.seeds as f64)
+                .collect(),
+            kernel_movement: finished
+                .iter()
+                .map(|(_, s)| s.kernel / s.seeds as f64)
+                .collect(),
+            seeds_done: finished.iter().map(|(_, s)| s.seeds).collect(),
+        }
+    }
+}
+
+/// Least-squares fit of `log y = log a + p log x`: returns `(p, a)`, or None with fewer than two
+/// positive points.
+pub fn power_law_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let logs: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(x, y)| *x > 0.0 && *y > 0.0 && y.is_finite())
+        .map(|(x, y)| (x.ln(), y.ln()))
+        .collect();
+    if logs.len() < 2 {
+        return None;
+    }
+    let n = logs.len() as f64;
+    let (mx, my) = (
+        logs.iter().map(|p| p.0).sum::<f64>() / n,
+        logs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxx: f64 = logs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = logs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let p = sxy / sxx;
+    Some((p, (my - p * mx).exp()))
+}

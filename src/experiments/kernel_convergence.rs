@@ -1,0 +1,173 @@
+//! Finite width vs the limit: the empirical NTK and the feature NNGP of networks of growing
+//! width approach the analytic kernels (src/core/kernels.rs), with relative Frobenius error
+//! `||K_n - K||_F / ||K||_F ~ n^-1/2` (Hanin & Nica 2019; Roberts, Yaida & Hanin 2022, ch. 8).
+
+use crate::core::kernels::{
+    KernelSpec, Kernels, analytic, empirical_ntk, feature_nngp, network, relative_error,
+};
+use crate::core::rng::{Rng, Stream};
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::{Error, Result};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// Largest width accepted.
+pub const MAX_WIDTH: usize = 1 << 14;
+
+/// What to compare.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KernelConvergenceConfig {
+    /// The architecture (neural-tangents' conventions).
+    pub spec: KernelSpec,
+    /// Hidden widths n, ascending.
+    pub widths: Vec<usize>,
+    /// Networks drawn per width.
+    pub seeds: usize,
+    /// Number of inputs N (Gaussian, N(0, I_d)).
+    pub points: usize,
+    /// Input dimension d.
+    pub input_dim: usize,
+    /// Seed of the inputs and networks.
+    pub seed: u64,
+}
+
+impl Default for KernelConvergenceConfig {
+    fn default() -> Self {
+        KernelConvergenceConfig {
+            spec: KernelSpec::default(),
+            widths: vec![16, 32, 64, 128, 256, 512, 1024],
+            seeds: 4,
+            points: 12,
+            input_dim: 4,
+            seed: 0,
+        }
+    }
+}
+
+impl KernelConvergenceConfig {
+    /// Checks every field's domain.
+    pub fn validate(&self) -> Result<()> {
+        self.spec.validate()?;
+        if self.widths.is_empty() {
+            return Err(Error::config("widths", "give at least one width"));
+        }
+        if let Some(&w) = self.widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+            return Err(Error::config("widths", format!("width {w} is not in 1..={MAX_WIDTH}")));
+        }
+        if self.widths.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::config("widths", "must be strictly increasing"));
+        }
+        for (name, value, max) in [
+            ("seeds", self.seeds, 1000),
+            ("points", self.points, 512),
+            ("input dimension", self.input_dim, 4096),
+        ] {
+            if value == 0 || value > max {
+                return Err(Error::config(name, format!("{value} is not in 1..={max}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The inputs `[d, N]`.
+    pub fn inputs(&self) -> DMatrix<f64> {
+        let mut rng = Rng::new(self.seed, Stream::Data);
+        DMatrix::from_fn(self.input_dim, self.points, |_, _| rng.normal())
+    }
+}
+
+/// Errors by width (means over seeds) and the limit kernels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KernelConvergenceResult {
+    /// The config that produced it.
+    pub config: KernelConvergenceConfig,
+    /// Widths with at least one network done.
+    pub widths: Vec<usize>,
+    /// Mean relative Frobenius error of the empirical NTK.
+    pub ntk_error: Vec<f64>,
+    /// Mean relative Frobenius error of the feature NNGP.
+    pub nngp_error: Vec<f64>,
+    /// Networks done per width.
+    pub seeds_done: Vec<usize>,
+    /// The analytic NNGP, rows.
+    pub nngp: Vec<Vec<f64>>,
+    /// The analytic NTK, rows.
+    pub ntk: Vec<Vec<f64>>,
+}
+
+/// The comparison as a [`Stepper`]: one network per slice.
+#[derive(Debug)]
+pub struct KernelConvergence {
+    config: KernelConvergenceConfig,
+    x: DMatrix<f64>,
+    limit: Kernels,
+    /// `(ntk error, nngp error)` per network, in width-major order.
+    errors: Vec<(f64, f64)>,
+}
+
+impl KernelConvergence {
+    /// Validates the config and computes the limit.
+    pub fn new(config: &KernelConvergenceConfig) -> Result<Self> {
+        config.validate()?;
+        let x = config.inputs();
+        let limit = analytic(&config.spec, &x)?;
+        Ok(KernelConvergence {
+            config: config.clone(),
+            x,
+            limit,
+            errors: Vec::new(),
+        })
+    }
+
+    /// The limit kernels.
+    pub fn limit(&self) -> &Kernels {
+        &self.limit
+    }
+}
+
+fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
+    m.row_iter().map(|r| r.iter().copied().collect()).collect()
+}
+
+impl Stepper for KernelConvergence {
+    type Output = KernelConvergenceResult;
+
+    fn step(&mut self) -> Result<Progress> {
+        let total = self.config.widths.len() * self.config.seeds;
+        let done = self.errors.len();
+        if done < total {
+            let n = self.config.widths[done / self.config.seeds];
+            let seed = self.config.seed.wrapping_add((done % self.config.seeds) as u64);
+            let mlp = network(&self.config.spec, self.x.nrows(), n, &mut Rng::new(seed, Stream::Init))?;
+            self.errors.push((
+                relative_error(&empirical_ntk(&mlp, &self.x)?, &self.limit.ntk),
+                relative_error(&feature_nngp(&self.config.spec, &mlp, &self.x)?, &self.limit.nngp),
+            ));
+        }
+        Ok(Progress {
+            done: self.errors.len(),
+            total,
+        })
+    }
+
+    fn result(&self) -> KernelConvergenceResult {
+        let mut result = KernelConvergenceResult {
+            config: self.config.clone(),
+            widths: Vec::new(),
+            ntk_error: Vec::new(),
+            nngp_error: Vec::new(),
+            seeds_done: Vec::new(),
+            nngp: rows(&self.limit.nngp),
+            ntk: rows(&self.limit.ntk),
+        };
+        for (w, chunk) in self.errors.chunks(self.config.seeds).enumerate() {
+            let k = chunk.len() as f64;
+            result.widths.push(self.config.widths[w]);
+            result.ntk_error.push(chunk.iter().map(|e| e.0).sum::<f64>() / k);
+            result.nngp_error.push(chunk.iter().map(|e| e.1).sum::<f64>() / k);
+            result.seeds_done.push(chunk.len());
+        }
+        result
+    }
+}

@@ -1,0 +1,462 @@
+//! The Width room: the infinite-width kernels and how finite networks approach them, and the
+//! coordinate check that tells the kernel regime (NTK) from feature learning (muP).
+//!
+//! The config (a [`WidthConfig`]) lives in a signal and in the URL. Each change starts a new
+//! sweep: an async loop that advances the two experiments in slices of a few milliseconds per
+//! animation frame and publishes their results, so the page stays responsive.
+
+use super::controls::{by_name, name_of, range, round_sig, select};
+use super::export::figure;
+use super::glue;
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::{Error, Result};
+use crate::experiments::coordcheck::{CoordCheck, CoordCheckResult};
+use crate::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceResult};
+use crate::experiments::permalink;
+use crate::experiments::width::WidthConfig;
+use crate::core::kernels::Kernels;
+use crate::plot::{self, Figure};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use nalgebra::DMatrix;
+
+/// The URL path of this room.
+pub const PATH: &str = "/width";
+/// Milliseconds of computing per animation frame.
+const SLICE_MS: f64 = 8.0;
+/// Publish results at most this often while sweeping.
+const REDRAW_MS: f64 = 300.0;
+/// Widest network the room trains: the sweeps run on the CPU (wasm), where one step at width
+/// 1024 already takes about a frame's budget (2048 and 4096: `theorylab coordcheck`).
+const MAX_WIDTH_LOG2: u32 = 10;
+
+#[derive(Clone, Copy)]
+struct Room {
+    config: RwSignal<WidthConfig>,
+    running: RwSignal<bool>,
+    session: StoredValue<u64>,
+    progress: RwSignal<(usize, usize)>,
+    kernel: RwSignal<Option<KernelConvergenceResult>>,
+    coord: RwSignal<Option<CoordCheckResult>>,
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+}
+
+fn check(config: &WidthConfig) -> Result<()> {
+    config.validate()?;
+    if config.max_width_log2 > MAX_WIDTH_LOG2 {
+        return Err(Error::config(
+            "max_width_log2",
+            format!(
+                "widths up to {} run in this page (the CPU backend); use `theorylab coordcheck` for wider",
+                1 << MAX_WIDTH_LOG2
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The config in the URL when the room opens, or the defaults with a notice saying why not.
+fn config_from_url() -> (WidthConfig, Option<String>) {
+    let hash = glue::hash();
+    let (_, query) = hash.split_once('?').unwrap_or((hash.as_str(), ""));
+    if query.is_empty() {
+        return (WidthConfig::default(), None);
+    }
+    match permalink::decode::<WidthConfig>(query).and_then(|c| check(&c).map(|()| c)) {
+        Ok(config) => (config, None),
+        Err(e) => (
+            WidthConfig::default(),
+            Some(format!(
+                "This link's settings could not be used ({e}); showing the defaults."
+            )),
+        ),
+    }
+}
+
+#[component]
+pub fn Width() -> impl IntoView {
+    let (initial, notice) = config_from_url();
+    let room = Room {
+        config: RwSignal::new(initial),
+        running: RwSignal::new(true),
+        session: StoredValue::new(0),
+        progress: RwSignal::new((0, 0)),
+        kernel: RwSignal::new(None),
+        coord: RwSignal::new(None),
+        error: RwSignal::new(None),
+        notice: RwSignal::new(notice),
+    };
+    Effect::new(move |_| {
+        let config = room.config.get();
+        if let Ok(query) = permalink::encode(&config) {
+            glue::set_hash(&format!("{PATH}?{query}"));
+        }
+        room.session.update_value(|s| *s += 1);
+        room.error.set(None);
+        room.running.set(true);
+        spawn_local(session(room.session.get_value(), config, room));
+    });
+
+    let svg = |panels: Signal<Option<Result<Vec<Figure>>>>, width: u32, height: u32| {
+        Memo::new(move |_| match panels.get() {
+            Some(Ok(p)) if !p.is_empty() => {
+                plot::to_svg(&p, width * p.len() as u32, height).map_err(|e| e.to_string())
+            }
+            Some(Ok(_)) => Err("no points yet".into()),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("computing…".into()),
+        })
+    };
+    let kernel_panels = move |f: fn(&KernelConvergenceResult) -> Result<Vec<Figure>>| {
+        Signal::derive(move || room.kernel.with(|r| r.as_ref().map(f)))
+    };
+    let coord_panels = move |f: fn(&CoordCheckResult) -> Result<Vec<Figure>>| {
+        Signal::derive(move || room.coord.with(|r| r.as_ref().map(f)))
+    };
+    let maps_svg = svg(kernel_panels(|r| plot::width::kernel_maps(&limit(r))), 380, 340);
+    let error_svg = svg(kernel_panels(plot::width::kernel_error), 560, 380);
+    let coord_svg = svg(coord_panels(|r| shown_steps(r, false)), 300, 300);
+    let change_svg = svg(coord_panels(|r| shown_steps(r, true)), 300, 300);
+    let movement_svg = svg(coord_panels(plot::width::movement), 560, 380);
+
+    let kernel_data = move || {
+        room.kernel.with_untracked(|r| {
+            let r = r.as_ref()?;
+            let mut csv = String::from("width,ntk_error,nngp_error,seeds\n");
+            for (i, n) in r.widths.iter().enumerate() {
+                csv += &format!("{n},{},{},{}\n", r.ntk_error[i], r.nngp_error[i], r.seeds_done[i]);
+            }
+            Some((csv, serde_json::to_string_pretty(r).ok()?))
+        })
+    };
+    let maps_data = move || {
+        room.kernel.with_untracked(|r| {
+            let r = r.as_ref()?;
+            let mut csv = String::from("i,j,nngp,ntk\n");
+            for (i, (k, t)) in r.nngp.iter().zip(&r.ntk).enumerate() {
+                for (j, (k, t)) in k.iter().zip(t).enumerate() {
+                    csv += &format!("{i},{j},{k},{t}\n");
+                }
+            }
+            let json = serde_json::json!({ "nngp": r.nngp, "ntk": r.ntk });
+            Some((csv, json.to_string()))
+        })
+    };
+    let coord_data = move || {
+        room.coord.with_untracked(|r| {
+            let r = r.as_ref()?;
+            Some((coord_csv(r), serde_json::to_string_pretty(r).ok()?))
+        })
+    };
+    let movement_data = move || {
+        room.coord.with_untracked(|r| {
+            let r = r.as_ref()?;
+            let mut csv = String::from("width,feature_movement,kernel_movement,seeds\n");
+            for (i, n) in r.widths.iter().enumerate() {
+                csv += &format!(
+                    "{n},{},{},{}\n",
+                    r.feature_movement[i], r.kernel_movement[i], r.seeds_done[i]
+                );
+            }
+            Some((csv, serde_json::to_string_pretty(r).ok()?))
+        })
+    };
+
+    view! {
+        <section class="room width">
+            <Show when=move || room.notice.get().is_some()>
+                <p class="notice" role="status">
+                    {move || room.notice.get().unwrap_or_default()}
+                    <button on:click=move |_| room.notice.set(None)>"×"</button>
+                </p>
+            </Show>
+            <div class="layout">
+                <Controls room=room/>
+                <div class="figures">
+                    <div class="transport">
+                        <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
+                        <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
+                        <progress
+                            id="progress"
+                            max=move || room.progress.get().1.max(1)
+                            value=move || room.progress.get().0
+                        ></progress>
+                        <span id="sweep-status">
+                            {move || {
+                                let (done, total) = room.progress.get();
+                                let state = if done >= total && total > 0 {
+                                    "done"
+                                } else if room.running.get() {
+                                    "running"
+                                } else {
+                                    "stopped"
+                                };
+                                format!("{done} / {total} network steps · {state} · CPU (wasm)")
+                            }}
+                        </span>
+                    </div>
+                    <Show when=move || room.error.get().is_some()>
+                        <p class="error" role="alert">{move || room.error.get().unwrap_or_default()}</p>
+                    </Show>
+                    <h2>"Feature learning vs width"</h2>
+                    <div class="row">
+                        {figure("coordinate-check", coord_svg, coord_data)}
+                    </div>
+                    <p class="explain">
+                        "The coordinate check of the mup package: the mean size |x| of every "
+                        "layer's output at step t (t = 1 is before any update), against width, "
+                        "averaged over seeds. Under muP every curve is flat: no layer blows up "
+                        "or vanishes as the network widens. Under SP at a fixed learning rate "
+                        "they grow with width; under NTK the hidden layers barely move."
+                    </p>
+                    <div class="row">
+                        {figure("coordinate-change", change_svg, coord_data)}
+                    </div>
+                    <p class="explain">
+                        "The change since initialization, mean |x_t − x_1|. Theory (Yang & Hu "
+                        "2021, Theorem 3.3): after one SGD step the hidden features move like "
+                        "n^0 under muP, n^−1/2 under NTK (the kernel regime), and n^+1/2 under SP "
+                        "(unstable). The slope in each legend is the least-squares fit."
+                    </p>
+                    <div class="row">
+                        {figure("movement", movement_svg, movement_data)}
+                        <p class="explain">
+                            "After T − 1 steps: how far the last hidden layer's features moved, "
+                            "‖h_T − h_1‖ / ‖h_1‖, and how far the empirical tangent kernel moved, "
+                            "‖Θ_T − Θ_1‖_F / ‖Θ_1‖_F, on 16 inputs. NTK: both fall like n^−1/2, "
+                            "so in the limit the network is a kernel machine (Jacot et al. 2018). "
+                            "muP: both stay O(1): features are learned at every width."
+                        </p>
+                    </div>
+                    <h2>"The infinite-width kernels"</h2>
+                    <div class="row">
+                        {figure("kernels", maps_svg, maps_data)}
+                    </div>
+                    <p class="explain">
+                        "NNGP K and NTK Θ of this depth and activation on 12 Gaussian inputs, "
+                        "with neural-tangents' conventions: K ← W·E[φ(u)φ(v)] + B, "
+                        "Θ ← K + W·Θ·E[φ′(u)φ′(v)] per layer, input kernel x·x′/d. ReLU, erf and "
+                        "GELU in closed form; tanh by adaptive quadrature."
+                    </p>
+                    <div class="row">
+                        {figure("kernel-error", error_svg, kernel_data)}
+                        <p class="explain">
+                            "Networks of growing width in NTK parametrization: the relative "
+                            "Frobenius distance of their empirical NTK (computed per layer from "
+                            "backpropagated errors) and of their feature NNGP to the limit. "
+                            "Fluctuations are O(n^−1/2): on log-log axes a line of slope −1/2."
+                        </p>
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+fn to_matrix(rows: &[Vec<f64>]) -> DMatrix<f64> {
+    let n = rows.len();
+    DMatrix::from_fn(n, n, |i, j| rows[i][j])
+}
+
+fn limit(r: &KernelConvergenceResult) -> Kernels {
+    Kernels {
+        nngp: to_matrix(&r.nngp),
+        ntk: to_matrix(&r.ntk),
+    }
+}
+
+/// Panels for the first, second and last recorded steps (all steps when T <= 3).
+fn shown_steps(r: &CoordCheckResult, change: bool) -> Result<Vec<Figure>> {
+    let panels = if change {
+        plot::width::coordinate_change(r)?
+    } else {
+        plot::width::coordinate_check(r)?
+    };
+    let n = panels.len();
+    Ok(panels
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| n <= 3 || *i < 2 || *i == n - 1)
+        .map(|(_, p)| p)
+        .collect())
+}
+
+/// `width,step,layer,act_size,delta_size` rows.
+fn coord_csv(r: &CoordCheckResult) -> String {
+    let mut csv = String::from("width,step,layer,act_size,delta_size\n");
+    for (w, n) in r.widths.iter().enumerate() {
+        for (t, row) in r.act_size[w].iter().enumerate() {
+            for (l, name) in r.layers.iter().enumerate() {
+                csv += &format!("{n},{},{name},{},{}\n", t + 1, row[l], r.delta_size[w][t][l]);
+            }
+        }
+    }
+    csv
+}
+
+/// One sweep: the kernel comparison, then the coordinate check, in slices per frame, until
+/// done, stopped or superseded.
+async fn session(id: u64, config: WidthConfig, room: Room) {
+    let live = move || room.session.try_get_value() == Some(id);
+    let started = check(&config).and_then(|()| {
+        Ok((
+            KernelConvergence::new(&config.kernel())?,
+            CoordCheck::<f32>::new(&config.coordcheck())?,
+        ))
+    });
+    let (mut kernel, mut coord) = match started {
+        Ok(parts) => parts,
+        Err(e) => {
+            room.error.set(Some(e.to_string()));
+            room.kernel.set(None);
+            room.coord.set(None);
+            return;
+        }
+    };
+    room.kernel.set(Some(kernel.result()));
+    room.coord.set(None);
+    let mut progress = (Progress { done: 0, total: 1 }, Progress { done: 0, total: 1 });
+    let mut last_draw = glue::now();
+    loop {
+        glue::next_frame().await;
+        if !live() {
+            return;
+        }
+        if !room.running.get_untracked() {
+            continue;
+        }
+        let start = glue::now();
+        let outcome: Result<()> = (|| {
+            while glue::now() - start < SLICE_MS {
+                if !progress.0.finished() {
+                    progress.0 = kernel.step()?;
+                } else if !progress.1.finished() {
+                    progress.1 = coord.step()?;
+                } else {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        let finished = progress.0.finished() && progress.1.finished();
+        room.progress.set((progress.0.done + progress.1.done, progress.0.total + progress.1.total));
+        if let Err(e) = outcome {
+            room.error.set(Some(e.to_string()));
+            room.running.set(false);
+        }
+        if finished || glue::now() - last_draw > REDRAW_MS {
+            // One figure family per frame.
+            room.kernel.set(Some(kernel.result()));
+            glue::next_frame().await;
+            if !live() {
+                return;
+            }
+            room.coord.set(Some(coord.result()));
+            last_draw = glue::now();
+        }
+        if finished {
+            room.running.set(false);
+            return;
+        }
+    }
+}
+
+#[component]
+fn Controls(room: Room) -> impl IntoView {
+    let config = room.config;
+    view! {
+        <aside class="controls">
+            <h2>"Networks"</h2>
+            <div class="control">
+                <label for="max-width">
+                    "Widths up to " <output>{move || config.with(|c| 1usize << c.max_width_log2)}</output>
+                </label>
+                <input
+                    type="range"
+                    id="max-width"
+                    min="6"
+                    max=MAX_WIDTH_LOG2
+                    step="1"
+                    prop:value=move || config.with(|c| c.max_width_log2)
+                    on:change=move |ev| {
+                        if let Ok(k) = event_target_value(&ev).parse::<u32>() {
+                            config.update(|c| c.max_width_log2 = k);
+                        }
+                    }
+                />
+            </div>
+            {range(
+                "depth", "Hidden layers", 1.0, 6.0, 1.0,
+                move || config.with(|c| c.depth as f64),
+                move |v| config.update(|c| c.depth = v as usize),
+                |v| format!("{v}"),
+            )}
+            {select(
+                "activation", "Activation",
+                &[("relu", "ReLU"), ("tanh", "tanh"), ("erf", "erf"), ("gelu", "GELU"), ("linear", "linear")],
+                move || config.with(|c| name_of(&c.activation)),
+                move |v| if let Some(a) = by_name(&v) { config.update(|c| c.activation = a) },
+            )}
+            {select(
+                "seeds", "Seeds per width",
+                &[("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("8", "8")],
+                move || config.with(|c| c.seeds.to_string()),
+                move |v| if let Ok(n) = v.parse() { config.update(|c| c.seeds = n) },
+            )}
+            <h2>"Training (coordinate check)"</h2>
+            {select(
+                "parametrization", "Parametrization",
+                &[("sp", "standard (SP)"), ("ntk", "NTK"), ("mup", "muP"), ("mean_field", "mean field")],
+                move || config.with(|c| name_of(&c.parametrization)),
+                move |v| if let Some(p) = by_name(&v) { config.update(|c| c.parametrization = p) },
+            )}
+            {select(
+                "optimizer", "Optimizer",
+                &[("sgd", "SGD"), ("adam", "Adam")],
+                move || config.with(|c| name_of(&c.optimizer)),
+                move |v| if let Some(k) = by_name(&v) { config.update(|c| c.optimizer = k) },
+            )}
+            {range(
+                "lr", "Learning rate (log10)", -4.0, 0.5, 0.25,
+                move || config.with(|c| c.lr.log10()),
+                move |v| config.update(|c| c.lr = round_sig(10f64.powf(v))),
+                |v| format!("{:.3e}", 10f64.powf(v)),
+            )}
+            {range(
+                "steps", "Steps T", 2.0, 20.0, 1.0,
+                move || config.with(|c| c.steps as f64),
+                move |v| config.update(|c| c.steps = v as usize),
+                |v| format!("{v}"),
+            )}
+            <h2>"Kernels (NTK parametrization)"</h2>
+            {range(
+                "weight-var", "Weight variance σ_w²", 0.5, 4.0, 0.1,
+                move || config.with(|c| c.weight_var),
+                move |v| config.update(|c| c.weight_var = round_sig(v)),
+                |v| format!("{v:.1}"),
+            )}
+            {range(
+                "bias-var", "Bias variance σ_b²", 0.0, 1.0, 0.05,
+                move || config.with(|c| c.bias_var),
+                move |v| config.update(|c| c.bias_var = round_sig(v)),
+                |v| format!("{v:.2}"),
+            )}
+            <div class="control">
+                <label for="seed">"Seed"</label>
+                <input
+                    type="number"
+                    id="seed"
+                    min="0"
+                    prop:value=move || config.with(|c| c.seed)
+                    on:change=move |ev| {
+                        match event_target_value(&ev).parse::<u64>() {
+                            Ok(s) => config.update(|c| c.seed = s),
+                            Err(_) => room.error.set(Some("seed: a whole number ≥ 0".into())),
+                        }
+                    }
+                />
+            </div>
+        </aside>
+    }
+}
