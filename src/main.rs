@@ -109,7 +109,7 @@ struct CoordCheckArgs {
     /// Print the result JSON to stdout.
     #[arg(long)]
     json: bool,
-    /// Write coordcheck.json and the figures (SVG and PNG) into DIR.
+    /// Write coordcheck.json and the figures coordcheck, change, movement (SVG and PNG) into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -559,7 +559,8 @@ fn kernel(args: KernelArgs) -> Result<()> {
     let rows = |m: &nalgebra::DMatrix<f64>| -> Vec<Vec<f64>> {
         m.row_iter().map(|r| r.iter().copied().collect()).collect()
     };
-    let json = serde_json::json!({ "spec": spec, "nngp": rows(&kernels.nngp), "ntk": rows(&kernels.ntk) });
+    let json =
+        serde_json::json!({ "spec": spec, "nngp": rows(&kernels.nngp), "ntk": rows(&kernels.ntk) });
     if let Some(dir) = &args.out {
         create_dir(dir)?;
         write(&dir.join("kernels.json"), json.to_string().as_bytes())?;
@@ -569,10 +570,7 @@ fn kernel(args: KernelArgs) -> Result<()> {
     if args.json {
         println!("{json}");
     } else {
-        println!(
-            "{n} x {n} NNGP and NTK of {spec:?}",
-            n = x.ncols()
-        );
+        println!("{n} x {n} NNGP and NTK of {spec:?}", n = x.ncols());
     }
     Ok(())
 }
@@ -582,9 +580,9 @@ fn coordcheck(args: CoordCheckArgs) -> Result<()> {
         .widths
         .split(',')
         .map(|w| {
-            w.trim().parse::<usize>().map_err(|_| {
-                Error::config("widths", format!("'{w}' is not a whole number"))
-            })
+            w.trim()
+                .parse::<usize>()
+                .map_err(|_| Error::config("widths", format!("'{w}' is not a whole number")))
         })
         .collect::<Result<Vec<_>>>()?;
     let config = CoordCheckConfig {
@@ -617,6 +615,7 @@ fn coordcheck(args: CoordCheckArgs) -> Result<()> {
         create_dir(dir)?;
         write(&dir.join("coordcheck.json"), json.as_bytes())?;
         write_figure(dir, "coordcheck", &plot::width::coordinate_check(&result)?)?;
+        write_figure(dir, "change", &plot::width::coordinate_change(&result)?)?;
         write_figure(dir, "movement", &plot::width::movement(&result)?)?;
     }
     if args.json {
@@ -649,6 +648,12 @@ fn create_dir(dir: &Path) -> Result<()> {
 /// Writes `stem.svg` and `stem.png` (2x) of a row of panels.
 fn write_figure(dir: &Path, stem: &str, panels: &[plot::Figure]) -> Result<()> {
     let (width, height) = (480 * panels.len() as u32, 420);
-    write(&dir.join(format!("{stem}.svg")), plot::to_svg(panels, width, height)?.as_bytes())?;
-    write(&dir.join(format!("{stem}.png")), &plot::to_png(panels, width * 2, height * 2)?)
+    write(
+        &dir.join(format!("{stem}.svg")),
+        plot::to_svg(panels, width, height)?.as_bytes(),
+    )?;
+    write(
+        &dir.join(format!("{stem}.png")),
+        &plot::to_png(panels, width * 2, height * 2)?,
+    )
 }

@@ -31,11 +31,19 @@ use theorylab::experiments::coordcheck::{
 
 const SEEDS: u64 = 4;
 
-fn sweep(parametrization: Parametrization, optimizer: OptimizerKind, seed: u64) -> CoordCheckResult {
+fn sweep(
+    parametrization: Parametrization,
+    optimizer: OptimizerKind,
+    seed: u64,
+) -> CoordCheckResult {
     let config = CoordCheckConfig {
         parametrization,
         optimizer,
-        lr: if optimizer == OptimizerKind::Sgd { 1e-3 } else { 1e-4 },
+        lr: if optimizer == OptimizerKind::Sgd {
+            1e-3
+        } else {
+            1e-4
+        },
         widths: vec![256, 512, 1024, 2048, 4096],
         steps: 2,
         seeds: 1,
@@ -48,12 +56,19 @@ fn sweep(parametrization: Parametrization, optimizer: OptimizerKind, seed: u64) 
 }
 
 /// Mean and standard error over seeds of the fitted exponent of `quantity(result)` vs width.
-fn exponent(results: &[CoordCheckResult], quantity: impl Fn(&CoordCheckResult, usize) -> f64) -> (f64, f64) {
+fn exponent(
+    results: &[CoordCheckResult],
+    quantity: impl Fn(&CoordCheckResult, usize) -> f64,
+) -> (f64, f64) {
     let slopes: Vec<f64> = results
         .iter()
         .map(|r| {
-            let points: Vec<(f64, f64)> =
-                r.widths.iter().enumerate().map(|(i, &n)| (n as f64, quantity(r, i))).collect();
+            let points: Vec<(f64, f64)> = r
+                .widths
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (n as f64, quantity(r, i)))
+                .collect();
             power_law_fit(&points).unwrap().0
         })
         .collect();
@@ -64,8 +79,9 @@ fn exponent(results: &[CoordCheckResult], quantity: impl Fn(&CoordCheckResult, u
 }
 
 fn check(parametrization: Parametrization, optimizer: OptimizerKind, expected: [f64; 3]) {
-    let results: Vec<CoordCheckResult> =
-        (0..SEEDS).map(|s| sweep(parametrization, optimizer, s)).collect();
+    let results: Vec<CoordCheckResult> = (0..SEEDS)
+        .map(|s| sweep(parametrization, optimizer, s))
+        .collect();
     for (layer, &p) in expected.iter().enumerate() {
         let (mean, se) = exponent(&results, |r, i| r.delta_size[i][1][layer]);
         let tolerance = 4.0 * se + 0.1;
@@ -76,7 +92,11 @@ fn check(parametrization: Parametrization, optimizer: OptimizerKind, expected: [
         );
     }
     // Nothing has moved before the first update.
-    assert!(results.iter().all(|r| r.delta_size.iter().all(|w| w[0].iter().all(|&d| d == 0.0))));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.delta_size.iter().all(|w| w[0].iter().all(|&d| d == 0.0)))
+    );
 }
 
 #[test]
@@ -99,11 +119,18 @@ fn ntk_freezes_features_and_kernel_while_mup_moves_them() {
     // tangent kernel by O(n^-1/2) (Jacot et al. 2018, Theorem 2: the kernel stays constant in
     // the limit), muP by O(1) (Yang & Hu 2021, Corollary 3.9). Tolerance as above.
     for (parametrization, p) in [(Parametrization::Ntk, -0.5), (Parametrization::Mup, 0.0)] {
-        let results: Vec<_> =
-            (0..SEEDS).map(|s| sweep(parametrization, OptimizerKind::Sgd, s)).collect();
+        let results: Vec<_> = (0..SEEDS)
+            .map(|s| sweep(parametrization, OptimizerKind::Sgd, s))
+            .collect();
         for (name, (mean, se)) in [
-            ("feature movement", exponent(&results, |r, i| r.feature_movement[i])),
-            ("kernel movement", exponent(&results, |r, i| r.kernel_movement[i])),
+            (
+                "feature movement",
+                exponent(&results, |r, i| r.feature_movement[i]),
+            ),
+            (
+                "kernel movement",
+                exponent(&results, |r, i| r.kernel_movement[i]),
+            ),
         ] {
             assert!(
                 (mean - p).abs() <= 4.0 * se + 0.1,
@@ -115,7 +142,10 @@ fn ntk_freezes_features_and_kernel_while_mup_moves_them() {
 
 #[test]
 fn power_law_fit_recovers_an_exact_power_law() {
-    let points: Vec<(f64, f64)> = [1.0, 2.0, 8.0, 100.0].iter().map(|&x: &f64| (x, 3.0 * x.powf(-0.5))).collect();
+    let points: Vec<(f64, f64)> = [1.0, 2.0, 8.0, 100.0]
+        .iter()
+        .map(|&x: &f64| (x, 3.0 * x.powf(-0.5)))
+        .collect();
     let (p, a) = power_law_fit(&points).unwrap();
     assert!((p + 0.5).abs() < 1e-14 && (a - 3.0).abs() < 1e-13);
     assert_eq!(power_law_fit(&[(1.0, 1.0)]), None);
@@ -125,10 +155,34 @@ fn power_law_fit_recovers_an_exact_power_law() {
 fn bad_sweeps_are_named() {
     let bad = |config: CoordCheckConfig| CoordCheck::<f32>::new(&config).unwrap_err().to_string();
     let base = CoordCheckConfig::default;
-    assert!(bad(CoordCheckConfig { widths: vec![], ..base() }).contains("widths"));
-    assert!(bad(CoordCheckConfig { widths: vec![64, 0], ..base() }).contains("width 0"));
-    assert!(bad(CoordCheckConfig { widths: vec![128, 64], ..base() }).contains("increasing"));
-    assert!(bad(CoordCheckConfig { lr: f64::NAN, ..base() }).contains("learning rate"));
+    assert!(
+        bad(CoordCheckConfig {
+            widths: vec![],
+            ..base()
+        })
+        .contains("widths")
+    );
+    assert!(
+        bad(CoordCheckConfig {
+            widths: vec![64, 0],
+            ..base()
+        })
+        .contains("width 0")
+    );
+    assert!(
+        bad(CoordCheckConfig {
+            widths: vec![128, 64],
+            ..base()
+        })
+        .contains("increasing")
+    );
+    assert!(
+        bad(CoordCheckConfig {
+            lr: f64::NAN,
+            ..base()
+        })
+        .contains("learning rate")
+    );
     assert!(bad(CoordCheckConfig { lr: -0.1, ..base() }).contains("learning rate"));
     assert!(bad(CoordCheckConfig { steps: 0, ..base() }).contains("steps"));
     assert!(bad(CoordCheckConfig { seeds: 0, ..base() }).contains("seeds"));
@@ -136,13 +190,22 @@ fn bad_sweeps_are_named() {
 
 #[test]
 fn a_stopped_sweep_reports_the_widths_it_finished() {
-    let config = CoordCheckConfig { widths: vec![8, 16, 32], steps: 3, seeds: 2, ..CoordCheckConfig::default() };
+    let config = CoordCheckConfig {
+        widths: vec![8, 16, 32],
+        steps: 3,
+        seeds: 2,
+        ..CoordCheckConfig::default()
+    };
     let mut check = CoordCheck::<f32>::new(&config).unwrap();
     let mut slices = 0;
     let result = run(&mut check, |p| {
         slices += 1;
         assert_eq!(p.total, 3 * 2 * 3);
-        if slices == 7 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+        if slices == 7 {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
     })
     .unwrap();
     // 7 slices = width 8's two seeds (6 steps) and one step of width 16.

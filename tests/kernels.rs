@@ -13,8 +13,8 @@ use nalgebra::DMatrix;
 use serde::Deserialize;
 use theorylab::core::activation::Activation;
 use theorylab::core::kernels::{
-    Dual, KernelParametrization, KernelSpec, analytic, dual, dual_by_quadrature,
-    empirical_ntk, feature_nngp, network, relative_error,
+    Dual, KernelParametrization, KernelSpec, analytic, dual, dual_by_quadrature, empirical_ntk,
+    feature_nngp, network, relative_error,
 };
 use theorylab::core::mlp::Mlp;
 use theorylab::core::rng::{Rng, Stream};
@@ -91,7 +91,11 @@ fn analytic_kernels_match_neural_tangents() {
         // dozen operations, amplified by at most depth); tanh is quadrature on both sides:
         // neural-tangents' Gauss-Hermite at degree 300 agrees with its degree 200 to ~1e-8,
         // ours is adaptive to 1e-11, so 1e-6 is the bound with margin.
-        let tolerance = if case.activation == Activation::Tanh { 1e-6 } else { 1e-8 };
+        let tolerance = if case.activation == Activation::Tanh {
+            1e-6
+        } else {
+            1e-8
+        };
         for (name, mine, theirs) in [
             ("nngp", &ours.nngp, columns(&case.nngp)),
             ("ntk", &ours.ntk, columns(&case.ntk)),
@@ -141,7 +145,12 @@ fn triples() -> Vec<(f64, f64, f64)> {
 
 #[test]
 fn closed_forms_equal_adaptive_quadrature_at_any_norm() {
-    for activation in [Activation::Relu, Activation::Erf, Activation::Gelu, Activation::Linear] {
+    for activation in [
+        Activation::Relu,
+        Activation::Erf,
+        Activation::Gelu,
+        Activation::Linear,
+    ] {
         for (q1, q2, c) in triples() {
             let closed = dual(activation, q1, q2, c);
             let numeric = dual_by_quadrature(activation, q1, q2, c);
@@ -151,8 +160,18 @@ fn closed_forms_equal_adaptive_quadrature_at_any_norm() {
                 (f(&dual(activation, q1, q1, q1)) * f(&dual(activation, q2, q2, q2))).sqrt()
             };
             for (what, a, b, s) in [
-                ("E[phi phi]", numeric.value, closed.value, scale(|d| d.value)),
-                ("E[phi' phi']", numeric.derivative, closed.derivative, scale(|d| d.derivative)),
+                (
+                    "E[phi phi]",
+                    numeric.value,
+                    closed.value,
+                    scale(|d| d.value),
+                ),
+                (
+                    "E[phi' phi']",
+                    numeric.derivative,
+                    closed.derivative,
+                    scale(|d| d.derivative),
+                ),
             ] {
                 // 1e-9 is 100x the accuracy asked of the quadrature. The relu derivative
                 // (pi - theta)/(2 pi) has one more error: at |rho| = 1 the closed form's
@@ -245,7 +264,11 @@ fn kernels_are_symmetric_positive_semidefinite() {
                 // Eigenvalues of a PSD matrix computed in f64 are >= -(n eps ||K||).
                 let eigen = m.clone().symmetric_eigen().eigenvalues;
                 let floor = -12.0 * f64::EPSILON * m.norm();
-                assert!(eigen.min() >= floor, "{activation:?}: eigenvalue {}", eigen.min());
+                assert!(
+                    eigen.min() >= floor,
+                    "{activation:?}: eigenvalue {}",
+                    eigen.min()
+                );
             }
         }
     }
@@ -267,7 +290,10 @@ fn ntk_from_jacobian(mlp: &Mlp<f64>, x: &DMatrix<f64>) -> DMatrix<f64> {
 #[test]
 fn per_layer_empirical_ntk_equals_the_jacobian_product() {
     let x = common::gaussian_matrix(3, 7, 4);
-    for parametrization in [KernelParametrization::Ntk, KernelParametrization::Standard { width: 20 }] {
+    for parametrization in [
+        KernelParametrization::Ntk,
+        KernelParametrization::Standard { width: 20 },
+    ] {
         let spec = KernelSpec {
             depth: 3,
             activation: Activation::Tanh,
@@ -314,7 +340,11 @@ fn finite_width_kernels_converge_at_rate_n_to_the_minus_half() {
         let spec = KernelSpec {
             depth: 2,
             activation,
-            weight_var: if activation == Activation::Relu { 2.0 } else { 1.5 },
+            weight_var: if activation == Activation::Relu {
+                2.0
+            } else {
+                1.5
+            },
             bias_var: 0.1,
             parametrization: KernelParametrization::Ntk,
         };
@@ -365,11 +395,20 @@ fn the_mean_empirical_ntk_is_the_analytic_ntk() {
     let mean = draws.iter().fold(DMatrix::zeros(5, 5), |acc, d| acc + d) / m;
     for i in 0..5 {
         for j in 0..5 {
-            let var = draws.iter().map(|d| (d[(i, j)] - mean[(i, j)]).powi(2)).sum::<f64>()
+            let var = draws
+                .iter()
+                .map(|d| (d[(i, j)] - mean[(i, j)]).powi(2))
+                .sum::<f64>()
                 / (m - 1.0);
             let scale = (limit[(i, i)] * limit[(j, j)]).sqrt();
             let tolerance = 4.0 * (var / m).sqrt() + 3.0 * 2.0 / 512.0 * scale;
-            common::assert_close("mean NTK entry", mean[(i, j)], limit[(i, j)], 0.0, tolerance);
+            common::assert_close(
+                "mean NTK entry",
+                mean[(i, j)],
+                limit[(i, j)],
+                0.0,
+                tolerance,
+            );
         }
     }
 }
@@ -378,10 +417,25 @@ fn the_mean_empirical_ntk_is_the_analytic_ntk() {
 fn bad_kernel_inputs_are_named() {
     let x = common::gaussian_matrix(2, 3, 8);
     let message = |spec: KernelSpec, x: &DMatrix<f64>| analytic(&spec, x).unwrap_err().to_string();
-    assert!(message(KernelSpec { depth: 0, ..KernelSpec::default() }, &x).contains("depth"));
-    let negative = KernelSpec { weight_var: -1.0, ..KernelSpec::default() };
+    assert!(
+        message(
+            KernelSpec {
+                depth: 0,
+                ..KernelSpec::default()
+            },
+            &x
+        )
+        .contains("depth")
+    );
+    let negative = KernelSpec {
+        weight_var: -1.0,
+        ..KernelSpec::default()
+    };
     assert!(message(negative, &x).contains("weight variance"));
-    let nan = KernelSpec { bias_var: f64::NAN, ..KernelSpec::default() };
+    let nan = KernelSpec {
+        bias_var: f64::NAN,
+        ..KernelSpec::default()
+    };
     assert!(message(nan, &x).contains("bias variance"));
     let zero_width = KernelSpec {
         parametrization: KernelParametrization::Standard { width: 0 },

@@ -568,7 +568,9 @@ fn parse_csv_rows(text: &str) -> Result<(Vec<Vec<f64>>, Vec<usize>)> {
 /// without targets): `[dim, rows]`.
 pub fn parse_points(text: &str) -> Result<DMatrix<f64>> {
     let (rows, _) = parse_csv_rows(text)?;
-    Ok(DMatrix::from_fn(rows[0].len(), rows.len(), |r, c| rows[c][r]))
+    Ok(DMatrix::from_fn(rows[0].len(), rows.len(), |r, c| {
+        rows[c][r]
+    }))
 }
 
 /// Parses a CSV table, one sample per row: features, then the target column(s). Blank lines

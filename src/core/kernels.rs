@@ -73,10 +73,15 @@ impl KernelSpec {
         if self.depth == 0 {
             return Err(Error::config("depth", "must be at least 1 hidden layer"));
         }
-        for (name, value) in [("weight variance", self.weight_var), ("bias variance", self.bias_var)]
-        {
+        for (name, value) in [
+            ("weight variance", self.weight_var),
+            ("bias variance", self.bias_var),
+        ] {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(Error::config(name, format!("{value} must be finite and >= 0")));
+                return Err(Error::config(
+                    name,
+                    format!("{value} must be finite and >= 0"),
+                ));
             }
         }
         if let KernelParametrization::Standard { width: 0 } = self.parametrization {
@@ -134,9 +139,8 @@ pub fn dual(activation: Activation, q1: f64, q2: f64, c: f64) -> Dual {
             let value = ((c * c + prod * delta_squared) / (prod_plus_1 * delta) + c * angle)
                 / (2.0 * PI)
                 + 0.25 * c;
-            let first = (1.0 / delta_squared + (1.0 - prod) / prod_plus_1 + 1.0) * c
-                / delta
-                / (2.0 * PI);
+            let first =
+                (1.0 / delta_squared + (1.0 - prod) / prod_plus_1 + 1.0) * c / delta / (2.0 * PI);
             Dual {
                 value,
                 derivative: first + 0.25 + angle / (2.0 * PI),
@@ -181,7 +185,9 @@ fn accurate_derivative(activation: Activation, x: f64) -> f64 {
 /// Checks the inputs `x: [d, N]` of a kernel.
 fn check_inputs(x: &DMatrix<f64>) -> Result<()> {
     if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(Error::Data("the kernel needs at least one input of dimension >= 1".into()));
+        return Err(Error::Data(
+            "the kernel needs at least one input of dimension >= 1".into(),
+        ));
     }
     if x.ncols() > MAX_KERNEL_POINTS {
         return Err(Error::Data(format!(
@@ -207,16 +213,16 @@ pub fn analytic(spec: &KernelSpec, x: &DMatrix<f64>) -> Result<Kernels> {
     let (w, b) = (spec.weight_var, spec.bias_var);
     let mut nngp = x.transpose() * x / d as f64;
     let mut ntk = DMatrix::zeros(n, n);
-    let dense = |nngp: &mut DMatrix<f64>, ntk: &mut DMatrix<f64>, fan_in: usize| {
-        match spec.parametrization {
-            KernelParametrization::Ntk => {
-                nngp.apply(|k| *k = w * *k + b);
-                ntk.zip_apply(nngp, |t, k| *t = k + w * *t);
-            }
-            KernelParametrization::Standard { .. } => {
-                ntk.zip_apply(nngp, |t, k| *t = fan_in as f64 * k + w * *t + 1.0);
-                nngp.apply(|k| *k = w * *k + b);
-            }
+    let dense = |nngp: &mut DMatrix<f64>, ntk: &mut DMatrix<f64>, fan_in: usize| match spec
+        .parametrization
+    {
+        KernelParametrization::Ntk => {
+            nngp.apply(|k| *k = w * *k + b);
+            ntk.zip_apply(nngp, |t, k| *t = k + w * *t);
+        }
+        KernelParametrization::Standard { .. } => {
+            ntk.zip_apply(nngp, |t, k| *t = fan_in as f64 * k + w * *t + 1.0);
+            nngp.apply(|k| *k = w * *k + b);
         }
     };
     let width = match spec.parametrization {
@@ -243,7 +249,12 @@ pub fn analytic(spec: &KernelSpec, x: &DMatrix<f64>) -> Result<Kernels> {
 /// A finite network of hidden width `width` whose kernels converge to [`analytic`]'s: layers
 /// exactly as neural-tangents' `Dense` draws and applies them (weights and biases in our
 /// [`Mlp`], learning-rate scales 1, biases always present and trainable).
-pub fn network(spec: &KernelSpec, input_dim: usize, width: usize, rng: &mut Rng) -> Result<Mlp<f64>> {
+pub fn network(
+    spec: &KernelSpec,
+    input_dim: usize,
+    width: usize,
+    rng: &mut Rng,
+) -> Result<Mlp<f64>> {
     spec.validate()?;
     if width == 0 {
         return Err(Error::config("width", "must be at least 1"));
@@ -256,12 +267,18 @@ pub fn network(spec: &KernelSpec, input_dim: usize, width: usize, rng: &mut Rng)
         .map(|pair| {
             let (fan_in, fan_out) = (pair[0], pair[1]);
             let (w_mult, w_std, b_mult, b_std) = match spec.parametrization {
-                KernelParametrization::Ntk => {
-                    ((spec.weight_var / fan_in as f64).sqrt(), 1.0, spec.bias_var.sqrt(), 1.0)
-                }
-                KernelParametrization::Standard { .. } => {
-                    (1.0, (spec.weight_var / fan_in as f64).sqrt(), 1.0, spec.bias_var.sqrt())
-                }
+                KernelParametrization::Ntk => (
+                    (spec.weight_var / fan_in as f64).sqrt(),
+                    1.0,
+                    spec.bias_var.sqrt(),
+                    1.0,
+                ),
+                KernelParametrization::Standard { .. } => (
+                    1.0,
+                    (spec.weight_var / fan_in as f64).sqrt(),
+                    1.0,
+                    spec.bias_var.sqrt(),
+                ),
             };
             Layer {
                 params: LayerParams {
@@ -299,8 +316,8 @@ pub fn empirical_ntk(mlp: &Mlp<f64>, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     let deltas = mlp.backpropagate(&forward, &DMatrix::from_element(1, x.ncols(), 1.0));
     let mut ntk = DMatrix::zeros(x.ncols(), x.ncols());
     for ((layer, delta), h_in) in mlp.layers.iter().zip(&deltas).zip(&forward.activations) {
-        let mut inputs = h_in.transpose() * h_in
-            * (layer.weight_multiplier.powi(2) * layer.weight_lr_scale);
+        let mut inputs =
+            h_in.transpose() * h_in * (layer.weight_multiplier.powi(2) * layer.weight_lr_scale);
         if layer.params.bias.is_some() {
             inputs.add_scalar_mut(layer.bias_multiplier.powi(2) * layer.bias_lr_scale);
         }

@@ -129,10 +129,7 @@ fn integrate_pieces(
     noise: f64,
 ) -> Sample {
     let pieces = breakpoints.len() - 1;
-    let size: f64 = breakpoints
-        .windows(2)
-        .map(|w| qk15(f, w[0], w[1]).2)
-        .sum();
+    let size: f64 = breakpoints.windows(2).map(|w| qk15(f, w[0], w[1]).2).sum();
     let tol = (tol * size).max(f64::MIN_POSITIVE) / pieces as f64;
     breakpoints
         .windows(2)
@@ -195,11 +192,18 @@ pub fn bivariate_expectation(
         if fu == 0.0 {
             return (0.0, 0.0);
         }
-        let (value, size) = normal_expectation_and_size(g, s2 * rho * z1, conditional_sd, inner_tol);
+        let (value, size) =
+            normal_expectation_and_size(g, s2 * rho * z1, conditional_sd, inner_tol);
         let weight = fu * density(z1);
         (weight * value, weight.abs() * size)
     };
     // In z1 the features sit at 0 with width 1/s1 (from f) and 1/(s2 |rho|) (from g).
     let width = 1.0 / s1.max(s2 * rho.abs());
-    integrate_pieces(&mut integrand, &graded_breakpoints(0.0, width), tol, inner_tol).0
+    integrate_pieces(
+        &mut integrand,
+        &graded_breakpoints(0.0, width),
+        tol,
+        inner_tol,
+    )
+    .0
 }

@@ -243,13 +243,13 @@ impl<T: Float> CoordCheck<T> {
     }
 
     fn start(&self) -> Result<Run<T>> {
-        let (w, s) = (
-            self.unit / self.config.seeds,
-            self.unit % self.config.seeds,
-        );
+        let (w, s) = (self.unit / self.config.seeds, self.unit % self.config.seeds);
         let n = self.config.widths[w];
         let seed = self.config.seed.wrapping_add(s as u64);
-        let mlp = Mlp::<T>::init(&self.config.mlp_config(n), &mut Rng::new(seed, Stream::Init))?;
+        let mlp = Mlp::<T>::init(
+            &self.config.mlp_config(n),
+            &mut Rng::new(seed, Stream::Init),
+        )?;
         let optimizer = Optimizer::new(
             OptimizerConfig {
                 kind: self.config.optimizer,
@@ -307,7 +307,11 @@ impl<T: Float> Stepper for CoordCheck<T> {
             let last = outputs.len() - 2;
             let (h_t, h_1) = (&outputs[last], &run.initial[last]);
             let h_norm = h_1.iter().map(|v| v.as_f64().powi(2)).sum::<f64>().sqrt();
-            let dh_norm = (h_t - h_1).iter().map(|v| v.as_f64().powi(2)).sum::<f64>().sqrt();
+            let dh_norm = (h_t - h_1)
+                .iter()
+                .map(|v| v.as_f64().powi(2))
+                .sum::<f64>()
+                .sqrt();
             sums.feature += dh_norm / h_norm;
             let ntk = empirical_ntk(&run.mlp.cast::<f64>(), &self.kernel_x)?;
             sums.kernel += relative_error(&ntk, &run.initial_ntk);
@@ -338,7 +342,10 @@ impl<T: Float> Stepper for CoordCheck<T> {
             config: self.config.clone(),
             widths: finished.iter().map(|(w, _)| *w).collect(),
             layers: self.config.layer_names(),
-            act_size: finished.iter().map(|(_, s)| mean(&s.act, s.seeds)).collect(),
+            act_size: finished
+                .iter()
+                .map(|(_, s)| mean(&s.act, s.seeds))
+                .collect(),
             delta_size: finished
                 .iter()
                 .map(|(_, s)| mean(&s.delta, s.seeds))

@@ -53,7 +53,10 @@ impl KernelConvergenceConfig {
             return Err(Error::config("widths", "give at least one width"));
         }
         if let Some(&w) = self.widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-            return Err(Error::config("widths", format!("width {w} is not in 1..={MAX_WIDTH}")));
+            return Err(Error::config(
+                "widths",
+                format!("width {w} is not in 1..={MAX_WIDTH}"),
+            ));
         }
         if self.widths.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::config("widths", "must be strictly increasing"));
@@ -138,11 +141,22 @@ impl Stepper for KernelConvergence {
         let done = self.errors.len();
         if done < total {
             let n = self.config.widths[done / self.config.seeds];
-            let seed = self.config.seed.wrapping_add((done % self.config.seeds) as u64);
-            let mlp = network(&self.config.spec, self.x.nrows(), n, &mut Rng::new(seed, Stream::Init))?;
+            let seed = self
+                .config
+                .seed
+                .wrapping_add((done % self.config.seeds) as u64);
+            let mlp = network(
+                &self.config.spec,
+                self.x.nrows(),
+                n,
+                &mut Rng::new(seed, Stream::Init),
+            )?;
             self.errors.push((
                 relative_error(&empirical_ntk(&mlp, &self.x)?, &self.limit.ntk),
-                relative_error(&feature_nngp(&self.config.spec, &mlp, &self.x)?, &self.limit.nngp),
+                relative_error(
+                    &feature_nngp(&self.config.spec, &mlp, &self.x)?,
+                    &self.limit.nngp,
+                ),
             ));
         }
         Ok(Progress {
@@ -164,8 +178,12 @@ impl Stepper for KernelConvergence {
         for (w, chunk) in self.errors.chunks(self.config.seeds).enumerate() {
             let k = chunk.len() as f64;
             result.widths.push(self.config.widths[w]);
-            result.ntk_error.push(chunk.iter().map(|e| e.0).sum::<f64>() / k);
-            result.nngp_error.push(chunk.iter().map(|e| e.1).sum::<f64>() / k);
+            result
+                .ntk_error
+                .push(chunk.iter().map(|e| e.0).sum::<f64>() / k);
+            result
+                .nngp_error
+                .push(chunk.iter().map(|e| e.1).sum::<f64>() / k);
             result.seeds_done.push(chunk.len());
         }
         result

@@ -6,3 +6,4 @@ pub mod kernel_convergence;
 pub mod permalink;
 pub mod playground;
 pub mod training;
+pub mod width;

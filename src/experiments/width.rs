@@ -81,13 +81,22 @@ impl WidthConfig {
             ));
         }
         if self.depth > 8 {
-            return Err(Error::config("depth", format!("{} is above the room's 8", self.depth)));
+            return Err(Error::config(
+                "depth",
+                format!("{} is above the room's 8", self.depth),
+            ));
         }
         if self.seeds > 16 {
-            return Err(Error::config("seeds", format!("{} is above the room's 16", self.seeds)));
+            return Err(Error::config(
+                "seeds",
+                format!("{} is above the room's 16", self.seeds),
+            ));
         }
         if self.steps > 50 {
-            return Err(Error::config("steps", format!("{} is above the room's 50", self.steps)));
+            return Err(Error::config(
+                "steps",
+                format!("{} is above the room's 50", self.steps),
+            ));
         }
         self.kernel().validate()?;
         self.coordcheck().validate()

@@ -3,9 +3,9 @@
 
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
 use crate::core::kernels::Kernels;
+use crate::error::Result;
 use crate::experiments::coordcheck::{CoordCheckResult, power_law_fit};
 use crate::experiments::kernel_convergence::KernelConvergenceResult;
-use crate::error::Result;
 use nalgebra::DMatrix;
 
 /// The positive points of `(width, value)` pairs (a log axis cannot show the others).
@@ -37,7 +37,9 @@ fn matrix_map(title: &str, m: &DMatrix<f64>) -> Figure {
         nx: n,
         ny: n,
         // Row iy of the grid is input i = iy (the first input at the bottom).
-        values: (0..n).flat_map(|i| (0..n).map(move |j| m[(i, j)])).collect(),
+        values: (0..n)
+            .flat_map(|i| (0..n).map(move |j| m[(i, j)]))
+            .collect(),
         colorbar_label: "kernel value".into(),
         overlay: Vec::new(),
     })

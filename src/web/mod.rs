@@ -81,7 +81,13 @@ fn App() -> impl IntoView {
     let room_path = RwSignal::new(glue::room_path());
     glue::on_hash_change(move || room_path.set(glue::room_path()));
     let link = move |path: &'static str| {
-        move || if room_path.get() == path { "room active" } else { "room" }
+        move || {
+            if room_path.get() == path {
+                "room active"
+            } else {
+                "room"
+            }
+        }
     };
 
     view! {

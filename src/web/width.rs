@@ -8,13 +8,13 @@
 use super::controls::{by_name, name_of, range, round_sig, select};
 use super::export::figure;
 use super::glue;
+use crate::core::kernels::Kernels;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::coordcheck::{CoordCheck, CoordCheckResult};
 use crate::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceResult};
 use crate::experiments::permalink;
 use crate::experiments::width::WidthConfig;
-use crate::core::kernels::Kernels;
 use crate::plot::{self, Figure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -98,23 +98,35 @@ pub fn Width() -> impl IntoView {
         spawn_local(session(room.session.get_value(), config, room));
     });
 
-    let svg = |panels: Signal<Option<Result<Vec<Figure>>>>, width: u32, height: u32| {
+    let svg = |panels: Signal<Option<std::result::Result<Vec<Figure>, String>>>,
+               width: u32,
+               height: u32| {
         Memo::new(move |_| match panels.get() {
             Some(Ok(p)) if !p.is_empty() => {
                 plot::to_svg(&p, width * p.len() as u32, height).map_err(|e| e.to_string())
             }
             Some(Ok(_)) => Err("no points yet".into()),
-            Some(Err(e)) => Err(e.to_string()),
+            Some(Err(e)) => Err(e),
             None => Err("computing…".into()),
         })
     };
     let kernel_panels = move |f: fn(&KernelConvergenceResult) -> Result<Vec<Figure>>| {
-        Signal::derive(move || room.kernel.with(|r| r.as_ref().map(f)))
+        Signal::derive(move || {
+            room.kernel
+                .with(|r| r.as_ref().map(|r| f(r).map_err(|e| e.to_string())))
+        })
     };
     let coord_panels = move |f: fn(&CoordCheckResult) -> Result<Vec<Figure>>| {
-        Signal::derive(move || room.coord.with(|r| r.as_ref().map(f)))
+        Signal::derive(move || {
+            room.coord
+                .with(|r| r.as_ref().map(|r| f(r).map_err(|e| e.to_string())))
+        })
     };
-    let maps_svg = svg(kernel_panels(|r| plot::width::kernel_maps(&limit(r))), 380, 340);
+    let maps_svg = svg(
+        kernel_panels(|r| plot::width::kernel_maps(&limit(r))),
+        380,
+        340,
+    );
     let error_svg = svg(kernel_panels(plot::width::kernel_error), 560, 380);
     let coord_svg = svg(coord_panels(|r| shown_steps(r, false)), 300, 300);
     let change_svg = svg(coord_panels(|r| shown_steps(r, true)), 300, 300);
@@ -125,7 +137,10 @@ pub fn Width() -> impl IntoView {
             let r = r.as_ref()?;
             let mut csv = String::from("width,ntk_error,nngp_error,seeds\n");
             for (i, n) in r.widths.iter().enumerate() {
-                csv += &format!("{n},{},{},{}\n", r.ntk_error[i], r.nngp_error[i], r.seeds_done[i]);
+                csv += &format!(
+                    "{n},{},{},{}\n",
+                    r.ntk_error[i], r.nngp_error[i], r.seeds_done[i]
+                );
             }
             Some((csv, serde_json::to_string_pretty(r).ok()?))
         })
@@ -288,7 +303,12 @@ fn coord_csv(r: &CoordCheckResult) -> String {
     for (w, n) in r.widths.iter().enumerate() {
         for (t, row) in r.act_size[w].iter().enumerate() {
             for (l, name) in r.layers.iter().enumerate() {
-                csv += &format!("{n},{},{name},{},{}\n", t + 1, row[l], r.delta_size[w][t][l]);
+                csv += &format!(
+                    "{n},{},{name},{},{}\n",
+                    t + 1,
+                    row[l],
+                    r.delta_size[w][t][l]
+                );
             }
         }
     }
@@ -316,7 +336,10 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
     };
     room.kernel.set(Some(kernel.result()));
     room.coord.set(None);
-    let mut progress = (Progress { done: 0, total: 1 }, Progress { done: 0, total: 1 });
+    let mut progress = (
+        Progress { done: 0, total: 1 },
+        Progress { done: 0, total: 1 },
+    );
     let mut last_draw = glue::now();
     loop {
         glue::next_frame().await;
@@ -340,7 +363,10 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             Ok(())
         })();
         let finished = progress.0.finished() && progress.1.finished();
-        room.progress.set((progress.0.done + progress.1.done, progress.0.total + progress.1.total));
+        room.progress.set((
+            progress.0.done + progress.1.done,
+            progress.0.total + progress.1.total,
+        ));
         if let Err(e) = outcome {
             room.error.set(Some(e.to_string()));
             room.running.set(false);

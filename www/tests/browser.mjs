@@ -247,6 +247,69 @@ await test("an uploaded CSV of points trains; a ragged one is refused with its l
   await page.close();
 });
 
+/** Opens the Width room at `query` and waits until its sweep is done. */
+async function openWidth(ctx, query = "") {
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  const start = Date.now();
+  await page.goto(BASE + "#/width" + (query ? "?" + query : ""));
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
+    null, { timeout: 120000 });
+  await page.waitForSelector('[data-figure="movement"] svg');
+  page.sweepSeconds = (Date.now() - start) / 1000;
+  return page;
+}
+
+await test("the Width room's default sweep finishes on the CPU backend and draws every figure", async () => {
+  const page = await openWidth(cpu);
+  console.log(`     default Width view complete in ${page.sweepSeconds.toFixed(1)} s (page load included)`);
+  for (const name of ["coordinate-check", "coordinate-change", "movement", "kernels", "kernel-error"]) {
+    const svg = await figureSvg(page, name);
+    assert.match(svg, /<svg/, `${name} has no SVG`);
+  }
+  assert.match(await figureSvg(page, "movement"), /slope/);
+  assert.equal(await page.getAttribute(".room.active", "href"), "#/width");
+  await page.screenshot({ path: join(SHOTS, "width.png"), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Width room's coordinate check equals the native CLI's", async () => {
+  const page = await openWidth(cpu, "steps=3&seeds=2&parametrization=ntk");
+  const web = JSON.parse((await exportFile(page, "coordinate-check", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, [
+    "coordcheck", "--parametrization", "ntk", "--optimizer", "sgd", "--widths", "64,128,256,512",
+    "--steps", "3", "--lr", "0.1", "--seeds", "2", "--depth", "2", "--activation", "relu",
+    "--seed", "0", "--json"]).toString());
+  assert.deepEqual(web.widths, native.widths);
+  // f32 on both sides; native gemm uses FMA, wasm does not: agreement to f32 rounding
+  // accumulated over a few steps, far below the differences between widths.
+  let worst = 0;
+  for (const key of ["act_size", "delta_size"]) {
+    web[key].flat(2).forEach((v, i) => {
+      const n = native[key].flat(2)[i];
+      if (n !== 0) worst = Math.max(worst, Math.abs(v - n) / Math.abs(n));
+    });
+  }
+  console.log(`     largest relative difference web vs native: ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-3, `web and native coordinate checks differ by ${worst}`);
+  await page.close();
+});
+
+await test("the Width room restores a permalink and refuses a hostile one with a notice", async () => {
+  const page = await openWidth(cpu, "activation=tanh&depth=3&steps=2&seeds=1");
+  assert.equal(await page.inputValue("#activation"), "tanh");
+  assert.equal(await page.inputValue("#depth"), "3");
+  await page.goto(BASE + "#/width?max_width_log2=40&lr=nan");
+  await page.reload();
+  await page.waitForSelector(".notice");
+  assert.match(await page.textContent(".notice"), /showing the defaults/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the About panel lists the papers", async () => {
   const page = await open(cpu);
   await page.click(".about-toggle");
