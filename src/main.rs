@@ -18,6 +18,7 @@ use theorylab::core::stepper::run;
 use theorylab::core::train::{Precision, TrainConfig, TrainResult};
 use theorylab::error::{Error, Result};
 use theorylab::experiments::coordcheck::{CoordCheck, CoordCheckConfig, power_law_fit};
+use theorylab::experiments::lr_transfer::{LrTransfer, LrTransferConfig};
 use theorylab::experiments::training::Training;
 use theorylab::gpu::GpuContext;
 use theorylab::plot;
@@ -44,6 +45,45 @@ enum Command {
     Kernel(KernelArgs),
     /// Coordinate check (as the mup package's): layer output sizes over training steps vs width.
     Coordcheck(CoordCheckArgs),
+    /// Learning-rate transfer (muTransfer): loss after T steps vs log2 learning rate, per width.
+    Lrtransfer(LrTransferArgs),
+}
+
+#[derive(Args)]
+struct LrTransferArgs {
+    /// sp, ntk, mup or mean_field.
+    #[arg(long, default_value = "mup")]
+    parametrization: String,
+    /// sgd or adam.
+    #[arg(long, default_value = "adam")]
+    optimizer: String,
+    /// Comma-separated hidden widths, ascending.
+    #[arg(long, default_value = "64,128,256,512,1024")]
+    widths: String,
+    /// Smallest log2 learning rate.
+    #[arg(long, default_value_t = -14, allow_negative_numbers = true)]
+    log2_lr_min: i32,
+    /// Largest log2 learning rate (grid step 1).
+    #[arg(long, default_value_t = 2, allow_negative_numbers = true)]
+    log2_lr_max: i32,
+    /// Optimizer steps per run.
+    #[arg(long, default_value_t = 30)]
+    steps: usize,
+    /// Seeds averaged per point.
+    #[arg(long, default_value_t = 1)]
+    seeds: usize,
+    /// Hidden layers.
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    /// Base seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print the result JSON to stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write lrtransfer.json and lrtransfer.svg / .png into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -241,6 +281,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval(args),
         Command::Kernel(args) => kernel(args),
         Command::Coordcheck(args) => coordcheck(args),
+        Command::Lrtransfer(args) => lrtransfer(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -575,16 +616,64 @@ fn kernel(args: KernelArgs) -> Result<()> {
     Ok(())
 }
 
-fn coordcheck(args: CoordCheckArgs) -> Result<()> {
-    let widths = args
-        .widths
-        .split(',')
+fn parse_widths(text: &str) -> Result<Vec<usize>> {
+    text.split(',')
         .map(|w| {
             w.trim()
                 .parse::<usize>()
                 .map_err(|_| Error::config("widths", format!("'{w}' is not a whole number")))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// Runs a stepper to the end with a progress bar.
+fn run_with_bar<S: theorylab::core::stepper::Stepper>(stepper: &mut S) -> Result<S::Output> {
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}")
+    {
+        bar.set_style(style);
+    }
+    let result = run(stepper, |p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        ControlFlow::Continue(())
+    });
+    bar.finish_and_clear();
+    result
+}
+
+fn lrtransfer(args: LrTransferArgs) -> Result<()> {
+    let config = LrTransferConfig {
+        parametrization: Parametrization::from_name(&args.parametrization)?,
+        optimizer: OptimizerKind::from_name(&args.optimizer)?,
+        widths: parse_widths(&args.widths)?,
+        log2_lr_min: args.log2_lr_min,
+        log2_lr_max: args.log2_lr_max,
+        steps: args.steps,
+        seeds: args.seeds,
+        depth: args.depth,
+        seed: args.seed,
+        ..LrTransferConfig::default()
+    };
+    let result = run_with_bar(&mut LrTransfer::<f32>::new(&config)?)?;
+    let json = serde_json::to_string_pretty(&result).map_err(|e| Error::Data(e.to_string()))?;
+    if let Some(dir) = &args.out {
+        create_dir(dir)?;
+        write(&dir.join("lrtransfer.json"), json.as_bytes())?;
+        write_figure(dir, "lrtransfer", &plot::width::lr_transfer(&[&result])?)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        for (n, &i) in result.widths.iter().zip(&result.argmin) {
+            println!("width {n}: best learning rate 2^{}", result.log2_lrs[i]);
+        }
+    }
+    Ok(())
+}
+
+fn coordcheck(args: CoordCheckArgs) -> Result<()> {
+    let widths = parse_widths(&args.widths)?;
     let config = CoordCheckConfig {
         parametrization: Parametrization::from_name(&args.parametrization)?,
         optimizer: OptimizerKind::from_name(&args.optimizer)?,
@@ -597,19 +686,7 @@ fn coordcheck(args: CoordCheckArgs) -> Result<()> {
         seed: args.seed,
         ..CoordCheckConfig::default()
     };
-    let mut check = CoordCheck::<f32>::new(&config)?;
-    let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}")
-    {
-        bar.set_style(style);
-    }
-    let result = run(&mut check, |p| {
-        bar.set_length(p.total as u64);
-        bar.set_position(p.done as u64);
-        ControlFlow::Continue(())
-    });
-    bar.finish_and_clear();
-    let result = result?;
+    let result = run_with_bar(&mut CoordCheck::<f32>::new(&config)?)?;
     let json = serde_json::to_string_pretty(&result).map_err(|e| Error::Data(e.to_string()))?;
     if let Some(dir) = &args.out {
         create_dir(dir)?;

@@ -3,6 +3,7 @@
 
 pub mod coordcheck;
 pub mod kernel_convergence;
+pub mod lr_transfer;
 pub mod permalink;
 pub mod playground;
 pub mod training;

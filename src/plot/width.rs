@@ -3,9 +3,11 @@
 
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
 use crate::core::kernels::Kernels;
+use crate::core::parametrization::Parametrization;
 use crate::error::Result;
 use crate::experiments::coordcheck::{CoordCheckResult, power_law_fit};
 use crate::experiments::kernel_convergence::KernelConvergenceResult;
+use crate::experiments::lr_transfer::LrTransferResult;
 use nalgebra::DMatrix;
 
 /// The positive points of `(width, value)` pairs (a log axis cannot show the others).
@@ -167,4 +169,60 @@ pub fn movement(result: &CoordCheckResult) -> Result<Vec<Figure>> {
         .filter(|s| !s.points.is_empty())
         .collect(),
     })])
+}
+
+/// Training loss after T steps vs log2 of the learning rate, one curve per width, and the best
+/// rate of each width marked: one panel per sweep (e.g. SP beside muP).
+pub fn lr_transfer(results: &[&LrTransferResult]) -> Result<Vec<Figure>> {
+    Ok(results
+        .iter()
+        .map(|r| {
+            let mut series: Vec<Series> = r
+                .widths
+                .iter()
+                .zip(&r.loss)
+                .map(|(n, row)| Series {
+                    name: format!("width {n}"),
+                    points: r
+                        .log2_lrs
+                        .iter()
+                        .zip(row)
+                        .filter_map(|(&lr, l)| l.filter(|l| *l > 0.0).map(|l| (lr as f64, l)))
+                        .collect(),
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect();
+            let best: Vec<(f64, f64)> = r
+                .argmin
+                .iter()
+                .zip(&r.loss)
+                .filter_map(|(&i, row)| {
+                    row[i]
+                        .filter(|l| *l > 0.0)
+                        .map(|l| (r.log2_lrs[i] as f64, l))
+                })
+                .collect();
+            if !best.is_empty() {
+                series.push(Series {
+                    name: "best rate per width".into(),
+                    points: best,
+                });
+            }
+            let name = match r.config.parametrization {
+                Parametrization::Sp => "SP",
+                Parametrization::Ntk => "NTK",
+                Parametrization::Mup => "muP",
+                Parametrization::MeanField => "mean field",
+                Parametrization::Custom(_) => "abc",
+            };
+            Figure::Line(LinePlot {
+                title: format!("{name}: loss after {} steps", r.config.steps),
+                x_label: "log2 learning rate".into(),
+                y_label: "training loss, MSE (log scale)".into(),
+                x_scale: Scale::Linear,
+                y_scale: Scale::Log,
+                series,
+            })
+        })
+        .collect())
 }

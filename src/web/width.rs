@@ -9,10 +9,12 @@ use super::controls::{by_name, name_of, range, round_sig, select};
 use super::export::figure;
 use super::glue;
 use crate::core::kernels::Kernels;
+use crate::core::parametrization::Parametrization;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::coordcheck::{CoordCheck, CoordCheckResult};
 use crate::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceResult};
+use crate::experiments::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
 use crate::experiments::permalink;
 use crate::experiments::width::WidthConfig;
 use crate::plot::{self, Figure};
@@ -29,6 +31,8 @@ const REDRAW_MS: f64 = 300.0;
 /// Widest network the room trains: the sweeps run on the CPU (wasm), where one step at width
 /// 1024 already takes about a frame's budget (2048 and 4096: `theorylab coordcheck`).
 const MAX_WIDTH_LOG2: u32 = 10;
+/// Optimizer steps per run of the learning-rate sweep.
+const LR_STEPS: usize = 20;
 
 #[derive(Clone, Copy)]
 struct Room {
@@ -38,6 +42,8 @@ struct Room {
     progress: RwSignal<(usize, usize)>,
     kernel: RwSignal<Option<KernelConvergenceResult>>,
     coord: RwSignal<Option<CoordCheckResult>>,
+    lr: RwSignal<Vec<LrTransferResult>>,
+    lr_request: RwSignal<bool>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
 }
@@ -84,6 +90,8 @@ pub fn Width() -> impl IntoView {
         progress: RwSignal::new((0, 0)),
         kernel: RwSignal::new(None),
         coord: RwSignal::new(None),
+        lr: RwSignal::new(Vec::new()),
+        lr_request: RwSignal::new(false),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
@@ -131,6 +139,39 @@ pub fn Width() -> impl IntoView {
     let coord_svg = svg(coord_panels(|r| shown_steps(r, false)), 300, 300);
     let change_svg = svg(coord_panels(|r| shown_steps(r, true)), 300, 300);
     let movement_svg = svg(coord_panels(plot::width::movement), 560, 380);
+    let lr_svg = Memo::new(move |_| {
+        room.lr.with(|sweeps| {
+            if sweeps.is_empty() {
+                return Err(
+                    "Press “Run learning-rate sweep”: SP and muP networks of every width train \
+                            at 17 learning rates (about half a minute on the CPU)."
+                        .to_string(),
+                );
+            }
+            let refs: Vec<&LrTransferResult> = sweeps.iter().collect();
+            plot::width::lr_transfer(&refs)
+                .and_then(|p| plot::to_svg(&p, 460 * p.len() as u32, 380))
+                .map_err(|e| e.to_string())
+        })
+    });
+    let lr_data = move || {
+        room.lr.with_untracked(|sweeps| {
+            if sweeps.is_empty() {
+                return None;
+            }
+            let mut csv = String::from("parametrization,width,log2_lr,loss\n");
+            for r in sweeps {
+                let name = name_of(&r.config.parametrization);
+                for (n, row) in r.widths.iter().zip(&r.loss) {
+                    for (lr, l) in r.log2_lrs.iter().zip(row) {
+                        let l = l.map_or("diverged".to_string(), |l| l.to_string());
+                        csv += &format!("{name},{n},{lr},{l}\n");
+                    }
+                }
+            }
+            Some((csv, serde_json::to_string_pretty(sweeps).ok()?))
+        })
+    };
 
     let kernel_data = move || {
         room.kernel.with_untracked(|r| {
@@ -244,6 +285,25 @@ pub fn Width() -> impl IntoView {
                             "muP: both stay O(1): features are learned at every width."
                         </p>
                     </div>
+                    <h2>"Learning-rate transfer"</h2>
+                    <button
+                        id="run-lr"
+                        on:click=move |_| room.lr_request.set(true)
+                        prop:disabled=move || room.lr_request.get()
+                    >
+                        "Run learning-rate sweep"
+                    </button>
+                    <div class="row">
+                        {figure("lr-transfer", lr_svg, lr_data)}
+                        <p class="explain">
+                            "Training loss after 20 steps against log2 of the learning rate, one "
+                            "curve per width, the best rate of each width marked (Tensor "
+                            "Programs V, Figure 1). Under muP the best rate stays put as the "
+                            "network widens, so it can be tuned on a small model and reused on a "
+                            "large one; under SP it moves (for Adam, to smaller rates as the "
+                            "width grows). Diverged runs are left out."
+                        </p>
+                    </div>
                     <h2>"The infinite-width kernels"</h2>
                     <div class="row">
                         {figure("kernels", maps_svg, maps_data)}
@@ -315,8 +375,30 @@ fn coord_csv(r: &CoordCheckResult) -> String {
     csv
 }
 
-/// One sweep: the kernel comparison, then the coordinate check, in slices per frame, until
-/// done, stopped or superseded.
+/// The learning-rate sweep the room runs on request: SP beside muP, with the room's optimizer
+/// and widths, 20 steps per rate, rates 2^-14..2^2.
+fn lr_configs(config: &WidthConfig) -> [LrTransferConfig; 2] {
+    [Parametrization::Sp, Parametrization::Mup].map(|parametrization| LrTransferConfig {
+        parametrization,
+        optimizer: config.optimizer,
+        widths: config.coordcheck().widths,
+        log2_lr_min: -14,
+        log2_lr_max: 2,
+        steps: LR_STEPS,
+        seeds: 1,
+        depth: config.depth,
+        activation: config.activation,
+        seed: config.seed,
+    })
+}
+
+/// Whether every experiment of the session has finished.
+fn all_done(kernel: Progress, coord: Progress, lr: &[(LrTransfer<f32>, Progress)]) -> bool {
+    kernel.finished() && coord.finished() && lr.iter().all(|(_, p)| p.finished())
+}
+
+/// One sweep: the kernel comparison, then the coordinate check, then (when asked) the
+/// learning-rate sweeps, in slices per frame, until stopped or superseded.
 async fn session(id: u64, config: WidthConfig, room: Room) {
     let live = move || room.session.try_get_value() == Some(id);
     let started = check(&config).and_then(|()| {
@@ -331,46 +413,65 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             room.error.set(Some(e.to_string()));
             room.kernel.set(None);
             room.coord.set(None);
+            room.lr.set(Vec::new());
             return;
         }
     };
     room.kernel.set(Some(kernel.result()));
     room.coord.set(None);
-    let mut progress = (
-        Progress { done: 0, total: 1 },
-        Progress { done: 0, total: 1 },
-    );
+    room.lr.set(Vec::new());
+    room.lr_request.set(false);
+    let unstarted = Progress { done: 0, total: 1 };
+    let (mut p_kernel, mut p_coord) = (unstarted, unstarted);
+    let mut lr: Vec<(LrTransfer<f32>, Progress)> = Vec::new();
     let mut last_draw = glue::now();
     loop {
         glue::next_frame().await;
         if !live() {
             return;
         }
-        if !room.running.get_untracked() {
+        if room.lr_request.get_untracked() && lr.is_empty() {
+            match lr_configs(&config)
+                .iter()
+                .map(LrTransfer::new)
+                .collect::<Result<Vec<_>>>()
+            {
+                Ok(sweeps) => lr = sweeps.into_iter().map(|s| (s, unstarted)).collect(),
+                Err(e) => room.error.set(Some(e.to_string())),
+            }
+            room.running.set(true);
+        }
+        if !room.running.get_untracked() || all_done(p_kernel, p_coord, &lr) {
             continue;
         }
         let start = glue::now();
         let outcome: Result<()> = (|| {
             while glue::now() - start < SLICE_MS {
-                if !progress.0.finished() {
-                    progress.0 = kernel.step()?;
-                } else if !progress.1.finished() {
-                    progress.1 = coord.step()?;
+                if !p_kernel.finished() {
+                    p_kernel = kernel.step()?;
+                } else if !p_coord.finished() {
+                    p_coord = coord.step()?;
+                } else if let Some((sweep, p)) = lr.iter_mut().find(|(_, p)| !p.finished()) {
+                    *p = sweep.step()?;
                 } else {
                     break;
                 }
             }
             Ok(())
         })();
-        let finished = progress.0.finished() && progress.1.finished();
+        let progress: Vec<Progress> = [p_kernel, p_coord]
+            .into_iter()
+            .chain(lr.iter().map(|(_, p)| *p))
+            .collect();
         room.progress.set((
-            progress.0.done + progress.1.done,
-            progress.0.total + progress.1.total,
+            progress.iter().map(|p| p.done).sum(),
+            progress.iter().map(|p| p.total).sum(),
         ));
         if let Err(e) = outcome {
             room.error.set(Some(e.to_string()));
             room.running.set(false);
         }
+        let finished = all_done(p_kernel, p_coord, &lr);
         if finished || glue::now() - last_draw > REDRAW_MS {
             // One figure family per frame.
             room.kernel.set(Some(kernel.result()));
@@ -379,11 +480,17 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
                 return;
             }
             room.coord.set(Some(coord.result()));
+            if !lr.is_empty() {
+                glue::next_frame().await;
+                if !live() {
+                    return;
+                }
+                room.lr.set(lr.iter().map(|(s, _)| s.result()).collect());
+            }
             last_draw = glue::now();
         }
         if finished {
             room.running.set(false);
-            return;
         }
     }
 }

@@ -298,12 +298,37 @@ await test("the Width room's coordinate check equals the native CLI's", async ()
   await page.close();
 });
 
+await test("the Width room's learning-rate sweep runs on request and matches the native CLI", async () => {
+  const page = await openWidth(cpu, "max_width_log2=7");
+  await page.click("#run-lr");
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status").textContent),
+    null, { timeout: 180000 });
+  await page.waitForFunction(() => /best rate per width/.test(
+    document.querySelector('[data-figure="lr-transfer"] .svg').innerHTML));
+  const web = JSON.parse((await exportFile(page, "lr-transfer", "json")).bytes.toString());
+  assert.equal(web.length, 2);
+  assert.deepEqual(web.map((r) => r.config.parametrization), ["sp", "mup"]);
+  const native = JSON.parse(execFileSync(CLI, [
+    "lrtransfer", "--parametrization", "mup", "--optimizer", "sgd", "--widths", "64,128",
+    "--steps", "20", "--seeds", "1", "--json"]).toString());
+  // Same f32 runs; FMA (native) vs none (wasm) changes the last bits only, so the best rate
+  // and the loss there agree to f32 rounding amplified by 20 steps.
+  assert.deepEqual(web[1].argmin, native.argmin);
+  native.argmin.forEach((i, w) => {
+    const a = web[1].loss[w][i], b = native.loss[w][i];
+    assert.ok(Math.abs(a - b) <= 1e-3 * Math.abs(b), `loss at the best rate: web ${a}, native ${b}`);
+  });
+  await page.screenshot({ path: join(SHOTS, "width-lr.png"), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Width room restores a permalink and refuses a hostile one with a notice", async () => {
   const page = await openWidth(cpu, "activation=tanh&depth=3&steps=2&seeds=1");
   assert.equal(await page.inputValue("#activation"), "tanh");
   assert.equal(await page.inputValue("#depth"), "3");
+  // Following a link to another permalink remounts the room from the new URL.
   await page.goto(BASE + "#/width?max_width_log2=40&lr=nan");
-  await page.reload();
   await page.waitForSelector(".notice");
   assert.match(await page.textContent(".notice"), /showing the defaults/);
   assert.deepEqual(page.errors, []);
