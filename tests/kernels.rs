@@ -448,3 +448,25 @@ fn bad_kernel_inputs_are_named() {
     let spec = KernelSpec::default();
     assert!(network(&spec, 2, 0, &mut Rng::new(0, Stream::Init)).is_err());
 }
+
+#[test]
+fn the_recursion_advanced_entry_by_entry_equals_the_whole() {
+    let x = common::gaussian_matrix(3, 5, 9);
+    let spec = KernelSpec {
+        depth: 3,
+        activation: Activation::Erf,
+        bias_var: 0.2,
+        ..KernelSpec::default()
+    };
+    let whole = analytic(&spec, &x).unwrap();
+    let mut recursion = theorylab::core::kernels::Recursion::new(&spec, &x).unwrap();
+    let mut calls = 0;
+    while !recursion.advance(1) {
+        calls += 1;
+        assert!(recursion.kernels().is_none());
+        assert_eq!(recursion.entries_done(), calls);
+    }
+    // 3 layers x 15 upper-triangle entries, the last call completing.
+    assert_eq!(calls + 1, recursion.total_entries());
+    assert_eq!(recursion.kernels().unwrap(), &whole);
+}

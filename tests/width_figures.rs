@@ -93,3 +93,39 @@ fn lr_transfer_figure_marks_each_widths_best_rate() {
         );
     }
 }
+
+#[test]
+fn kernel_error_figure_shows_the_mean_error_of_each_widths_networks() {
+    use theorylab::core::kernels::{analytic, empirical_ntk, network, relative_error};
+    use theorylab::core::rng::{Rng, Stream};
+    use theorylab::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceConfig};
+    let config = KernelConvergenceConfig {
+        widths: vec![8, 32],
+        seeds: 2,
+        points: 4,
+        ..KernelConvergenceConfig::default()
+    };
+    let r = run(&mut KernelConvergence::new(&config).unwrap(), |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    let x = config.inputs();
+    let limit = analytic(&config.spec, &x).unwrap();
+    for (w, &n) in config.widths.iter().enumerate() {
+        let mean = (0..2)
+            .map(|s| {
+                let mlp =
+                    network(&config.spec, x.nrows(), n, &mut Rng::new(s, Stream::Init)).unwrap();
+                relative_error(&empirical_ntk(&mlp, &x).unwrap(), &limit.ntk)
+            })
+            .sum::<f64>()
+            / 2.0;
+        assert_eq!(r.ntk_error[w], mean);
+    }
+    let panels = width::kernel_error(&r).unwrap();
+    let ntk = &lines(&panels)[0].series[0];
+    assert_eq!(
+        ntk.points,
+        vec![(8.0, r.ntk_error[0]), (32.0, r.ntk_error[1])]
+    );
+}

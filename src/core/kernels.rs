@@ -206,44 +206,116 @@ fn check_inputs(x: &DMatrix<f64>) -> Result<()> {
 
 /// The infinite-width NNGP and NTK on the columns of `x: [d, N]` (see module docs).
 pub fn analytic(spec: &KernelSpec, x: &DMatrix<f64>) -> Result<Kernels> {
-    spec.validate()?;
-    check_inputs(x)?;
-    let d = x.nrows();
-    let n = x.ncols();
-    let (w, b) = (spec.weight_var, spec.bias_var);
-    let mut nngp = x.transpose() * x / d as f64;
-    let mut ntk = DMatrix::zeros(n, n);
-    let dense = |nngp: &mut DMatrix<f64>, ntk: &mut DMatrix<f64>, fan_in: usize| match spec
-        .parametrization
-    {
-        KernelParametrization::Ntk => {
-            nngp.apply(|k| *k = w * *k + b);
-            ntk.zip_apply(nngp, |t, k| *t = k + w * *t);
+    let mut recursion = Recursion::new(spec, x)?;
+    while !recursion.advance(usize::MAX) {}
+    Ok(recursion.kernels)
+}
+
+/// The layer recursion of [`analytic`], advanced a bounded number of kernel entries at a time
+/// (with quadrature, one entry of a tanh network costs milliseconds: the browser computes the
+/// kernel across frames).
+#[derive(Clone, Debug)]
+pub struct Recursion {
+    spec: KernelSpec,
+    kernels: Kernels,
+    /// Diagonal of the NNGP entering the current activation layer.
+    q: Vec<f64>,
+    /// Activation layers done.
+    layer: usize,
+    /// Next upper-triangle entry `(i, j)`, `i <= j`, of the current layer.
+    next: (usize, usize),
+    done: bool,
+}
+
+impl Recursion {
+    /// Validates and applies the first Dense layer.
+    pub fn new(spec: &KernelSpec, x: &DMatrix<f64>) -> Result<Self> {
+        spec.validate()?;
+        check_inputs(x)?;
+        let n = x.ncols();
+        let mut recursion = Recursion {
+            spec: *spec,
+            kernels: Kernels {
+                nngp: x.transpose() * x / x.nrows() as f64,
+                ntk: DMatrix::zeros(n, n),
+            },
+            q: Vec::new(),
+            layer: 0,
+            next: (0, 0),
+            done: false,
+        };
+        recursion.dense(x.nrows());
+        Ok(recursion)
+    }
+
+    /// Kernel entries (per layer, upper triangle) in the whole recursion.
+    pub fn total_entries(&self) -> usize {
+        let n = self.kernels.nngp.nrows();
+        self.spec.depth * n * (n + 1) / 2
+    }
+
+    /// Entries done so far.
+    pub fn entries_done(&self) -> usize {
+        if self.done {
+            return self.total_entries();
         }
-        KernelParametrization::Standard { .. } => {
-            ntk.zip_apply(nngp, |t, k| *t = fan_in as f64 * k + w * *t + 1.0);
-            nngp.apply(|k| *k = w * *k + b);
-        }
-    };
-    let width = match spec.parametrization {
-        KernelParametrization::Standard { width } => width,
-        KernelParametrization::Ntk => 1,
-    };
-    for layer in 0..spec.depth {
-        dense(&mut nngp, &mut ntk, if layer == 0 { d } else { width });
-        let q: Vec<f64> = nngp.diagonal().iter().copied().collect();
-        for j in 0..n {
-            for i in 0..=j {
-                let dual = dual(spec.activation, q[i], q[j], nngp[(i, j)]);
-                nngp[(i, j)] = dual.value;
-                ntk[(i, j)] *= dual.derivative;
-                nngp[(j, i)] = nngp[(i, j)];
-                ntk[(j, i)] = ntk[(i, j)];
+        let (i, j) = self.next;
+        let n = self.kernels.nngp.nrows();
+        self.layer * n * (n + 1) / 2 + j * (j + 1) / 2 + i
+    }
+
+    /// The kernels, once [`Self::advance`] has returned true.
+    pub fn kernels(&self) -> Option<&Kernels> {
+        self.done.then_some(&self.kernels)
+    }
+
+    /// `Dense` at fan-in `fan_in`, then the diagonal for the next activation.
+    fn dense(&mut self, fan_in: usize) {
+        let (w, b) = (self.spec.weight_var, self.spec.bias_var);
+        let Kernels { nngp, ntk } = &mut self.kernels;
+        match self.spec.parametrization {
+            KernelParametrization::Ntk => {
+                nngp.apply(|k| *k = w * *k + b);
+                ntk.zip_apply(nngp, |t, k| *t = k + w * *t);
+            }
+            KernelParametrization::Standard { .. } => {
+                ntk.zip_apply(nngp, |t, k| *t = fan_in as f64 * k + w * *t + 1.0);
+                nngp.apply(|k| *k = w * *k + b);
             }
         }
+        self.q = nngp.diagonal().iter().copied().collect();
     }
-    dense(&mut nngp, &mut ntk, width);
-    Ok(Kernels { nngp, ntk })
+
+    /// Computes up to `entries` more entries; returns whether the kernels are complete.
+    pub fn advance(&mut self, entries: usize) -> bool {
+        let n = self.kernels.nngp.nrows();
+        let width = match self.spec.parametrization {
+            KernelParametrization::Standard { width } => width,
+            KernelParametrization::Ntk => 1,
+        };
+        for _ in 0..entries {
+            if self.done {
+                break;
+            }
+            let (i, j) = self.next;
+            let Kernels { nngp, ntk } = &mut self.kernels;
+            let dual = dual(self.spec.activation, self.q[i], self.q[j], nngp[(i, j)]);
+            nngp[(i, j)] = dual.value;
+            ntk[(i, j)] *= dual.derivative;
+            nngp[(j, i)] = nngp[(i, j)];
+            ntk[(j, i)] = ntk[(i, j)];
+            self.next = if i < j { (i + 1, j) } else { (0, j + 1) };
+            if self.next.1 == n {
+                self.layer += 1;
+                self.next = (0, 0);
+                // The next Dense reads this layer's output: the hidden width, or d before the
+                // first layer (already applied in `new`).
+                self.dense(width);
+                self.done = self.layer == self.spec.depth;
+            }
+        }
+        self.done
+    }
 }
 
 /// A finite network of hidden width `width` whose kernels converge to [`analytic`]'s: layers

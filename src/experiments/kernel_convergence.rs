@@ -2,8 +2,9 @@
 //! width approach the analytic kernels (src/core/kernels.rs), with relative Frobenius error
 //! `||K_n - K||_F / ||K||_F ~ n^-1/2` (Hanin & Nica 2019; Roberts, Yaida & Hanin 2022, ch. 8).
 
+use crate::core::activation::Activation;
 use crate::core::kernels::{
-    KernelSpec, Kernels, analytic, empirical_ntk, feature_nngp, network, relative_error,
+    KernelSpec, Kernels, Recursion, empirical_ntk, feature_nngp, network, relative_error,
 };
 use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
@@ -93,9 +94,9 @@ pub struct KernelConvergenceResult {
     pub nngp_error: Vec<f64>,
     /// Networks done per width.
     pub seeds_done: Vec<usize>,
-    /// The analytic NNGP, rows.
+    /// The analytic NNGP, rows (empty until computed).
     pub nngp: Vec<Vec<f64>>,
-    /// The analytic NTK, rows.
+    /// The analytic NTK, rows (empty until computed).
     pub ntk: Vec<Vec<f64>>,
 }
 
@@ -104,17 +105,17 @@ pub struct KernelConvergenceResult {
 pub struct KernelConvergence {
     config: KernelConvergenceConfig,
     x: DMatrix<f64>,
-    limit: Kernels,
+    limit: Recursion,
     /// `(ntk error, nngp error)` per network, in width-major order.
     errors: Vec<(f64, f64)>,
 }
 
 impl KernelConvergence {
-    /// Validates the config and computes the limit.
+    /// Validates the config; the limit is computed by the first steps.
     pub fn new(config: &KernelConvergenceConfig) -> Result<Self> {
         config.validate()?;
         let x = config.inputs();
-        let limit = analytic(&config.spec, &x)?;
+        let limit = Recursion::new(&config.spec, &x)?;
         Ok(KernelConvergence {
             config: config.clone(),
             x,
@@ -123,9 +124,9 @@ impl KernelConvergence {
         })
     }
 
-    /// The limit kernels.
-    pub fn limit(&self) -> &Kernels {
-        &self.limit
+    /// The limit kernels, once computed.
+    pub fn limit(&self) -> Option<&Kernels> {
+        self.limit.kernels()
     }
 }
 
@@ -137,9 +138,18 @@ impl Stepper for KernelConvergence {
     type Output = KernelConvergenceResult;
 
     fn step(&mut self) -> Result<Progress> {
-        let total = self.config.widths.len() * self.config.seeds;
+        let networks = self.config.widths.len() * self.config.seeds;
         let done = self.errors.len();
-        if done < total {
+        if self.limit.kernels().is_none() {
+            // A tanh entry is two adaptive quadratures (milliseconds): one per slice. The
+            // closed forms take microseconds: all at once.
+            let entries = if self.config.spec.activation == Activation::Tanh {
+                1
+            } else {
+                usize::MAX
+            };
+            self.limit.advance(entries);
+        } else if let (Some(limit), true) = (self.limit.kernels(), done < networks) {
             let n = self.config.widths[done / self.config.seeds];
             let seed = self
                 .config
@@ -151,17 +161,18 @@ impl Stepper for KernelConvergence {
                 n,
                 &mut Rng::new(seed, Stream::Init),
             )?;
-            self.errors.push((
-                relative_error(&empirical_ntk(&mlp, &self.x)?, &self.limit.ntk),
+            let errors = (
+                relative_error(&empirical_ntk(&mlp, &self.x)?, &limit.ntk),
                 relative_error(
                     &feature_nngp(&self.config.spec, &mlp, &self.x)?,
-                    &self.limit.nngp,
+                    &limit.nngp,
                 ),
-            ));
+            );
+            self.errors.push(errors);
         }
         Ok(Progress {
-            done: self.errors.len(),
-            total,
+            done: self.limit.entries_done() + self.errors.len(),
+            total: self.limit.total_entries() + networks,
         })
     }
 
@@ -172,8 +183,8 @@ impl Stepper for KernelConvergence {
             ntk_error: Vec::new(),
             nngp_error: Vec::new(),
             seeds_done: Vec::new(),
-            nngp: rows(&self.limit.nngp),
-            ntk: rows(&self.limit.ntk),
+            nngp: self.limit().map_or(Vec::new(), |k| rows(&k.nngp)),
+            ntk: self.limit().map_or(Vec::new(), |k| rows(&k.ntk)),
         };
         for (w, chunk) in self.errors.chunks(self.config.seeds).enumerate() {
             let k = chunk.len() as f64;

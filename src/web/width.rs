@@ -113,7 +113,7 @@ pub fn Width() -> impl IntoView {
             Some(Ok(p)) if !p.is_empty() => {
                 plot::to_svg(&p, width * p.len() as u32, height).map_err(|e| e.to_string())
             }
-            Some(Ok(_)) => Err("no points yet".into()),
+            Some(Ok(_)) => Err("computing…".into()),
             Some(Err(e)) => Err(e),
             None => Err("computing…".into()),
         })
@@ -131,7 +131,13 @@ pub fn Width() -> impl IntoView {
         })
     };
     let maps_svg = svg(
-        kernel_panels(|r| plot::width::kernel_maps(&limit(r))),
+        kernel_panels(|r| {
+            if r.nngp.is_empty() {
+                Ok(Vec::new())
+            } else {
+                plot::width::kernel_maps(&limit(r))
+            }
+        }),
         380,
         340,
     );
