@@ -469,15 +469,19 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             .into_iter()
             .chain(lr.iter().map(|(_, p)| *p))
             .collect();
-        room.progress.set((
+        let progress = (
             progress.iter().map(|p| p.done).sum(),
             progress.iter().map(|p| p.total).sum(),
-        ));
+        );
         if let Err(e) = outcome {
             room.error.set(Some(e.to_string()));
             room.running.set(false);
         }
         let finished = all_done(p_kernel, p_coord, &lr);
+        // "done" only once the final results are on the page.
+        if !finished {
+            room.progress.set(progress);
+        }
         if finished || glue::now() - last_draw > REDRAW_MS {
             // One figure family per frame.
             room.kernel.set(Some(kernel.result()));
@@ -496,6 +500,7 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             last_draw = glue::now();
         }
         if finished {
+            room.progress.set(progress);
             room.running.set(false);
         }
     }

@@ -311,12 +311,18 @@ await test("the Width room's learning-rate sweep runs on request and matches the
   const native = JSON.parse(execFileSync(CLI, [
     "lrtransfer", "--parametrization", "mup", "--optimizer", "sgd", "--widths", "64,128",
     "--steps", "20", "--seeds", "1", "--json"]).toString());
-  // Same f32 runs; FMA (native) vs none (wasm) changes the last bits only, so the best rate
-  // and the loss there agree to f32 rounding amplified by 20 steps.
-  assert.deepEqual(web[1].argmin, native.argmin);
+  // Same f32 runs; FMA (native) vs none (wasm) changes the last bits only, so the loss at the
+  // best rate agrees to f32 rounding amplified by 20 steps (1e-3 is generous), and the two
+  // best rates are the same unless two rates tie to that precision.
   native.argmin.forEach((i, w) => {
     const a = web[1].loss[w][i], b = native.loss[w][i];
     assert.ok(Math.abs(a - b) <= 1e-3 * Math.abs(b), `loss at the best rate: web ${a}, native ${b}`);
+    const j = web[1].argmin[w];
+    if (j !== i) {
+      const tie = native.loss[w][j];
+      console.log(`     width ${native.widths[w]}: best log2 lr ${web[1].log2_lrs[j]} (web) vs ${native.log2_lrs[i]} (native), losses ${tie} vs ${b}`);
+      assert.ok(tie !== null && Math.abs(tie - b) <= 1e-3 * Math.abs(b), "the best rates differ by more than a tie");
+    }
   });
   await page.screenshot({ path: join(SHOTS, "width-lr.png"), fullPage: true });
   assert.deepEqual(page.errors, []);
