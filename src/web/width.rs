@@ -247,10 +247,12 @@ pub fn Width() -> impl IntoView {
                         <span id="sweep-status">
                             {move || {
                                 let (done, total) = room.progress.get();
-                                let state = if done >= total && total > 0 {
-                                    "done"
-                                } else if room.running.get() {
+                                // The session clears `running` only after publishing
+                                // its final results, so "done" never shows stale figures.
+                                let state = if room.running.get() {
                                     "running"
+                                } else if done >= total && total > 0 {
+                                    "done"
                                 } else {
                                     "stopped"
                                 };
@@ -294,7 +296,10 @@ pub fn Width() -> impl IntoView {
                     <h2>"Learning-rate transfer"</h2>
                     <button
                         id="run-lr"
-                        on:click=move |_| room.lr_request.set(true)
+                        on:click=move |_| {
+                            room.lr_request.set(true);
+                            room.running.set(true);
+                        }
                         prop:disabled=move || room.lr_request.get()
                     >
                         "Run learning-rate sweep"
@@ -420,6 +425,7 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             room.kernel.set(None);
             room.coord.set(None);
             room.lr.set(Vec::new());
+            room.running.set(false);
             return;
         }
     };

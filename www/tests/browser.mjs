@@ -303,8 +303,9 @@ await test("the Width room's learning-rate sweep runs on request and matches the
   await page.click("#run-lr");
   await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status").textContent),
     null, { timeout: 180000 });
-  await page.waitForFunction(() => /best rate per width/.test(
-    document.querySelector('[data-figure="lr-transfer"] .svg').innerHTML));
+  // Complete: both panels (SP, muP) have the widest network's curve.
+  await page.waitForFunction(() => (document.querySelector('[data-figure="lr-transfer"] .svg')
+    .innerHTML.match(/width 128/g) ?? []).length === 2, null, { timeout: 180000 });
   const web = JSON.parse((await exportFile(page, "lr-transfer", "json")).bytes.toString());
   assert.equal(web.length, 2);
   assert.deepEqual(web.map((r) => r.config.parametrization), ["sp", "mup"]);
