@@ -81,18 +81,7 @@ impl Default for CoordCheckConfig {
 impl CoordCheckConfig {
     /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
-        if self.widths.is_empty() {
-            return Err(Error::config("widths", "give at least one width"));
-        }
-        if let Some(&w) = self.widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-            return Err(Error::config(
-                "widths",
-                format!("width {w} is not in 1..={MAX_WIDTH}"),
-            ));
-        }
-        if self.widths.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::config("widths", "must be strictly increasing"));
-        }
+        check_widths(&self.widths)?;
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::config(
                 "learning rate",
@@ -361,6 +350,23 @@ impl<T: Float> Stepper for CoordCheck<T> {
             seeds_done: finished.iter().map(|(_, s)| s.seeds).collect(),
         }
     }
+}
+
+/// Checks a width sweep: non-empty, each in `1..=MAX_WIDTH`, strictly increasing.
+pub fn check_widths(widths: &[usize]) -> Result<()> {
+    if widths.is_empty() {
+        return Err(Error::config("widths", "give at least one width"));
+    }
+    if let Some(&w) = widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+        return Err(Error::config(
+            "widths",
+            format!("width {w} is not in 1..={MAX_WIDTH}"),
+        ));
+    }
+    if widths.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::config("widths", "must be strictly increasing"));
+    }
+    Ok(())
 }
 
 /// Least-squares fit of `log y = log a + p log x`: returns `(p, a)`, or None with fewer than two

@@ -2,6 +2,7 @@
 //! width approach the analytic kernels (src/core/kernels.rs), with relative Frobenius error
 //! `||K_n - K||_F / ||K||_F ~ n^-1/2` (Hanin & Nica 2019; Roberts, Yaida & Hanin 2022, ch. 8).
 
+use super::coordcheck::check_widths;
 use crate::core::activation::Activation;
 use crate::core::kernels::{
     KernelSpec, Kernels, Recursion, empirical_ntk, feature_nngp, network, relative_error,
@@ -11,9 +12,6 @@ use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
-
-/// Largest width accepted.
-pub const MAX_WIDTH: usize = 1 << 14;
 
 /// What to compare.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,18 +48,7 @@ impl KernelConvergenceConfig {
     /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
         self.spec.validate()?;
-        if self.widths.is_empty() {
-            return Err(Error::config("widths", "give at least one width"));
-        }
-        if let Some(&w) = self.widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-            return Err(Error::config(
-                "widths",
-                format!("width {w} is not in 1..={MAX_WIDTH}"),
-            ));
-        }
-        if self.widths.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::config("widths", "must be strictly increasing"));
-        }
+        check_widths(&self.widths)?;
         for (name, value, max) in [
             ("seeds", self.seeds, 1000),
             ("points", self.points, 512),

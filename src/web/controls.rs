@@ -78,3 +78,28 @@ pub fn range(
         </div>
     }
 }
+
+/// The seed box: a whole number >= 0, or a message in `error`.
+pub fn seed_input(
+    get: impl Fn() -> u64 + Copy + Send + Sync + 'static,
+    set: impl Fn(u64) + Copy + 'static,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="control">
+            <label for="seed">"Seed"</label>
+            <input
+                type="number"
+                id="seed"
+                min="0"
+                prop:value=get
+                on:change=move |ev| {
+                    match event_target_value(&ev).parse::<u64>() {
+                        Ok(s) => set(s),
+                        Err(_) => error.set(Some("seed: a whole number ≥ 0".into())),
+                    }
+                }
+            />
+        </div>
+    }
+}

@@ -4,7 +4,7 @@
 //! session: an async loop that owns the run, advances it in slices of a few milliseconds per
 //! animation frame, and publishes plain figures to signals, so the page never freezes.
 
-use super::controls::{by_name, name_of, range, round_sig, select};
+use super::controls::{by_name, name_of, range, round_sig, seed_input, select};
 use super::export::figure;
 use super::{Compute, glue};
 use crate::core::data::{Dataset, DatasetName, TargetColumns, parse_csv};
@@ -710,21 +710,11 @@ fn Controls(room: Room) -> impl IntoView {
                 move || config.with(|c| c.steps.to_string()),
                 move |v| if let Ok(n) = v.parse() { config.update(|c| c.steps = n) },
             )}
-            <div class="control">
-                <label for="seed">"Seed"</label>
-                <input
-                    type="number"
-                    id="seed"
-                    min="0"
-                    prop:value=move || config.with(|c| c.seed)
-                    on:change=move |ev| {
-                        match event_target_value(&ev).parse::<u64>() {
-                            Ok(s) => config.update(|c| c.seed = s),
-                            Err(_) => room.error.set(Some("seed: a whole number ≥ 0".into())),
-                        }
-                    }
-                />
-            </div>
+            {seed_input(
+                move || config.with(|c| c.seed),
+                move |s| config.update(|c| c.seed = s),
+                room.error,
+            )}
         </aside>
     }
 }

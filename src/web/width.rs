@@ -5,7 +5,7 @@
 //! sweep: an async loop that advances the two experiments in slices of a few milliseconds per
 //! animation frame and publishes their results, so the page stays responsive.
 
-use super::controls::{by_name, name_of, range, round_sig, select};
+use super::controls::{by_name, name_of, range, round_sig, seed_input, select};
 use super::export::figure;
 use super::glue;
 use crate::core::kernels::Kernels;
@@ -592,21 +592,11 @@ fn Controls(room: Room) -> impl IntoView {
                 move |v| config.update(|c| c.bias_var = round_sig(v)),
                 |v| format!("{v:.2}"),
             )}
-            <div class="control">
-                <label for="seed">"Seed"</label>
-                <input
-                    type="number"
-                    id="seed"
-                    min="0"
-                    prop:value=move || config.with(|c| c.seed)
-                    on:change=move |ev| {
-                        match event_target_value(&ev).parse::<u64>() {
-                            Ok(s) => config.update(|c| c.seed = s),
-                            Err(_) => room.error.set(Some("seed: a whole number ≥ 0".into())),
-                        }
-                    }
-                />
-            </div>
+            {seed_input(
+                move || config.with(|c| c.seed),
+                move |s| config.update(|c| c.seed = s),
+                room.error,
+            )}
         </aside>
     }
 }
