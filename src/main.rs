@@ -18,6 +18,7 @@ use theorylab::core::stepper::run;
 use theorylab::core::train::{Precision, TrainConfig, TrainResult};
 use theorylab::error::{Error, Result};
 use theorylab::experiments::coordcheck::{CoordCheck, CoordCheckConfig, power_law_fit};
+use theorylab::experiments::function_space::{FunctionSpace, FunctionSpaceConfig};
 use theorylab::experiments::lr_transfer::{LrTransfer, LrTransferConfig};
 use theorylab::experiments::training::Training;
 use theorylab::gpu::GpuContext;
@@ -47,6 +48,8 @@ enum Command {
     Coordcheck(CoordCheckArgs),
     /// Learning-rate transfer (muTransfer): loss after T steps vs log2 learning rate, per width.
     Lrtransfer(LrTransferArgs),
+    /// Training in function space: NTK and muP networks beside the infinite-width NTK prediction.
+    Fnspace(FunctionSpaceArgs),
 }
 
 #[derive(Args)]
@@ -82,6 +85,46 @@ struct LrTransferArgs {
     #[arg(long)]
     json: bool,
     /// Write lrtransfer.json and lrtransfer.svg / .png into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct FunctionSpaceArgs {
+    /// Hidden layers.
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    /// Hidden activation: relu, erf, gelu, tanh, linear.
+    #[arg(long, default_value = "relu")]
+    activation: String,
+    /// Weight variance W_std^2.
+    #[arg(long, default_value_t = 2.0)]
+    weight_var: f64,
+    /// Bias variance b_std^2.
+    #[arg(long, default_value_t = 0.0)]
+    bias_var: f64,
+    /// Comma-separated hidden widths, ascending.
+    #[arg(long, default_value = "64,128,256,512,1024")]
+    widths: String,
+    /// Networks per width and parametrization.
+    #[arg(long, default_value_t = 3)]
+    seeds: usize,
+    /// Training inputs on the unit circle.
+    #[arg(long, default_value_t = 8)]
+    train_points: usize,
+    /// Gradient-descent steps T.
+    #[arg(long, default_value_t = 100)]
+    steps: usize,
+    /// Step size as a fraction of the critical rate m / lambda_max of the NTK, in (0, 1).
+    #[arg(long, default_value_t = 0.5)]
+    lr_fraction: f64,
+    /// Base seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print the result JSON to stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write fnspace.json and the figures fnspace-fit, fnspace-loss and fnspace-gap (.svg / .png) into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -280,6 +323,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train(*args),
         Command::Eval(args) => eval(args),
         Command::Kernel(args) => kernel(args),
+        Command::Fnspace(args) => fnspace(args),
         Command::Coordcheck(args) => coordcheck(args),
         Command::Lrtransfer(args) => lrtransfer(args),
     };
@@ -667,6 +711,60 @@ fn lrtransfer(args: LrTransferArgs) -> Result<()> {
     } else {
         for (n, &i) in result.widths.iter().zip(&result.argmin) {
             println!("width {n}: best learning rate 2^{}", result.log2_lrs[i]);
+        }
+    }
+    Ok(())
+}
+
+fn fnspace(args: FunctionSpaceArgs) -> Result<()> {
+    let config = FunctionSpaceConfig {
+        spec: KernelSpec {
+            depth: args.depth,
+            activation: args.activation.parse()?,
+            weight_var: args.weight_var,
+            bias_var: args.bias_var,
+            parametrization: KernelParametrization::Ntk,
+        },
+        widths: parse_widths(&args.widths)?,
+        seeds: args.seeds,
+        train_points: args.train_points,
+        steps: args.steps,
+        lr_fraction: args.lr_fraction,
+        seed: args.seed,
+        ..FunctionSpaceConfig::default()
+    };
+    let result = run_with_bar(&mut FunctionSpace::new(&config)?)?;
+    let json = serde_json::to_string_pretty(&result).map_err(|e| Error::Data(e.to_string()))?;
+    if let Some(dir) = &args.out {
+        create_dir(dir)?;
+        write(&dir.join("fnspace.json"), json.as_bytes())?;
+        write_figure(
+            dir,
+            "fnspace-fit",
+            &plot::width::function_space_fit(&result)?,
+        )?;
+        write_figure(
+            dir,
+            "fnspace-loss",
+            &plot::width::function_space_loss(&result)?,
+        )?;
+        write_figure(
+            dir,
+            "fnspace-gap",
+            &plot::width::linearization_gap(&result)?,
+        )?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        println!("step eta = {:.4} (NTK-GP)", result.lr);
+        for runs in &result.runs {
+            for (n, gap) in runs.widths.iter().zip(&runs.linearization_gap) {
+                println!(
+                    "{:?} width {n}: ||f_T - f_T^lin|| / ||f_T^lin - f_0|| = {gap:.4}",
+                    runs.parametrization
+                );
+            }
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod data;
+pub mod kernel_gd;
 pub mod kernels;
 pub mod loss;
 pub mod mlp;

@@ -2,6 +2,7 @@
 //! the [`crate::core::train::Engine`] trait and runs on the CPU or the GPU backend.
 
 pub mod coordcheck;
+pub mod function_space;
 pub mod kernel_convergence;
 pub mod lr_transfer;
 pub mod permalink;

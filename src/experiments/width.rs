@@ -1,7 +1,9 @@
-//! The Width room's controls as one config (what the permalink stores), and the two
-//! experiments it drives: finite width vs the infinite-width kernels, and the coordinate check.
+//! The Width room's controls as one config (what the permalink stores), and the experiments it
+//! drives: finite width vs the infinite-width kernels, function-space training, and the
+//! coordinate check.
 
 use super::coordcheck::CoordCheckConfig;
+use super::function_space::FunctionSpaceConfig;
 use super::kernel_convergence::KernelConvergenceConfig;
 use crate::core::activation::Activation;
 use crate::core::kernels::{KernelParametrization, KernelSpec};
@@ -99,6 +101,7 @@ impl WidthConfig {
             ));
         }
         self.kernel().validate()?;
+        self.function_space().validate()?;
         self.coordcheck().validate()
     }
 
@@ -116,6 +119,18 @@ impl WidthConfig {
             seeds: self.seeds,
             seed: self.seed,
             ..KernelConvergenceConfig::default()
+        }
+    }
+
+    /// Function-space training: NTK and muP networks beside the NTK-GP, with the kernels'
+    /// architecture and the coordinate check's widths.
+    pub fn function_space(&self) -> FunctionSpaceConfig {
+        FunctionSpaceConfig {
+            spec: self.kernel().spec,
+            widths: powers_of_two(COORD_MIN_LOG2, self.max_width_log2),
+            seeds: self.seeds,
+            seed: self.seed,
+            ..FunctionSpaceConfig::default()
         }
     }
 

@@ -385,7 +385,12 @@ fn draw_line<DB: DrawingBackend>(
     s: &Sizes,
 ) -> Result<()> {
     let t = p.title.as_str();
-    let (xlo, xhi, ylo, yhi) = extent(p.series.iter().map(|s| s.points.as_slice()));
+    let (xlo, xhi, ylo, yhi) = extent(
+        p.series
+            .iter()
+            .chain(&p.markers)
+            .map(|s| s.points.as_slice()),
+    );
     let x_log = p.x_scale == super::Scale::Log;
     let y_log = p.y_scale == super::Scale::Log;
     let spec = FrameSpec {
@@ -407,7 +412,7 @@ fn draw_line<DB: DrawingBackend>(
             ..
         },
     ) = frame(area, &spec, s)?;
-    let legend_shown = p.series.len() > 1;
+    let legend_shown = p.series.len() + p.markers.len() > 1;
     let mut samples = Vec::new();
     for (i, series) in p.series.iter().enumerate() {
         let color = palette(i);
@@ -418,9 +423,29 @@ fn draw_line<DB: DrawingBackend>(
         draw_curve(&mut chart, &series.points, line, mark, label, s, t)?;
         sample_polyline(&fractions(&x_axis, &y_axis, &series.points), &mut samples);
     }
+    for (j, group) in p.markers.iter().enumerate() {
+        let i = p.series.len() + j;
+        let color = palette(i);
+        let mark = MarkStyle::new(
+            Shape::nth(i),
+            s.marker + s.marker / 3,
+            color,
+            1.0,
+            darker(color),
+            s.thin,
+        );
+        let label = (legend_shown && !group.name.is_empty()).then_some(group.name.as_str());
+        draw_marks(&mut chart, &group.points, mark, label, s, t)?;
+        samples.extend(fractions(&x_axis, &y_axis, &group.points));
+    }
     frame_box(&chart, s, t)?;
     if legend_shown {
-        let names: Vec<&str> = p.series.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = p
+            .series
+            .iter()
+            .chain(&p.markers)
+            .map(|s| s.name.as_str())
+            .collect();
         legend(&mut chart, &names, &samples, s, t)?;
     }
     Ok(())

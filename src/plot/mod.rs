@@ -64,8 +64,10 @@ pub struct LinePlot {
     pub x_scale: Scale,
     /// Scale of the vertical axis.
     pub y_scale: Scale,
-    /// The curves; a legend is drawn when there is more than one.
+    /// The curves; a legend is drawn when there is more than one named thing.
     pub series: Vec<Series>,
+    /// Point groups drawn as markers only, over the curves (e.g. training points).
+    pub markers: Vec<Series>,
 }
 
 /// Point clouds, one colour and marker shape per group.
@@ -427,6 +429,9 @@ fn validate(fig: &Figure) -> Result<()> {
             let (xl, yl) = (p.x_scale == Scale::Log, p.y_scale == Scale::Log);
             for (i, s) in p.series.iter().enumerate() {
                 check_series(t, &describe("series", i, s), s, xl, yl)?;
+            }
+            for (i, s) in p.markers.iter().enumerate() {
+                check_series(t, &describe("marker group", i, s), s, xl, yl)?;
             }
         }
         Figure::Scatter(p) => {

@@ -29,6 +29,7 @@ fn line_plot() -> LinePlot {
         y_label: "loss".into(),
         x_scale: Scale::Linear,
         y_scale: Scale::Log,
+        markers: Vec::new(),
         series: vec![
             Series {
                 name: "width 64".into(),

@@ -33,6 +33,7 @@ pub fn curves(result: &TrainResult) -> Result<Vec<Figure>> {
         y_label: format!("{loss_name} loss ({scale_name})"),
         x_scale: Scale::Linear,
         y_scale,
+        markers: Vec::new(),
         series: [
             series("train", &c.step, &c.train_loss),
             series("test", &c.step, &c.test_loss),
@@ -48,6 +49,7 @@ pub fn curves(result: &TrainResult) -> Result<Vec<Figure>> {
             y_label: "accuracy (fraction correct)".into(),
             x_scale: Scale::Linear,
             y_scale: Scale::Linear,
+            markers: Vec::new(),
             series: [
                 series("train", &c.step, &c.train_accuracy),
                 series("test", &c.step, &c.test_accuracy),

@@ -6,6 +6,7 @@ use crate::core::kernels::Kernels;
 use crate::core::parametrization::Parametrization;
 use crate::error::Result;
 use crate::experiments::coordcheck::{CoordCheckResult, power_law_fit};
+use crate::experiments::function_space::FunctionSpaceResult;
 use crate::experiments::kernel_convergence::KernelConvergenceResult;
 use crate::experiments::lr_transfer::LrTransferResult;
 use nalgebra::DMatrix;
@@ -82,6 +83,7 @@ pub fn kernel_error(result: &KernelConvergenceResult) -> Result<Vec<Figure>> {
         y_label: "||K_n - K||_F / ||K||_F (log scale)".into(),
         x_scale: Scale::Log,
         y_scale: Scale::Log,
+        markers: Vec::new(),
         series,
     })])
 }
@@ -115,6 +117,7 @@ fn per_step(
                 y_label: y_label.into(),
                 x_scale: Scale::Log,
                 y_scale: Scale::Log,
+                markers: Vec::new(),
                 series,
             })
         })
@@ -155,6 +158,7 @@ pub fn movement(result: &CoordCheckResult) -> Result<Vec<Figure>> {
         y_label: "relative change after training (log scale)".into(),
         x_scale: Scale::Log,
         y_scale: Scale::Log,
+        markers: Vec::new(),
         series: vec![
             Series {
                 name: with_slope("features ||h_T - h_1|| / ||h_1||", &feature),
@@ -208,21 +212,183 @@ pub fn lr_transfer(results: &[&LrTransferResult]) -> Result<Vec<Figure>> {
                     points: best,
                 });
             }
-            let name = match r.config.parametrization {
-                Parametrization::Sp => "SP",
-                Parametrization::Ntk => "NTK",
-                Parametrization::Mup => "muP",
-                Parametrization::MeanField => "mean field",
-                Parametrization::Custom(_) => "abc",
-            };
+            let name = parametrization_name(r.config.parametrization);
             Figure::Line(LinePlot {
                 title: format!("{name}: loss after {} steps", r.config.steps),
                 x_label: "log2 learning rate".into(),
                 y_label: "training loss, MSE (log scale)".into(),
                 x_scale: Scale::Linear,
                 y_scale: Scale::Log,
+                markers: Vec::new(),
                 series,
             })
         })
         .collect())
+}
+
+/// The short name of a parametrization, for titles and legends.
+fn parametrization_name(p: Parametrization) -> &'static str {
+    match p {
+        Parametrization::Sp => "SP",
+        Parametrization::Ntk => "NTK",
+        Parametrization::Mup => "muP",
+        Parametrization::MeanField => "mean field",
+        Parametrization::Custom(_) => "abc",
+    }
+}
+
+/// Function-space training, one panel per parametrization: the networks' ensemble mean of
+/// `f_T(theta)` per width on the test angles, beside the NTK-GP mean and its ±2 sd envelope
+/// (drawn as one closed outline), and the train points.
+pub fn function_space_fit(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
+    let angles = &result.test_angles;
+    let mut limit = Vec::new();
+    if !result.kernel_mean.is_empty() {
+        let band = |sign: f64| {
+            angles
+                .iter()
+                .zip(result.kernel_mean.iter().zip(&result.kernel_sd))
+                .map(move |(&t, (&m, &sd))| (t, m + sign * 2.0 * sd))
+        };
+        let envelope: Vec<(f64, f64)> = band(1.0)
+            .chain(band(-1.0).collect::<Vec<_>>().into_iter().rev())
+            .chain(band(1.0).take(1))
+            .collect();
+        limit.push(Series {
+            name: "NTK-GP (n = ∞) mean".into(),
+            points: angles
+                .iter()
+                .copied()
+                .zip(result.kernel_mean.iter().copied())
+                .collect(),
+        });
+        limit.push(Series {
+            name: "NTK-GP ± 2 sd".into(),
+            points: envelope,
+        });
+    }
+    let train = Series {
+        name: "train points".into(),
+        points: result
+            .train_angles
+            .iter()
+            .copied()
+            .zip(result.train_targets.iter().copied())
+            .collect(),
+    };
+    Ok(result
+        .runs
+        .iter()
+        .map(|runs| {
+            // The limit last, on top of the networks.
+            let mut series: Vec<Series> = runs
+                .widths
+                .iter()
+                .zip(&runs.output)
+                .zip(&runs.seeds_done)
+                .map(|((n, output), k)| Series {
+                    name: format!("width {n}, mean of {k}"),
+                    points: angles.iter().copied().zip(output.iter().copied()).collect(),
+                })
+                .collect();
+            series.extend(limit.iter().cloned());
+            Figure::Line(LinePlot {
+                title: format!(
+                    "{} networks after {} GD steps",
+                    parametrization_name(runs.parametrization),
+                    result.config.steps
+                ),
+                x_label: "input angle θ (rad), x = (cos θ, sin θ)".into(),
+                y_label: "network output f_T(x)".into(),
+                x_scale: Scale::Linear,
+                y_scale: Scale::Linear,
+                markers: vec![train.clone()],
+                series,
+            })
+        })
+        .collect())
+}
+
+/// Train loss vs step: the NTK-GP's expected loss, the NTK networks of every width and the
+/// widest muP networks (means over seeds).
+pub fn function_space_loss(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
+    let curve = |name: String, loss: &[f64]| Series {
+        name,
+        points: loss
+            .iter()
+            .enumerate()
+            .map(|(t, &l)| (t as f64, l))
+            .filter(|(_, l)| *l > 0.0 && l.is_finite())
+            .collect(),
+    };
+    let mut series = Vec::new();
+    if !result.kernel_loss.is_empty() {
+        series.push(curve(
+            "NTK-GP (n = ∞), expected".into(),
+            &result.kernel_loss,
+        ));
+    }
+    for runs in &result.runs {
+        let name = parametrization_name(runs.parametrization);
+        let shown: Vec<usize> = if runs.parametrization == Parametrization::Ntk {
+            (0..runs.widths.len()).collect()
+        } else {
+            runs.widths.len().checked_sub(1).into_iter().collect()
+        };
+        for i in shown {
+            series.push(curve(
+                format!("{name}, width {}", runs.widths[i]),
+                &runs.loss[i],
+            ));
+        }
+    }
+    series.retain(|s| !s.points.is_empty());
+    Ok(vec![Figure::Line(LinePlot {
+        title: "Training loss in function space".into(),
+        x_label: "gradient-descent step t".into(),
+        y_label: "train MSE (log scale)".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Log,
+        markers: Vec::new(),
+        series,
+    })])
+}
+
+/// The gap between each network and its own linearization after T steps vs width, with the
+/// theory slope -1/2 (NTK) drawn through the first NTK point.
+pub fn linearization_gap(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
+    let mut series: Vec<Series> = result
+        .runs
+        .iter()
+        .map(|runs| {
+            let points = positive(&runs.widths, runs.linearization_gap.iter().copied());
+            Series {
+                name: with_slope(parametrization_name(runs.parametrization), &points),
+                points,
+            }
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    if let Some(ntk) = result
+        .runs
+        .iter()
+        .find(|r| r.parametrization == Parametrization::Ntk)
+    {
+        let points = positive(&ntk.widths, ntk.linearization_gap.iter().copied());
+        if let (Some(&(n0, g0)), Some(&(n1, _))) = (points.first(), points.last()) {
+            series.push(Series {
+                name: "theory n^-1/2".into(),
+                points: vec![(n0, g0), (n1, g0 * (n1 / n0).powf(-0.5))],
+            });
+        }
+    }
+    Ok(vec![Figure::Line(LinePlot {
+        title: "Distance from the linearized network".into(),
+        x_label: "hidden width n (log scale)".into(),
+        y_label: "||f_T - f_T^lin|| / ||f_T^lin - f_0|| (log scale)".into(),
+        x_scale: Scale::Log,
+        y_scale: Scale::Log,
+        markers: Vec::new(),
+        series,
+    })])
 }

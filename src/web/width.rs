@@ -13,6 +13,7 @@ use crate::core::parametrization::Parametrization;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::coordcheck::{CoordCheck, CoordCheckResult};
+use crate::experiments::function_space::{FunctionSpace, FunctionSpaceResult};
 use crate::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceResult};
 use crate::experiments::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
 use crate::experiments::permalink;
@@ -42,6 +43,7 @@ struct Room {
     progress: RwSignal<(usize, usize)>,
     kernel: RwSignal<Option<KernelConvergenceResult>>,
     coord: RwSignal<Option<CoordCheckResult>>,
+    fnspace: RwSignal<Option<FunctionSpaceResult>>,
     lr: RwSignal<Vec<LrTransferResult>>,
     lr_request: RwSignal<bool>,
     error: RwSignal<Option<String>>,
@@ -90,6 +92,7 @@ pub fn Width() -> impl IntoView {
         progress: RwSignal::new((0, 0)),
         kernel: RwSignal::new(None),
         coord: RwSignal::new(None),
+        fnspace: RwSignal::new(None),
         lr: RwSignal::new(Vec::new()),
         lr_request: RwSignal::new(false),
         error: RwSignal::new(None),
@@ -128,6 +131,24 @@ pub fn Width() -> impl IntoView {
         Signal::derive(move || {
             room.coord
                 .with(|r| r.as_ref().map(|r| f(r).map_err(|e| e.to_string())))
+        })
+    };
+    let fnspace_panels = move |f: fn(&FunctionSpaceResult) -> Result<Vec<Figure>>| {
+        Signal::derive(move || {
+            room.fnspace.with(|r| {
+                r.as_ref()
+                    .filter(|r| !r.runs.is_empty())
+                    .map(|r| f(r).map_err(|e| e.to_string()))
+            })
+        })
+    };
+    let fit_svg = svg(fnspace_panels(plot::width::function_space_fit), 460, 400);
+    let fn_loss_svg = svg(fnspace_panels(plot::width::function_space_loss), 560, 400);
+    let gap_svg = svg(fnspace_panels(plot::width::linearization_gap), 560, 380);
+    let fnspace_data = move || {
+        room.fnspace.with_untracked(|r| {
+            let r = r.as_ref()?;
+            Some((fnspace_csv(r), serde_json::to_string_pretty(r).ok()?))
         })
     };
     let maps_svg = svg(
@@ -293,6 +314,31 @@ pub fn Width() -> impl IntoView {
                             "muP: both stay O(1): features are learned at every width."
                         </p>
                     </div>
+                    <h2>"Training in function space"</h2>
+                    <div class="row">
+                        {figure("fnspace-fit", fit_svg, fnspace_data)}
+                    </div>
+                    <p class="explain">
+                        "Full-batch gradient descent on 8 points of sin 2θ on the unit circle. "
+                        "The NTK-GP is the infinite ensemble of infinitely wide networks: "
+                        "f_t = f_0 + Θ(x, X) Θ⁻¹ (I − (I − 2ηΘ/m)^t)(y − f_0(X)) with f_0 drawn "
+                        "from the NNGP (Lee et al. 2019), its mean and ±2 sd envelope. Curves are "
+                        "each width's mean over seeds (a few seeds leave the mean of f_0 noisy). "
+                        "The step η is half the rate m / λ_max at which kernel gradient descent "
+                        "diverges."
+                    </p>
+                    <div class="row">
+                        {figure("fnspace-loss", fn_loss_svg, fnspace_data)}
+                        {figure("fnspace-gap", gap_svg, fnspace_data)}
+                    </div>
+                    <p class="explain">
+                        "Left: train loss against step; wide NTK networks follow the NTK-GP's "
+                        "expected loss (1/m)(‖U_t y‖² + tr U_t K U_tᵀ), U_t = (I − 2ηΘ/m)^t. Right: "
+                        "how far each network ends from its own linearization (its tangent kernel "
+                        "frozen at initialization). Under NTK the gap falls like n^−1/2: the "
+                        "network is a kernel machine in the limit. Under muP it stays O(1): the "
+                        "features, and with them the kernel, keep changing at every width."
+                    </p>
                     <h2>"Learning-rate transfer"</h2>
                     <button
                         id="run-lr"
@@ -368,6 +414,38 @@ fn shown_steps(r: &CoordCheckResult, change: bool) -> Result<Vec<Figure>> {
         .collect())
 }
 
+/// `parametrization,width,quantity,index,value` rows: outputs at the test angles, loss per
+/// step and the linearization gap; the NTK-GP as parametrization `ntk_gp`, width `inf`.
+fn fnspace_csv(r: &FunctionSpaceResult) -> String {
+    let mut csv = String::from("parametrization,width,quantity,index,value\n");
+    for (j, (m, sd)) in r.kernel_mean.iter().zip(&r.kernel_sd).enumerate() {
+        csv += &format!("ntk_gp,inf,mean_at_angle,{},{m}\n", r.test_angles[j]);
+        csv += &format!("ntk_gp,inf,sd_at_angle,{},{sd}\n", r.test_angles[j]);
+    }
+    for (t, l) in r.kernel_loss.iter().enumerate() {
+        csv += &format!("ntk_gp,inf,expected_loss_at_step,{t},{l}\n");
+    }
+    for runs in &r.runs {
+        let name = name_of(&runs.parametrization);
+        for (w, n) in runs.widths.iter().enumerate() {
+            for (f, theta) in runs.output[w].iter().zip(&r.test_angles) {
+                csv += &format!("{name},{n},output_at_angle,{theta},{f}\n");
+            }
+            for (t, l) in runs.loss[w].iter().enumerate() {
+                csv += &format!("{name},{n},loss_at_step,{t},{l}\n");
+            }
+            csv += &format!(
+                "{name},{n},linearization_gap,0,{}\n",
+                runs.linearization_gap[w]
+            );
+        }
+    }
+    for (theta, y) in r.train_angles.iter().zip(&r.train_targets) {
+        csv += &format!("train,,target_at_angle,{theta},{y}\n");
+    }
+    csv
+}
+
 /// `width,step,layer,act_size,delta_size` rows.
 fn coord_csv(r: &CoordCheckResult) -> String {
     let mut csv = String::from("width,step,layer,act_size,delta_size\n");
@@ -404,26 +482,28 @@ fn lr_configs(config: &WidthConfig) -> [LrTransferConfig; 2] {
 }
 
 /// Whether every experiment of the session has finished.
-fn all_done(kernel: Progress, coord: Progress, lr: &[(LrTransfer<f32>, Progress)]) -> bool {
-    kernel.finished() && coord.finished() && lr.iter().all(|(_, p)| p.finished())
+fn all_done(parts: &[Progress], lr: &[(LrTransfer<f32>, Progress)]) -> bool {
+    parts.iter().all(|p| p.finished()) && lr.iter().all(|(_, p)| p.finished())
 }
 
-/// One sweep: the kernel comparison, then the coordinate check, then (when asked) the
-/// learning-rate sweeps, in slices per frame, until stopped or superseded.
+/// One sweep: the kernel comparison, the coordinate check, function-space training, then (when
+/// asked) the learning-rate sweeps, in slices per frame, until stopped or superseded.
 async fn session(id: u64, config: WidthConfig, room: Room) {
     let live = move || room.session.try_get_value() == Some(id);
     let started = check(&config).and_then(|()| {
         Ok((
             KernelConvergence::new(&config.kernel())?,
             CoordCheck::<f32>::new(&config.coordcheck())?,
+            FunctionSpace::new(&config.function_space())?,
         ))
     });
-    let (mut kernel, mut coord) = match started {
+    let (mut kernel, mut coord, mut fnspace) = match started {
         Ok(parts) => parts,
         Err(e) => {
             room.error.set(Some(e.to_string()));
             room.kernel.set(None);
             room.coord.set(None);
+            room.fnspace.set(None);
             room.lr.set(Vec::new());
             room.running.set(false);
             return;
@@ -431,10 +511,11 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
     };
     room.kernel.set(Some(kernel.result()));
     room.coord.set(None);
+    room.fnspace.set(None);
     room.lr.set(Vec::new());
     room.lr_request.set(false);
     let unstarted = Progress { done: 0, total: 1 };
-    let (mut p_kernel, mut p_coord) = (unstarted, unstarted);
+    let (mut p_kernel, mut p_coord, mut p_fnspace) = (unstarted, unstarted, unstarted);
     let mut lr: Vec<(LrTransfer<f32>, Progress)> = Vec::new();
     let mut last_draw = glue::now();
     loop {
@@ -453,7 +534,7 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             }
             room.running.set(true);
         }
-        if !room.running.get_untracked() || all_done(p_kernel, p_coord, &lr) {
+        if !room.running.get_untracked() || all_done(&[p_kernel, p_coord, p_fnspace], &lr) {
             continue;
         }
         let start = glue::now();
@@ -463,6 +544,8 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
                     p_kernel = kernel.step()?;
                 } else if !p_coord.finished() {
                     p_coord = coord.step()?;
+                } else if !p_fnspace.finished() {
+                    p_fnspace = fnspace.step()?;
                 } else if let Some((sweep, p)) = lr.iter_mut().find(|(_, p)| !p.finished()) {
                     *p = sweep.step()?;
                 } else {
@@ -471,7 +554,7 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             }
             Ok(())
         })();
-        let progress: Vec<Progress> = [p_kernel, p_coord]
+        let progress: Vec<Progress> = [p_kernel, p_coord, p_fnspace]
             .into_iter()
             .chain(lr.iter().map(|(_, p)| *p))
             .collect();
@@ -483,7 +566,7 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
             room.error.set(Some(e.to_string()));
             room.running.set(false);
         }
-        let finished = all_done(p_kernel, p_coord, &lr);
+        let finished = all_done(&[p_kernel, p_coord, p_fnspace], &lr);
         // "done" only once the final results are on the page.
         if !finished {
             room.progress.set(progress);
@@ -496,6 +579,13 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
                 return;
             }
             room.coord.set(Some(coord.result()));
+            if p_coord.finished() {
+                glue::next_frame().await;
+                if !live() {
+                    return;
+                }
+                room.fnspace.set(Some(fnspace.result()));
+            }
             if !lr.is_empty() {
                 glue::next_frame().await;
                 if !live() {

@@ -265,11 +265,13 @@ async function openWidth(ctx, query = "") {
 await test("the Width room's default sweep finishes on the CPU backend and draws every figure", async () => {
   const page = await openWidth(cpu);
   console.log(`     default Width view complete in ${page.sweepSeconds.toFixed(1)} s (page load included)`);
-  for (const name of ["coordinate-check", "coordinate-change", "movement", "kernels", "kernel-error"]) {
+  for (const name of ["coordinate-check", "coordinate-change", "movement", "kernels", "kernel-error",
+    "fnspace-fit", "fnspace-loss", "fnspace-gap"]) {
     const svg = await figureSvg(page, name);
     assert.match(svg, /<svg/, `${name} has no SVG`);
   }
   assert.match(await figureSvg(page, "movement"), /slope/);
+  assert.match(await figureSvg(page, "fnspace-gap"), /muP \(slope/);
   assert.equal(await page.getAttribute(".room.active", "href"), "#/width");
   await page.screenshot({ path: join(SHOTS, "width.png"), fullPage: true });
   assert.deepEqual(page.errors, []);
@@ -295,6 +297,25 @@ await test("the Width room's coordinate check equals the native CLI's", async ()
   }
   console.log(`     largest relative difference web vs native: ${worst.toExponential(2)}`);
   assert.ok(worst < 1e-3, `web and native coordinate checks differ by ${worst}`);
+  await page.close();
+});
+
+await test("the Width room's function-space training equals the native CLI's", async () => {
+  const page = await openWidth(cpu, "max_width_log2=7&seeds=1");
+  const web = JSON.parse((await exportFile(page, "fnspace-gap", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, [
+    "fnspace", "--widths", "64,128", "--seeds", "1", "--depth", "2", "--activation", "relu",
+    "--weight-var", "2", "--bias-var", "0", "--steps", "100", "--seed", "0", "--json"]).toString());
+  // f64 on both sides; summation order and FMA differ in the last bits only, and 100 steps of
+  // gradient descent on a smooth loss amplify them far less than to 1e-8.
+  const close = (a, b, what) =>
+    assert.ok(Math.abs(a - b) <= 1e-8 * Math.max(Math.abs(b), 1e-12), `${what}: web ${a}, native ${b}`);
+  close(web.lr, native.lr, "NTK-GP step");
+  web.kernel_mean.forEach((v, i) => close(v, native.kernel_mean[i], `NTK-GP mean ${i}`));
+  assert.deepEqual(web.runs.map((r) => r.parametrization), ["ntk", "mup"]);
+  web.runs.forEach((r, p) => r.linearization_gap.forEach((g, w) =>
+    close(g, native.runs[p].linearization_gap[w], `${r.parametrization} gap at width ${r.widths[w]}`)));
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 
