@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use theorylab::core::abc_regime::classify;
 use theorylab::core::activation::Activation;
 use theorylab::core::data::{
     Dataset, DatasetName, TargetColumns, Targets, parse_csv, parse_points,
@@ -50,6 +51,8 @@ enum Command {
     Lrtransfer(LrTransferArgs),
     /// Training in function space: NTK and muP networks beside the infinite-width NTK prediction.
     Fnspace(FunctionSpaceArgs),
+    /// Which infinite-width limit an abc-parametrization has (Yang & Hu 2021, Theorem 3.3).
+    Abc(AbcArgs),
 }
 
 #[derive(Args)]
@@ -85,6 +88,28 @@ struct LrTransferArgs {
     #[arg(long)]
     json: bool,
     /// Write lrtransfer.json and lrtransfer.svg / .png into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct AbcArgs {
+    /// Free exponents 'a,b,c;a,b,c;a,b,c' (input; hidden; output), overriding --parametrization.
+    #[arg(long, allow_hyphen_values = true)]
+    abc: Option<String>,
+    /// sp, ntk, mup or mean_field.
+    #[arg(long, default_value = "mup")]
+    parametrization: String,
+    /// sgd or adam.
+    #[arg(long, default_value = "sgd")]
+    optimizer: String,
+    /// Hidden layers.
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write the figure abc.svg / abc.png into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -324,6 +349,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval(args),
         Command::Kernel(args) => kernel(args),
         Command::Fnspace(args) => fnspace(args),
+        Command::Abc(args) => abc(args),
         Command::Coordcheck(args) => coordcheck(args),
         Command::Lrtransfer(args) => lrtransfer(args),
     };
@@ -711,6 +737,43 @@ fn lrtransfer(args: LrTransferArgs) -> Result<()> {
     } else {
         for (n, &i) in result.widths.iter().zip(&result.argmin) {
             println!("width {n}: best learning rate 2^{}", result.log2_lrs[i]);
+        }
+    }
+    Ok(())
+}
+
+fn abc(args: AbcArgs) -> Result<()> {
+    let optimizer = OptimizerKind::from_name(&args.optimizer)?;
+    let parametrization = match &args.abc {
+        Some(text) => Parametrization::parse_abc(text)?,
+        None => Parametrization::from_name(&args.parametrization)?,
+    };
+    if args.depth == 0 {
+        return Err(Error::config("depth", "must be at least 1 hidden layer"));
+    }
+    let rules = parametrization.rules(optimizer);
+    let verdict = classify(&rules, args.depth, optimizer);
+    if let Some(dir) = &args.out {
+        create_dir(dir)?;
+        write_figure(
+            dir,
+            "abc",
+            &plot::width::abc_map(&rules, args.depth, optimizer)?,
+        )?;
+    }
+    if args.json {
+        let json = serde_json::json!({ "rules": rules, "verdict": verdict });
+        println!("{json}");
+    } else {
+        println!(
+            "{} (r = {}, alpha = {}, u = {})",
+            verdict.regime.name(),
+            verdict.r,
+            verdict.alpha,
+            verdict.u
+        );
+        for v in &verdict.violations {
+            println!("  {v}");
         }
     }
     Ok(())

@@ -14,7 +14,7 @@ use theorylab::core::kernel_gd::KernelGd;
 use theorylab::core::kernels::{KernelSpec, Kernels, analytic};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::rng::{Rng, Stream};
-use theorylab::core::stepper::run;
+use theorylab::core::stepper::{Stepper, run};
 use theorylab::experiments::coordcheck::power_law_fit;
 use theorylab::experiments::function_space::{FunctionSpace, FunctionSpaceConfig};
 
@@ -169,6 +169,32 @@ fn bad_input_is_named() {
         })
         .contains("train points")
     );
+}
+
+#[test]
+fn kernels_from_angle_differences_equal_the_full_recursion() {
+    // On the circle the kernels depend on theta - theta' only; assembling them from the P/2 + 1
+    // differences must give the direct recursion on all inputs, up to the rounding of cos and
+    // sin of the grid angles (~1e-16, asserted at 1e-12).
+    let config = FunctionSpaceConfig {
+        spec: KernelSpec {
+            activation: Activation::Erf,
+            bias_var: 0.3,
+            depth: 3,
+            ..KernelSpec::default()
+        },
+        test_points: 17,
+        train_points: 5,
+        ..FunctionSpaceConfig::default()
+    };
+    let mut fs = FunctionSpace::new(&config).unwrap();
+    while fs.kernels().is_none() {
+        fs.step().unwrap();
+    }
+    let assembled = fs.kernels().unwrap();
+    let direct = analytic(&config.spec, fs.inputs()).unwrap();
+    assert!((&assembled.nngp - &direct.nngp).amax() < 1e-12);
+    assert!((&assembled.ntk - &direct.ntk).amax() < 1e-12);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Pure numerics: no I/O, no DOM, no GPU. Everything here runs natively and on wasm32 and is
 //! checked by the tests in `tests/`.
 
+pub mod abc_regime;
 pub mod activation;
 pub mod data;
 pub mod kernel_gd;

@@ -4,8 +4,10 @@
 //! features and leave it (Yang & Hu 2021).
 //!
 //! The task is a function on the unit circle, `x = (cos theta, sin theta)` (Jacot et al. 2018,
-//! Figure 2): m train inputs at random angles with targets `y = sin(2 theta)`, and a grid of test
-//! angles over `[-pi, pi]`. Networks (one output, full-batch GD on MSE, T steps of size eta) are
+//! Figure 2): a grid of P test angles over `[-pi, pi)`, m of them (at random) the train inputs,
+//! with targets `y = sin(2 theta)`. On the circle `x . x' / d = cos(theta - theta') / 2`, so the
+//! kernels of grid points depend only on their index difference: the analytic recursion runs on
+//! the P/2 + 1 differences, not on all pairs (one tanh entry takes tens of milliseconds). Networks (one output, full-batch GD on MSE, T steps of size eta) are
 //! compared with:
 //! - the NTK-GP: mean and standard deviation of the infinite ensemble of infinitely wide
 //!   networks, from the analytic NNGP and NTK (src/core/kernel_gd.rs);
@@ -22,7 +24,9 @@
 use super::coordcheck::check_widths;
 use crate::core::activation::Activation;
 use crate::core::kernel_gd::KernelGd;
-use crate::core::kernels::{KernelParametrization, KernelSpec, Recursion, empirical_ntk, network};
+use crate::core::kernels::{
+    KernelParametrization, KernelSpec, Kernels, Recursion, empirical_ntk, network,
+};
 use crate::core::loss::{Loss, Target};
 use crate::core::mlp::{Mlp, MlpConfig};
 use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
@@ -49,7 +53,7 @@ pub struct FunctionSpaceConfig {
     pub seeds: usize,
     /// Training inputs m on the circle.
     pub train_points: usize,
-    /// Test angles, evenly spaced over [-pi, pi].
+    /// Test angles P, evenly spaced over [-pi, pi).
     pub test_points: usize,
     /// Gradient-descent steps T.
     pub steps: usize,
@@ -66,7 +70,7 @@ impl Default for FunctionSpaceConfig {
             widths: vec![64, 128, 256, 512],
             seeds: 3,
             train_points: 8,
-            test_points: 65,
+            test_points: 64,
             steps: 100,
             lr_fraction: 0.5,
             seed: 0,
@@ -98,6 +102,15 @@ impl FunctionSpaceConfig {
                 ));
             }
         }
+        if self.train_points > self.test_points {
+            return Err(Error::config(
+                "train points",
+                format!(
+                    "{} is more than the {} grid angles they are drawn from",
+                    self.train_points, self.test_points
+                ),
+            ));
+        }
         if !(self.lr_fraction.is_finite() && self.lr_fraction > 0.0 && self.lr_fraction < 1.0) {
             return Err(Error::config(
                 "lr fraction",
@@ -110,17 +123,33 @@ impl FunctionSpaceConfig {
         Ok(())
     }
 
-    /// Train angles (uniform on [-pi, pi), sorted) and test angles (evenly spaced, both ends).
-    pub fn angles(&self) -> (Vec<f64>, Vec<f64>) {
+    /// Grid indices of the train angles: m distinct ones at random, ascending.
+    pub fn train_indices(&self) -> Vec<usize> {
         let mut rng = Rng::new(self.seed, Stream::Data);
-        let mut train: Vec<f64> = (0..self.train_points)
-            .map(|_| rng.uniform_in(-PI, PI))
+        let mut pool: Vec<usize> = (0..self.test_points).collect();
+        // A partial Fisher–Yates shuffle.
+        for i in 0..self.train_points {
+            let j = i + rng.below(pool.len() - i);
+            pool.swap(i, j);
+        }
+        let mut train = pool[..self.train_points].to_vec();
+        train.sort_unstable();
+        train
+    }
+
+    /// Angle of grid point k.
+    pub fn grid_angle(&self, k: usize) -> f64 {
+        -PI + 2.0 * PI * k as f64 / self.test_points as f64
+    }
+
+    /// Train angles and test angles (the whole grid).
+    pub fn angles(&self) -> (Vec<f64>, Vec<f64>) {
+        let train = self
+            .train_indices()
+            .iter()
+            .map(|&k| self.grid_angle(k))
             .collect();
-        train.sort_by(f64::total_cmp);
-        let p = self.test_points;
-        let test = (0..p)
-            .map(|j| -PI + 2.0 * PI * j as f64 / (p - 1) as f64)
-            .collect();
+        let test = (0..self.test_points).map(|k| self.grid_angle(k)).collect();
         (train, test)
     }
 
@@ -236,7 +265,10 @@ pub struct FunctionSpace {
     /// Inputs `[2, m + P]`: train first, then test.
     x: DMatrix<f64>,
     y: DVector<f64>,
-    recursion: Recursion,
+    /// Grid index of every input (train first, then test).
+    grid: Vec<usize>,
+    /// The analytic recursion on the grid points `(0, k)`, k = 0..=P/2.
+    differences: Vec<Recursion>,
     limit: Option<Limit>,
     run: Option<Run>,
     /// Finished networks, in parametrization-, width-, then seed-major order.
@@ -257,8 +289,23 @@ impl FunctionSpace {
             }
         });
         let y = DVector::from_iterator(train.len(), train.iter().map(|&t| target(t)));
+        let grid = config
+            .train_indices()
+            .into_iter()
+            .chain(0..config.test_points)
+            .collect();
+        let differences = (0..=config.test_points / 2)
+            .map(|k| {
+                let (a, b) = (config.grid_angle(0), config.grid_angle(k));
+                Recursion::new(
+                    &config.spec,
+                    &DMatrix::from_column_slice(2, 2, &[a.cos(), a.sin(), b.cos(), b.sin()]),
+                )
+            })
+            .collect::<Result<_>>()?;
         Ok(FunctionSpace {
-            recursion: Recursion::new(&config.spec, &x)?,
+            grid,
+            differences,
             config: config.clone(),
             x,
             y,
@@ -276,10 +323,41 @@ impl FunctionSpace {
         self.x.columns(0, self.config.train_points).into_owned()
     }
 
+    /// The inputs `[2, m + P]`: train first, then the test grid.
+    pub fn inputs(&self) -> &DMatrix<f64> {
+        &self.x
+    }
+
+    /// The analytic kernels on all inputs, once every difference is computed.
+    pub fn kernels(&self) -> Option<Kernels> {
+        let by_difference: Vec<(f64, f64)> = self
+            .differences
+            .iter()
+            .map(|r| r.kernels().map(|k| (k.nngp[(0, 1)], k.ntk[(0, 1)])))
+            .collect::<Option<_>>()?;
+        let p = self.config.test_points;
+        let at = |a: usize, b: usize| {
+            let d = (self.grid[a] + p - self.grid[b]) % p;
+            by_difference[d.min(p - d)]
+        };
+        let n = self.grid.len();
+        Some(Kernels {
+            nngp: DMatrix::from_fn(n, n, |a, b| at(a, b).0),
+            ntk: DMatrix::from_fn(n, n, |a, b| at(a, b).1),
+        })
+    }
+
+    fn entries(&self) -> (usize, usize) {
+        self.differences.iter().fold((0, 0), |(done, total), r| {
+            (done + r.entries_done(), total + r.total_entries())
+        })
+    }
+
     fn compute_limit(&self) -> Result<Option<Limit>> {
-        let Some(kernels) = self.recursion.kernels() else {
+        let Some(kernels) = self.kernels() else {
             return Ok(None);
         };
+        let kernels = &kernels;
         let m = self.config.train_points;
         let critical = KernelGd::new(&kernels.ntk, m, 1.0)?.critical_lr();
         let lr = self.config.lr_fraction * critical;
@@ -344,7 +422,9 @@ impl Stepper for FunctionSpace {
             } else {
                 usize::MAX
             };
-            self.recursion.advance(entries);
+            if let Some(r) = self.differences.iter_mut().find(|r| r.kernels().is_none()) {
+                r.advance(entries);
+            }
             self.limit = self.compute_limit()?;
         } else if self.done.len() < units {
             if self.run.is_none() {
@@ -381,11 +461,10 @@ impl Stepper for FunctionSpace {
             }
         }
         let in_progress = self.run.as_ref().map_or(0, |r| r.loss.len());
+        let (entries_done, entries) = self.entries();
         Ok(Progress {
-            done: self.recursion.entries_done()
-                + self.done.len() * (self.config.steps + 1)
-                + in_progress,
-            total: self.recursion.total_entries() + total_steps,
+            done: entries_done + self.done.len() * (self.config.steps + 1) + in_progress,
+            total: entries + total_steps,
         })
     }
 

@@ -8,13 +8,15 @@ use super::kernel_convergence::KernelConvergenceConfig;
 use crate::core::activation::Activation;
 use crate::core::kernels::{KernelParametrization, KernelSpec};
 use crate::core::optim::OptimizerKind;
-use crate::core::parametrization::Parametrization;
+use crate::core::parametrization::{AbcRules, Parametrization};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// Smallest width of the kernel sweep (2^4) and of the coordinate check (2^6).
 const KERNEL_MIN_LOG2: u32 = 4;
 const COORD_MIN_LOG2: u32 = 6;
+/// Largest |exponent| of the abc map.
+const MAX_EXPONENT: f64 = 4.0;
 /// Largest width the room offers (2^12 = 4096).
 pub const MAX_WIDTH_LOG2: u32 = 12;
 
@@ -44,6 +46,8 @@ pub struct WidthConfig {
     pub seeds: usize,
     /// Base seed.
     pub seed: u64,
+    /// Free exponents of the abc map (Yang & Hu 2021, Theorem 3.3).
+    pub abc: AbcRules,
 }
 
 impl Default for WidthConfig {
@@ -60,6 +64,7 @@ impl Default for WidthConfig {
             steps: 5,
             seeds: 3,
             seed: 0,
+            abc: Parametrization::Mup.rules(OptimizerKind::Sgd),
         }
     }
 }
@@ -98,6 +103,17 @@ impl WidthConfig {
             return Err(Error::config(
                 "steps",
                 format!("{} is above the room's 50", self.steps),
+            ));
+        }
+        let abc = [self.abc.input, self.abc.hidden, self.abc.output];
+        if let Some(x) = abc
+            .iter()
+            .flat_map(|l| [l.a, l.b, l.c])
+            .find(|x| !(x.is_finite() && x.abs() <= MAX_EXPONENT))
+        {
+            return Err(Error::config(
+                "abc",
+                format!("exponent {x} is not a number in -{MAX_EXPONENT}..={MAX_EXPONENT}"),
             ));
         }
         self.kernel().validate()?;

@@ -2,8 +2,10 @@
 //! feature/kernel movement, all power laws on log-log axes with their fitted slopes.
 
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
+use crate::core::abc_regime::classify;
 use crate::core::kernels::Kernels;
-use crate::core::parametrization::Parametrization;
+use crate::core::optim::OptimizerKind;
+use crate::core::parametrization::{AbcRules, Parametrization};
 use crate::error::Result;
 use crate::experiments::coordcheck::{CoordCheckResult, power_law_fit};
 use crate::experiments::function_space::FunctionSpaceResult;
@@ -391,4 +393,100 @@ pub fn linearization_gap(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
         markers: Vec::new(),
         series,
     })])
+}
+
+/// The abc map (Yang & Hu 2021, Theorem 3.3) in the plane of the feature-update exponent r and
+/// the output-init exponent alpha = a_{L+1} + b_{L+1}, on the slice through the current choice's
+/// output-update exponent u: the stable region's outline, where it is nontrivial (kernel regime,
+/// feature learning), the presets and the current choice.
+pub fn abc_map(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Result<Vec<Figure>> {
+    const R_MAX: f64 = 2.0;
+    const ALPHA_MAX: f64 = 2.0;
+    let current = classify(rules, depth, optimizer);
+    let u = current.u;
+    // The boundary of r >= 0, alpha >= 1/2, alpha + r >= 1 (open towards large r and alpha).
+    let outline = densify(&[(0.0, ALPHA_MAX), (0.0, 1.0), (0.5, 0.5), (R_MAX, 0.5)]);
+    let series = if u < -1e-9 {
+        vec![Series {
+            name: "edge of stable r, α (but u < 0 blows up)".into(),
+            points: outline,
+        }]
+    } else if u.abs() <= 1e-9 {
+        vec![
+            Series {
+                name: "edge of the stable region; inside: kernel regime".into(),
+                points: outline,
+            },
+            Series {
+                name: "feature learning (r = 0)".into(),
+                points: densify(&[(0.0, 1.0), (0.0, ALPHA_MAX)]),
+            },
+        ]
+    } else {
+        vec![
+            Series {
+                name: "edge of the stable region; inside: trivial".into(),
+                points: outline,
+            },
+            Series {
+                name: "kernel regime (α + r = 1, r > 0)".into(),
+                points: densify(&[(0.0, 1.0), (0.5, 0.5)]),
+            },
+        ]
+    };
+    let mut markers: Vec<Series> = Parametrization::PRESETS
+        .iter()
+        .map(|(_, p)| {
+            let c = classify(&p.rules(optimizer), depth, optimizer);
+            Series {
+                name: format!(
+                    "{}: {} (r = {}, u = {})",
+                    parametrization_name(*p),
+                    c.regime.name(),
+                    c.r,
+                    c.u
+                ),
+                points: vec![(c.r, c.alpha)],
+            }
+        })
+        .collect();
+    markers.push(Series {
+        name: "your choice".into(),
+        points: vec![(current.r, current.alpha)],
+    });
+    let optimizer_name = match optimizer {
+        OptimizerKind::Sgd => "SGD",
+        OptimizerKind::Adam => "Adam",
+    };
+    let slice = if u < -1e-9 {
+        format!("u = {u} < 0: all unstable")
+    } else {
+        format!("slice u = {u}")
+    };
+    Ok(vec![Figure::Line(LinePlot {
+        title: format!("abc map, {optimizer_name}, depth {depth} ({slice})"),
+        x_label: "r: features move like n^-r after an update".into(),
+        y_label: "α = a + b of the output: f_0 ~ n^(1/2 - α)".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        series,
+        markers,
+    })])
+}
+
+/// A polyline through `vertices` sampled at 40 points per edge, so that it draws as a plain line
+/// (line plots mark the points of series with fewer than 30).
+fn densify(vertices: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = vertices
+        .windows(2)
+        .flat_map(|e| {
+            let ((x0, y0), (x1, y1)) = (e[0], e[1]);
+            (0..40).map(move |k| {
+                let t = k as f64 / 40.0;
+                (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+            })
+        })
+        .collect();
+    points.extend(vertices.last());
+    points
 }

@@ -8,7 +8,9 @@
 use super::controls::{by_name, name_of, range, round_sig, seed_input, select};
 use super::export::figure;
 use super::glue;
+use crate::core::abc_regime::classify;
 use crate::core::kernels::Kernels;
+use crate::core::parametrization::AbcRules;
 use crate::core::parametrization::Parametrization;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
@@ -99,10 +101,17 @@ pub fn Width() -> impl IntoView {
         notice: RwSignal::new(notice),
     };
     Effect::new(move |_| {
-        let config = room.config.get();
-        if let Ok(query) = permalink::encode(&config) {
+        if let Ok(query) = room.config.with(permalink::encode) {
             glue::set_hash(&format!("{PATH}?{query}"));
         }
+    });
+    // The abc map is drawn from the config directly; its sliders start no sweep.
+    let experiments = Memo::new(move |_| WidthConfig {
+        abc: WidthConfig::default().abc,
+        ..room.config.get()
+    });
+    Effect::new(move |_| {
+        let config = experiments.get();
         room.session.update_value(|s| *s += 1);
         room.error.set(None);
         room.running.set(true);
@@ -149,6 +158,34 @@ pub fn Width() -> impl IntoView {
         room.fnspace.with_untracked(|r| {
             let r = r.as_ref()?;
             Some((fnspace_csv(r), serde_json::to_string_pretty(r).ok()?))
+        })
+    };
+    let abc_svg = Memo::new(move |_| {
+        room.config.with(|c| {
+            plot::width::abc_map(&c.abc, c.depth, c.optimizer)
+                .and_then(|p| plot::to_svg(&p, 600, 460))
+                .map_err(|e| e.to_string())
+        })
+    });
+    let abc_data = move || {
+        room.config.with_untracked(|c| {
+            let mut csv = String::from("name,r,alpha,u,regime\n");
+            let presets = Parametrization::PRESETS
+                .iter()
+                .map(|(name, p)| (name.to_string(), p.rules(c.optimizer)));
+            for (name, rules) in presets.chain([("your_choice".to_string(), c.abc)]) {
+                let v = classify(&rules, c.depth, c.optimizer);
+                csv += &format!(
+                    "{name},{},{},{},{}\n",
+                    v.r,
+                    v.alpha,
+                    v.u,
+                    name_of(&v.regime)
+                );
+            }
+            let verdict = classify(&c.abc, c.depth, c.optimizer);
+            let json = serde_json::json!({ "rules": c.abc, "verdict": verdict });
+            Some((csv, json.to_string()))
         })
     };
     let maps_svg = svg(
@@ -338,6 +375,21 @@ pub fn Width() -> impl IntoView {
                         "frozen at initialization). Under NTK the gap falls like n^−1/2: the "
                         "network is a kernel machine in the limit. Under muP it stays O(1): the "
                         "features, and with them the kernel, keep changing at every width."
+                    </p>
+                    <h2>"The abc map"</h2>
+                    <div class="row">
+                        <AbcControls room=room/>
+                        {figure("abc-map", abc_svg, abc_data)}
+                    </div>
+                    <p class="explain">
+                        "Every layer's weight is n^−a·w with w ~ N(0, n^−2b) and learning rate "
+                        "η·n^−c (Yang & Hu 2021). Three exponents decide the limit: the output at "
+                        "init ~ n^(1/2 − α), α = a + b of the output; features move like n^−r; the "
+                        "readout's own update moves f like n^−u. Theorem 3.3: stable iff the "
+                        "init is Θ(1) (a + b = 0 at the input, 1/2 in hidden layers, α ≥ 1/2), "
+                        "r ≥ 0, α + r ≥ 1 and u ≥ 0; nontrivial iff α + r = 1 or u = 0; then "
+                        "r = 0 learns features and r > 0 is the kernel regime. The map is the "
+                        "slice through your u; SP at a fixed rate sits at r = −1."
                     </p>
                     <h2>"Learning-rate transfer"</h2>
                     <button
@@ -688,5 +740,73 @@ fn Controls(room: Room) -> impl IntoView {
                 room.error,
             )}
         </aside>
+    }
+}
+
+/// One exponent slider of the abc map.
+fn exponent(
+    room: Room,
+    id: &'static str,
+    label: &'static str,
+    get: fn(&AbcRules) -> f64,
+    set: fn(&mut AbcRules, f64),
+) -> impl IntoView {
+    let config = room.config;
+    range(
+        id,
+        label,
+        -1.5,
+        2.0,
+        0.25,
+        move || config.with(|c| get(&c.abc)),
+        move |v| config.update(|c| set(&mut c.abc, v)),
+        |v| format!("{v}"),
+    )
+}
+
+#[component]
+fn AbcControls(room: Room) -> impl IntoView {
+    let config = room.config;
+    let verdict = move || config.with(|c| classify(&c.abc, c.depth, c.optimizer));
+    let load = move |p: Parametrization| config.update(|c| c.abc = p.rules(c.optimizer));
+    view! {
+        <div class="abc-controls">
+            <div class="presets">
+                "Load: "
+                <button id="abc-sp" on:click=move |_| load(Parametrization::Sp)>"SP"</button>
+                <button id="abc-ntk" on:click=move |_| load(Parametrization::Ntk)>"NTK"</button>
+                <button id="abc-mup" on:click=move |_| load(Parametrization::Mup)>"muP"</button>
+                <button id="abc-mf" on:click=move |_| load(Parametrization::MeanField)>"mean field"</button>
+            </div>
+            <h3>"Input layer"</h3>
+            {exponent(room, "abc-input-a", "a₁", |r| r.input.a, |r, v| r.input.a = v)}
+            {exponent(room, "abc-input-b", "b₁", |r| r.input.b, |r, v| r.input.b = v)}
+            {exponent(room, "abc-input-c", "c₁", |r| r.input.c, |r, v| r.input.c = v)}
+            <h3>"Hidden layers"</h3>
+            {exponent(room, "abc-hidden-a", "a", |r| r.hidden.a, |r, v| r.hidden.a = v)}
+            {exponent(room, "abc-hidden-b", "b", |r| r.hidden.b, |r, v| r.hidden.b = v)}
+            {exponent(room, "abc-hidden-c", "c", |r| r.hidden.c, |r, v| r.hidden.c = v)}
+            <h3>"Output layer"</h3>
+            {exponent(room, "abc-output-a", "a_L+1", |r| r.output.a, |r, v| r.output.a = v)}
+            {exponent(room, "abc-output-b", "b_L+1", |r| r.output.b, |r, v| r.output.b = v)}
+            {exponent(room, "abc-output-c", "c_L+1", |r| r.output.c, |r, v| r.output.c = v)}
+            <p id="abc-verdict" role="status">
+                {move || {
+                    let v = verdict();
+                    format!(
+                        "{} · r = {}, α = {}, u = {} ({} and {} hidden layers)",
+                        v.regime.name(),
+                        v.r,
+                        v.alpha,
+                        v.u,
+                        config.with(|c| name_of(&c.optimizer)),
+                        config.with(|c| c.depth),
+                    )
+                }}
+            </p>
+            <ul class="violations">
+                {move || verdict().violations.into_iter().map(|v| view! { <li>{v}</li> }).collect_view()}
+            </ul>
+        </div>
     }
 }

@@ -319,6 +319,30 @@ await test("the Width room's function-space training equals the native CLI's", a
   await page.close();
 });
 
+await test("the abc map classifies presets and free exponents without restarting the sweeps", async () => {
+  const page = await openWidth(cpu, "max_width_log2=7&seeds=1");
+  const verdict = (pattern) => page.waitForFunction((p) =>
+    new RegExp(p).test(document.querySelector("#abc-verdict").textContent), pattern.source);
+  await verdict(/^feature learning · r = 0, α = 1, u = 0/);
+  await page.click("#abc-sp");
+  await verdict(/^unstable · r = -1/);
+  assert.match(await page.textContent(".violations"), /r = -1 < 0/);
+  await page.click("#abc-ntk");
+  await verdict(/^kernel regime · r = 0.5, α = 0.5, u = 0/);
+  // muP with every learning-rate exponent raised by 1/4 (tests/abc_regime.rs): trivial, r = 1/4.
+  await page.click("#abc-mup");
+  for (const [layer, c] of [["input", 0.25], ["hidden", 0.25], ["output", 0.25]]) {
+    await page.locator(`#abc-${layer}-c`).fill(String(c));
+  }
+  await verdict(/^trivial · r = 0.25, α = 1, u = 0.25/);
+  assert.match(page.url(), /abc\.output\.c=0\.25/);
+  assert.match(await figureSvg(page, "abc-map"), /slice u = 0.25/);
+  // The sliders redraw the map only: the sweeps stay done.
+  assert.match(await page.textContent("#sweep-status"), /· done ·/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Width room's learning-rate sweep runs on request and matches the native CLI", async () => {
   const page = await openWidth(cpu, "max_width_log2=7");
   await page.click("#run-lr");
