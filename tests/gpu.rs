@@ -416,3 +416,82 @@ fn limits_and_bad_ensembles_are_refused_with_reasons() {
         .to_string();
     assert!(message.contains("labels below 2"), "{message}");
 }
+
+/// The coordinate check on the GPU (one ensemble per width, seeds as members) equals the CPU's
+/// in f64 on the same f32 initial weights. Tolerance as above: a forward pass chains inner
+/// products of total length K = d + 2n + batch (the last for the loss gradient), each step
+/// compounds it once, so entries agree to `steps * 8 eps_f32 K` relative to the layer's size.
+#[test]
+fn the_coordinate_check_on_the_gpu_matches_the_cpu() {
+    use theorylab::core::stepper::run;
+    use theorylab::experiments::coordcheck::{CoordCheck, CoordCheckConfig, GpuCoordCheck};
+    let Some(ctx) = context() else { return };
+    for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        let config = CoordCheckConfig {
+            optimizer,
+            lr: if optimizer == OptimizerKind::Sgd {
+                0.1
+            } else {
+                0.01
+            },
+            widths: vec![32, 64, 128],
+            steps: 3,
+            seeds: 2,
+            ..CoordCheckConfig::default()
+        };
+        let cpu = run(&mut CoordCheck::<f64>::new(&config).unwrap(), |_| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        let mut gpu = GpuCoordCheck::new(ctx.clone(), &config).unwrap();
+        let mut slices = 0;
+        while !pollster::block_on(gpu.step()).unwrap().finished() {
+            slices += 1;
+        }
+        // One slice per recorded step of each width (all seeds at once).
+        assert_eq!(slices + 1, 3 * 3);
+        let gpu = gpu.result();
+        assert_eq!(gpu.widths, cpu.widths);
+        assert_eq!(gpu.seeds_done, vec![2, 2, 2]);
+        for (w, &n) in cpu.widths.iter().enumerate() {
+            let inner = config.input_dim + 2 * n + config.batch;
+            let bound = config.steps as f64 * 8.0 * f32::EPSILON as f64 * inner as f64;
+            for t in 0..config.steps {
+                for l in 0..cpu.layers.len() {
+                    let size = cpu.act_size[w][t][l];
+                    for (what, a, b) in [
+                        ("act_size", gpu.act_size[w][t][l], size),
+                        (
+                            "delta_size",
+                            gpu.delta_size[w][t][l],
+                            cpu.delta_size[w][t][l],
+                        ),
+                    ] {
+                        assert!(
+                            (a - b).abs() <= bound * size,
+                            "{optimizer:?} width {n} step {t} {}: {what} gpu {a} cpu {b}",
+                            cpu.layers[l]
+                        );
+                    }
+                }
+            }
+            for (what, a, b) in [
+                (
+                    "feature movement",
+                    gpu.feature_movement[w],
+                    cpu.feature_movement[w],
+                ),
+                (
+                    "kernel movement",
+                    gpu.kernel_movement[w],
+                    cpu.kernel_movement[w],
+                ),
+            ] {
+                assert!(
+                    (a - b).abs() <= bound,
+                    "{optimizer:?} width {n}: {what} gpu {a} cpu {b}"
+                );
+            }
+        }
+    }
+}

@@ -470,3 +470,23 @@ fn the_recursion_advanced_entry_by_entry_equals_the_whole() {
     assert_eq!(calls + 1, recursion.total_entries());
     assert_eq!(recursion.kernels().unwrap(), &whole);
 }
+
+#[test]
+fn the_parallel_whole_layer_equals_the_entry_by_entry_recursion() {
+    // 200 inputs: the whole-layer path splits columns among threads (when there are cores);
+    // each entry is the same function of the same numbers, so the results are bitwise equal.
+    let x = common::gaussian_matrix(4, 200, 3);
+    for activation in [Activation::Relu, Activation::Gelu] {
+        let spec = KernelSpec {
+            depth: 2,
+            activation,
+            bias_var: 0.1,
+            ..KernelSpec::default()
+        };
+        let whole = analytic(&spec, &x).unwrap();
+        let mut recursion = theorylab::core::kernels::Recursion::new(&spec, &x).unwrap();
+        // Fewer entries per call than a layer has: never the whole-layer path.
+        while !recursion.advance(997) {}
+        assert_eq!(recursion.kernels().unwrap(), &whole, "{activation:?}");
+    }
+}

@@ -293,6 +293,15 @@ impl Recursion {
             KernelParametrization::Standard { width } => width,
             KernelParametrization::Ntk => 1,
         };
+        let per_layer = n * (n + 1) / 2;
+        let mut entries = entries;
+        while !self.done && self.next == (0, 0) && entries >= per_layer {
+            self.whole_layer();
+            entries -= per_layer;
+            self.layer += 1;
+            self.dense(width);
+            self.done = self.layer == self.spec.depth;
+        }
         for _ in 0..entries {
             if self.done {
                 break;
@@ -315,6 +324,58 @@ impl Recursion {
             }
         }
         self.done
+    }
+}
+
+impl Recursion {
+    /// One activation layer on every entry at once: the upper triangle's columns split among
+    /// the available cores (one on wasm32), then mirrored. Each entry is computed exactly as
+    /// [`Recursion::advance`] computes it one at a time.
+    fn whole_layer(&mut self) {
+        let n = self.kernels.nngp.nrows();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(8)
+            .min(n.div_ceil(64))
+            .max(1);
+        let (activation, q) = (self.spec.activation, &self.q);
+        let Kernels { nngp, ntk } = &mut self.kernels;
+        // Columns j..end of the upper triangle, given their slices of both matrices.
+        let columns = |start: usize, k: &mut [f64], t: &mut [f64]| {
+            for (offset, (k, t)) in k.chunks_mut(n).zip(t.chunks_mut(n)).enumerate() {
+                let j = start + offset;
+                for i in 0..=j {
+                    let d = dual(activation, q[i], q[j], k[i]);
+                    k[i] = d.value;
+                    t[i] *= d.derivative;
+                }
+            }
+        };
+        if threads == 1 {
+            columns(0, nngp.as_mut_slice(), ntk.as_mut_slice());
+        } else {
+            // Column j costs j + 1 entries: cut where the triangle's area splits evenly.
+            let cuts: Vec<usize> = (0..=threads)
+                .map(|k| ((n as f64) * (k as f64 / threads as f64).sqrt()).round() as usize)
+                .collect();
+            let columns = &columns;
+            std::thread::scope(|scope| {
+                let (mut k_rest, mut t_rest) = (nngp.as_mut_slice(), ntk.as_mut_slice());
+                for pair in cuts.windows(2) {
+                    let (k_part, k_tail) = k_rest.split_at_mut((pair[1] - pair[0]) * n);
+                    let (t_part, t_tail) = t_rest.split_at_mut((pair[1] - pair[0]) * n);
+                    (k_rest, t_rest) = (k_tail, t_tail);
+                    let start = pair[0];
+                    scope.spawn(move || columns(start, k_part, t_part));
+                }
+            });
+        }
+        for j in 0..n {
+            for i in 0..j {
+                nngp[(j, i)] = nngp[(i, j)];
+                ntk[(j, i)] = ntk[(i, j)];
+            }
+        }
     }
 }
 

@@ -23,8 +23,10 @@ use crate::core::rng::{Rng, Stream};
 use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, GpuEnsemble};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Samples on which the empirical NTK is measured.
 pub const KERNEL_POINTS: usize = 16;
@@ -198,6 +200,89 @@ fn mean_abs<T: Float>(m: &DMatrix<T>) -> f64 {
     m.iter().map(|x| x.as_f64().abs()).sum::<f64>() / m.len() as f64
 }
 
+/// The layer outputs h_1..h_L, f of a forward pass.
+fn outputs<T: Float>(forward: &crate::core::mlp::Forward<T>) -> Vec<DMatrix<T>> {
+    forward.activations[1..]
+        .iter()
+        .chain([forward.output()])
+        .cloned()
+        .collect()
+}
+
+impl Sums {
+    /// Adds one network's layer outputs at recorded step `step` (0-based) of `steps`.
+    fn record<T: Float>(
+        &mut self,
+        step: usize,
+        steps: usize,
+        outputs: &[DMatrix<T>],
+        initial: &[DMatrix<T>],
+    ) {
+        if self.act.len() < steps {
+            self.act = vec![vec![0.0; outputs.len()]; steps];
+            self.delta = vec![vec![0.0; outputs.len()]; steps];
+        }
+        for (l, (now, first)) in outputs.iter().zip(initial).enumerate() {
+            self.act[step][l] += mean_abs(now);
+            self.delta[step][l] += mean_abs(&(now - first));
+        }
+    }
+
+    /// Adds one finished network's feature and kernel movement.
+    fn finish<T: Float>(
+        &mut self,
+        outputs: &[DMatrix<T>],
+        initial: &[DMatrix<T>],
+        ntk: &DMatrix<f64>,
+        initial_ntk: &DMatrix<f64>,
+    ) {
+        let last = outputs.len() - 2;
+        let norm = |m: &DMatrix<T>| m.iter().map(|v| v.as_f64().powi(2)).sum::<f64>().sqrt();
+        self.feature += norm(&(&outputs[last] - &initial[last])) / norm(&initial[last]);
+        self.kernel += relative_error(ntk, initial_ntk);
+        self.seeds += 1;
+    }
+}
+
+/// Means over seeds of the widths with a finished seed.
+fn summarize(config: &CoordCheckConfig, sums: &[Sums]) -> CoordCheckResult {
+    let finished: Vec<(usize, &Sums)> = config
+        .widths
+        .iter()
+        .copied()
+        .zip(sums)
+        .filter(|(_, s)| s.seeds > 0)
+        .collect();
+    let mean = |table: &Vec<Vec<f64>>, seeds: usize| -> Vec<Vec<f64>> {
+        table
+            .iter()
+            .map(|row| row.iter().map(|v| v / seeds as f64).collect())
+            .collect()
+    };
+    CoordCheckResult {
+        config: config.clone(),
+        widths: finished.iter().map(|(w, _)| *w).collect(),
+        layers: config.layer_names(),
+        act_size: finished
+            .iter()
+            .map(|(_, s)| mean(&s.act, s.seeds))
+            .collect(),
+        delta_size: finished
+            .iter()
+            .map(|(_, s)| mean(&s.delta, s.seeds))
+            .collect(),
+        feature_movement: finished
+            .iter()
+            .map(|(_, s)| s.feature / s.seeds as f64)
+            .collect(),
+        kernel_movement: finished
+            .iter()
+            .map(|(_, s)| s.kernel / s.seeds as f64)
+            .collect(),
+        seeds_done: finished.iter().map(|(_, s)| s.seeds).collect(),
+    }
+}
+
 impl<T: Float> CoordCheck<T> {
     /// Validates the config and draws the batch.
     pub fn new(config: &CoordCheckConfig) -> Result<Self> {
@@ -220,15 +305,6 @@ impl<T: Float> CoordCheck<T> {
 
     fn units(&self) -> usize {
         self.config.widths.len() * self.config.seeds
-    }
-
-    /// The layer outputs h_1..h_L, f of a forward pass.
-    fn outputs(forward: &crate::core::mlp::Forward<T>) -> Vec<DMatrix<T>> {
-        forward.activations[1..]
-            .iter()
-            .chain([forward.output()])
-            .cloned()
-            .collect()
     }
 
     fn start(&self) -> Result<Run<T>> {
@@ -273,19 +349,12 @@ impl<T: Float> Stepper for CoordCheck<T> {
         let steps = self.config.steps;
         let run = self.run.as_mut().expect("started above");
         let forward = run.mlp.forward(&self.x)?;
-        let outputs = Self::outputs(&forward);
+        let outputs = outputs(&forward);
         if run.step == 0 {
             run.initial = outputs.clone();
         }
         let sums = &mut self.sums[width_index];
-        if sums.act.len() < steps {
-            sums.act = vec![vec![0.0; outputs.len()]; steps];
-            sums.delta = vec![vec![0.0; outputs.len()]; steps];
-        }
-        for (l, (now, first)) in outputs.iter().zip(&run.initial).enumerate() {
-            sums.act[run.step][l] += mean_abs(now);
-            sums.delta[run.step][l] += mean_abs(&(now - first));
-        }
+        sums.record(run.step, steps, &outputs, &run.initial);
         run.step += 1;
         if run.step < steps {
             let (_, d_output) =
@@ -293,18 +362,8 @@ impl<T: Float> Stepper for CoordCheck<T> {
             let gradients = run.mlp.backward(&forward, &d_output);
             run.optimizer.step(&mut run.mlp, &gradients);
         } else {
-            let last = outputs.len() - 2;
-            let (h_t, h_1) = (&outputs[last], &run.initial[last]);
-            let h_norm = h_1.iter().map(|v| v.as_f64().powi(2)).sum::<f64>().sqrt();
-            let dh_norm = (h_t - h_1)
-                .iter()
-                .map(|v| v.as_f64().powi(2))
-                .sum::<f64>()
-                .sqrt();
-            sums.feature += dh_norm / h_norm;
             let ntk = empirical_ntk(&run.mlp.cast::<f64>(), &self.kernel_x)?;
-            sums.kernel += relative_error(&ntk, &run.initial_ntk);
-            sums.seeds += 1;
+            sums.finish(&outputs, &run.initial, &ntk, &run.initial_ntk);
             self.run = None;
             self.unit += 1;
         }
@@ -313,42 +372,7 @@ impl<T: Float> Stepper for CoordCheck<T> {
     }
 
     fn result(&self) -> CoordCheckResult {
-        let finished: Vec<(usize, &Sums)> = self
-            .config
-            .widths
-            .iter()
-            .copied()
-            .zip(&self.sums)
-            .filter(|(_, s)| s.seeds > 0)
-            .collect();
-        let mean = |table: &Vec<Vec<f64>>, seeds: usize| -> Vec<Vec<f64>> {
-            table
-                .iter()
-                .map(|row| row.iter().map(|v| v / seeds as f64).collect())
-                .collect()
-        };
-        CoordCheckResult {
-            config: self.config.clone(),
-            widths: finished.iter().map(|(w, _)| *w).collect(),
-            layers: self.config.layer_names(),
-            act_size: finished
-                .iter()
-                .map(|(_, s)| mean(&s.act, s.seeds))
-                .collect(),
-            delta_size: finished
-                .iter()
-                .map(|(_, s)| mean(&s.delta, s.seeds))
-                .collect(),
-            feature_movement: finished
-                .iter()
-                .map(|(_, s)| s.feature / s.seeds as f64)
-                .collect(),
-            kernel_movement: finished
-                .iter()
-                .map(|(_, s)| s.kernel / s.seeds as f64)
-                .collect(),
-            seeds_done: finished.iter().map(|(_, s)| s.seeds).collect(),
-        }
+        summarize(&self.config, &self.sums)
     }
 }
 
@@ -392,4 +416,113 @@ pub fn power_law_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     let sxy: f64 = logs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
     let p = sxy / sxx;
     Some((p, (my - p * mx).exp()))
+}
+
+/// The same sweep on the GPU backend (f32): per width, one [`GpuEnsemble`] whose members are
+/// the seeds, drawn exactly as [`CoordCheck`] draws them, so both backends give the same numbers
+/// up to f32 rounding. Each [`GpuCoordCheck::step`] is one recorded step of all seeds of one
+/// width (a forward pass read back, then one optimizer step); the tangent kernels of the first
+/// and last steps are computed on the CPU from the parameters read back.
+#[derive(Debug)]
+pub struct GpuCoordCheck {
+    config: CoordCheckConfig,
+    ctx: Arc<GpuContext>,
+    x: DMatrix<f32>,
+    y: DMatrix<f32>,
+    kernel_x: DMatrix<f64>,
+    width: usize,
+    step: usize,
+    ensemble: Option<GpuEnsemble>,
+    /// Per member: its outputs at step 1, and its initial NTK.
+    initial: Vec<(Vec<DMatrix<f32>>, DMatrix<f64>)>,
+    sums: Vec<Sums>,
+}
+
+impl GpuCoordCheck {
+    /// Validates the config and draws the batch; networks are uploaded width by width.
+    pub fn new(ctx: Arc<GpuContext>, config: &CoordCheckConfig) -> Result<Self> {
+        let cpu = CoordCheck::<f32>::new(config)?;
+        Ok(GpuCoordCheck {
+            config: config.clone(),
+            ctx,
+            x: cpu.x,
+            y: cpu.y,
+            kernel_x: cpu.kernel_x,
+            width: 0,
+            step: 0,
+            ensemble: None,
+            initial: Vec::new(),
+            sums: vec![Sums::default(); config.widths.len()],
+        })
+    }
+
+    fn progress(&self) -> Progress {
+        let (seeds, steps) = (self.config.seeds, self.config.steps);
+        Progress {
+            done: (self.width * steps + self.step) * seeds,
+            total: self.config.widths.len() * seeds * steps,
+        }
+    }
+
+    /// One recorded step of every seed of the current width.
+    pub async fn step(&mut self) -> Result<Progress> {
+        if self.width >= self.config.widths.len() {
+            return Ok(self.progress());
+        }
+        if self.ensemble.is_none() {
+            let n = self.config.widths[self.width];
+            let nets = (0..self.config.seeds)
+                .map(|s| {
+                    let seed = self.config.seed.wrapping_add(s as u64);
+                    Mlp::<f32>::init(
+                        &self.config.mlp_config(n),
+                        &mut Rng::new(seed, Stream::Init),
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.initial = nets
+                .iter()
+                .map(|net| Ok((Vec::new(), empirical_ntk(&net.cast(), &self.kernel_x)?)))
+                .collect::<Result<_>>()?;
+            let optimizer = OptimizerConfig {
+                kind: self.config.optimizer,
+                lr: self.config.lr,
+                ..OptimizerConfig::default()
+            };
+            self.ensemble =
+                Some(GpuEnsemble::new(self.ctx.clone(), &nets, Loss::Mse, optimizer).await?);
+        }
+        let ensemble = self.ensemble.as_mut().expect("uploaded above");
+        let forwards = ensemble.forward(&self.x).await?;
+        let (step, steps) = (self.step, self.config.steps);
+        let sums = &mut self.sums[self.width];
+        for (forward, (initial, _)) in forwards.iter().zip(&mut self.initial) {
+            let now = outputs(forward);
+            if step == 0 {
+                *initial = now.clone();
+            }
+            sums.record(step, steps, &now, initial);
+        }
+        self.step += 1;
+        if self.step < steps {
+            ensemble.train_step(&self.x, Target::Values(&self.y))?;
+        } else {
+            let nets = ensemble.read_params().await?;
+            for ((net, forward), (initial, initial_ntk)) in
+                nets.iter().zip(&forwards).zip(&self.initial)
+            {
+                let ntk = empirical_ntk(&net.cast(), &self.kernel_x)?;
+                sums.finish(&outputs(forward), initial, &ntk, initial_ntk);
+            }
+            self.ensemble = None;
+            self.width += 1;
+            self.step = 0;
+        }
+        Ok(self.progress())
+    }
+
+    /// The result so far.
+    pub fn result(&self) -> CoordCheckResult {
+        summarize(&self.config, &self.sums)
+    }
 }

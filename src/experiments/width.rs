@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 /// Smallest width of the kernel sweep (2^4) and of the coordinate check (2^6).
 const KERNEL_MIN_LOG2: u32 = 4;
 const COORD_MIN_LOG2: u32 = 6;
+/// Widest network of the kernel comparison and of function-space training, which run on the
+/// CPU (the coordinate check goes to `2^max_width_log2`, on the GPU where there is one).
+pub const CPU_MAX_WIDTH_LOG2: u32 = 10;
 /// Largest |exponent| of the abc map.
 const MAX_EXPONENT: f64 = 4.0;
 /// Largest width the room offers (2^12 = 4096).
@@ -131,7 +134,7 @@ impl WidthConfig {
                 bias_var: self.bias_var,
                 parametrization: KernelParametrization::Ntk,
             },
-            widths: powers_of_two(KERNEL_MIN_LOG2, self.max_width_log2),
+            widths: powers_of_two(KERNEL_MIN_LOG2, self.max_width_log2.min(CPU_MAX_WIDTH_LOG2)),
             seeds: self.seeds,
             seed: self.seed,
             ..KernelConvergenceConfig::default()
@@ -143,7 +146,7 @@ impl WidthConfig {
     pub fn function_space(&self) -> FunctionSpaceConfig {
         FunctionSpaceConfig {
             spec: self.kernel().spec,
-            widths: powers_of_two(COORD_MIN_LOG2, self.max_width_log2),
+            widths: powers_of_two(COORD_MIN_LOG2, self.max_width_log2.min(CPU_MAX_WIDTH_LOG2)),
             seeds: self.seeds,
             seed: self.seed,
             ..FunctionSpaceConfig::default()

@@ -5,6 +5,7 @@
 //! sweep: an async loop that advances the two experiments in slices of a few milliseconds per
 //! animation frame and publishes their results, so the page stays responsive.
 
+use super::Compute;
 use super::controls::{by_name, name_of, range, round_sig, seed_input, select};
 use super::export::figure;
 use super::glue;
@@ -14,16 +15,20 @@ use crate::core::parametrization::AbcRules;
 use crate::core::parametrization::Parametrization;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
-use crate::experiments::coordcheck::{CoordCheck, CoordCheckResult};
+use crate::experiments::coordcheck::{CoordCheck, CoordCheckResult, GpuCoordCheck};
 use crate::experiments::function_space::{FunctionSpace, FunctionSpaceResult};
 use crate::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceResult};
 use crate::experiments::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
 use crate::experiments::permalink;
-use crate::experiments::width::WidthConfig;
+use crate::experiments::width::{
+    CPU_MAX_WIDTH_LOG2, MAX_WIDTH_LOG2 as GPU_MAX_WIDTH_LOG2, WidthConfig,
+};
+use crate::gpu::GpuContext;
 use crate::plot::{self, Figure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nalgebra::DMatrix;
+use std::sync::Arc;
 
 /// The URL path of this room.
 pub const PATH: &str = "/width";
@@ -31,9 +36,9 @@ pub const PATH: &str = "/width";
 const SLICE_MS: f64 = 8.0;
 /// Publish results at most this often while sweeping.
 const REDRAW_MS: f64 = 300.0;
-/// Widest network the room trains: the sweeps run on the CPU (wasm), where one step at width
-/// 1024 already takes about a frame's budget (2048 and 4096: `theorylab coordcheck`).
-const MAX_WIDTH_LOG2: u32 = 10;
+/// Widest network of the coordinate check on the CPU backend (wasm), where one step at width
+/// 1024 already takes about a frame's budget; on WebGPU it goes to 2^12 = 4096.
+const MAX_WIDTH_LOG2: u32 = CPU_MAX_WIDTH_LOG2;
 /// Optimizer steps per run of the learning-rate sweep.
 const LR_STEPS: usize = 20;
 
@@ -50,20 +55,39 @@ struct Room {
     lr_request: RwSignal<bool>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
+    /// Whether the coordinate check runs on WebGPU.
+    gpu: RwSignal<bool>,
 }
 
-fn check(config: &WidthConfig) -> Result<()> {
+/// The room's bounds on top of the config's own; `gpu`: whether WebGPU runs the sweep.
+fn check(config: &WidthConfig, gpu: bool) -> Result<()> {
     config.validate()?;
-    if config.max_width_log2 > MAX_WIDTH_LOG2 {
+    if !gpu && config.max_width_log2 > MAX_WIDTH_LOG2 {
         return Err(Error::config(
             "max_width_log2",
             format!(
-                "widths up to {} run in this page (the CPU backend); use `theorylab coordcheck` for wider",
-                1 << MAX_WIDTH_LOG2
+                "widths up to {} run on the CPU backend (up to {} on WebGPU); use `theorylab coordcheck` for wider",
+                1 << MAX_WIDTH_LOG2,
+                1 << GPU_MAX_WIDTH_LOG2
             ),
         ));
     }
     Ok(())
+}
+
+/// The coordinate check on the backend the page uses.
+enum Coord {
+    Cpu(CoordCheck<f32>),
+    Gpu(GpuCoordCheck),
+}
+
+impl Coord {
+    fn result(&self) -> CoordCheckResult {
+        match self {
+            Coord::Cpu(c) => c.result(),
+            Coord::Gpu(c) => c.result(),
+        }
+    }
 }
 
 /// The config in the URL when the room opens, or the defaults with a notice saying why not.
@@ -73,7 +97,8 @@ fn config_from_url() -> (WidthConfig, Option<String>) {
     if query.is_empty() {
         return (WidthConfig::default(), None);
     }
-    match permalink::decode::<WidthConfig>(query).and_then(|c| check(&c).map(|()| c)) {
+    // The backend is not known yet: accept what WebGPU could run; the session checks again.
+    match permalink::decode::<WidthConfig>(query).and_then(|c| check(&c, true).map(|()| c)) {
         Ok(config) => (config, None),
         Err(e) => (
             WidthConfig::default(),
@@ -86,6 +111,7 @@ fn config_from_url() -> (WidthConfig, Option<String>) {
 
 #[component]
 pub fn Width() -> impl IntoView {
+    let compute = expect_context::<Compute>();
     let (initial, notice) = config_from_url();
     let room = Room {
         config: RwSignal::new(initial),
@@ -99,6 +125,7 @@ pub fn Width() -> impl IntoView {
         lr_request: RwSignal::new(false),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
+        gpu: RwSignal::new(false),
     };
     Effect::new(move |_| {
         if let Ok(query) = room.config.with(permalink::encode) {
@@ -112,10 +139,14 @@ pub fn Width() -> impl IntoView {
     });
     Effect::new(move |_| {
         let config = experiments.get();
+        let Some(gpu) = compute.active() else {
+            return; // still detecting the GPU
+        };
+        room.gpu.set(gpu.is_some());
         room.session.update_value(|s| *s += 1);
         room.error.set(None);
         room.running.set(true);
-        spawn_local(session(room.session.get_value(), config, room));
+        spawn_local(session(room.session.get_value(), config, gpu, room));
     });
 
     let svg = |panels: Signal<Option<std::result::Result<Vec<Figure>, String>>>,
@@ -314,7 +345,12 @@ pub fn Width() -> impl IntoView {
                                 } else {
                                     "stopped"
                                 };
-                                format!("{done} / {total} network steps · {state} · CPU (wasm)")
+                                let backend = if room.gpu.get() {
+                                    "coordinate check on WebGPU, the rest on the CPU"
+                                } else {
+                                    "CPU (wasm)"
+                                };
+                                format!("{done} / {total} network steps · {state} · {backend}")
                             }}
                         </span>
                     </div>
@@ -389,7 +425,9 @@ pub fn Width() -> impl IntoView {
                         "init is Θ(1) (a + b = 0 at the input, 1/2 in hidden layers, α ≥ 1/2), "
                         "r ≥ 0, α + r ≥ 1 and u ≥ 0; nontrivial iff α + r = 1 or u = 0; then "
                         "r = 0 learns features and r > 0 is the kernel regime. The map is the "
-                        "slice through your u; SP at a fixed rate sits at r = −1."
+                        "slice through your u; SP at a fixed rate sits at r = −1. Choose "
+                        "“abc sliders” as the parametrization to train your choice in the "
+                        "coordinate check above: its hidden layers should move like n^−r."
                     </p>
                     <h2>"Learning-rate transfer"</h2>
                     <button
@@ -540,12 +578,16 @@ fn all_done(parts: &[Progress], lr: &[(LrTransfer<f32>, Progress)]) -> bool {
 
 /// One sweep: the kernel comparison, the coordinate check, function-space training, then (when
 /// asked) the learning-rate sweeps, in slices per frame, until stopped or superseded.
-async fn session(id: u64, config: WidthConfig, room: Room) {
+async fn session(id: u64, config: WidthConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
     let live = move || room.session.try_get_value() == Some(id);
-    let started = check(&config).and_then(|()| {
+    let started = check(&config, gpu.is_some()).and_then(|()| {
+        let coord = match gpu {
+            Some(ctx) => Coord::Gpu(GpuCoordCheck::new(ctx, &config.coordcheck())?),
+            None => Coord::Cpu(CoordCheck::<f32>::new(&config.coordcheck())?),
+        };
         Ok((
             KernelConvergence::new(&config.kernel())?,
-            CoordCheck::<f32>::new(&config.coordcheck())?,
+            coord,
             FunctionSpace::new(&config.function_space())?,
         ))
     });
@@ -589,13 +631,29 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
         if !room.running.get_untracked() || all_done(&[p_kernel, p_coord, p_fnspace], &lr) {
             continue;
         }
+        // A GPU step reads back (asynchronously): one per frame, outside the CPU slice.
+        let mut outcome: Result<()> = Ok(());
+        if let (true, false, Coord::Gpu(gpu)) =
+            (p_kernel.finished(), p_coord.finished(), &mut coord)
+        {
+            match gpu.step().await {
+                Ok(p) => p_coord = p,
+                Err(e) => outcome = Err(e),
+            }
+            if !live() {
+                return;
+            }
+        }
         let start = glue::now();
-        let outcome: Result<()> = (|| {
+        let outcome: Result<()> = outcome.and_then(|()| {
             while glue::now() - start < SLICE_MS {
                 if !p_kernel.finished() {
                     p_kernel = kernel.step()?;
                 } else if !p_coord.finished() {
-                    p_coord = coord.step()?;
+                    match &mut coord {
+                        Coord::Cpu(cpu) => p_coord = cpu.step()?,
+                        Coord::Gpu(_) => break,
+                    }
                 } else if !p_fnspace.finished() {
                     p_fnspace = fnspace.step()?;
                 } else if let Some((sweep, p)) = lr.iter_mut().find(|(_, p)| !p.finished()) {
@@ -605,7 +663,7 @@ async fn session(id: u64, config: WidthConfig, room: Room) {
                 }
             }
             Ok(())
-        })();
+        });
         let progress: Vec<Progress> = [p_kernel, p_coord, p_fnspace]
             .into_iter()
             .chain(lr.iter().map(|(_, p)| *p))
@@ -668,7 +726,7 @@ fn Controls(room: Room) -> impl IntoView {
                     type="range"
                     id="max-width"
                     min="6"
-                    max=MAX_WIDTH_LOG2
+                    max=move || if room.gpu.get() { GPU_MAX_WIDTH_LOG2 } else { MAX_WIDTH_LOG2 }
                     step="1"
                     prop:value=move || config.with(|c| c.max_width_log2)
                     on:change=move |ev| {
@@ -699,9 +757,15 @@ fn Controls(room: Room) -> impl IntoView {
             <h2>"Training (coordinate check)"</h2>
             {select(
                 "parametrization", "Parametrization",
-                &[("sp", "standard (SP)"), ("ntk", "NTK"), ("mup", "muP"), ("mean_field", "mean field")],
+                &[("sp", "standard (SP)"), ("ntk", "NTK"), ("mup", "muP"), ("mean_field", "mean field"), ("custom", "abc sliders (below)")],
                 move || config.with(|c| name_of(&c.parametrization)),
-                move |v| if let Some(p) = by_name(&v) { config.update(|c| c.parametrization = p) },
+                move |v| {
+                    if v == "custom" {
+                        config.update(|c| c.parametrization = Parametrization::Custom(c.abc));
+                    } else if let Some(p) = by_name(&v) {
+                        config.update(|c| c.parametrization = p);
+                    }
+                },
             )}
             {select(
                 "optimizer", "Optimizer",
@@ -743,6 +807,14 @@ fn Controls(room: Room) -> impl IntoView {
     }
 }
 
+/// Changes the abc exponents, and the trained networks' too when they use the sliders.
+fn set_abc(config: &mut WidthConfig, change: impl FnOnce(&mut AbcRules)) {
+    change(&mut config.abc);
+    if let Parametrization::Custom(_) = config.parametrization {
+        config.parametrization = Parametrization::Custom(config.abc);
+    }
+}
+
 /// One exponent slider of the abc map.
 fn exponent(
     room: Room,
@@ -759,7 +831,7 @@ fn exponent(
         2.0,
         0.25,
         move || config.with(|c| get(&c.abc)),
-        move |v| config.update(|c| set(&mut c.abc, v)),
+        move |v| config.update(|c| set_abc(c, |abc| set(abc, v))),
         |v| format!("{v}"),
     )
 }
@@ -768,7 +840,12 @@ fn exponent(
 fn AbcControls(room: Room) -> impl IntoView {
     let config = room.config;
     let verdict = move || config.with(|c| classify(&c.abc, c.depth, c.optimizer));
-    let load = move |p: Parametrization| config.update(|c| c.abc = p.rules(c.optimizer));
+    let load = move |p: Parametrization| {
+        config.update(|c| {
+            let rules = p.rules(c.optimizer);
+            set_abc(c, |abc| *abc = rules);
+        })
+    };
     view! {
         <div class="abc-controls">
             <div class="presets">

@@ -300,6 +300,30 @@ await test("the Width room's coordinate check equals the native CLI's", async ()
   await page.close();
 });
 
+await test("on WebGPU the Width room's coordinate check runs on the GPU and equals the native CLI's", async () => {
+  const page = await openWidth(gpu, "steps=3&seeds=2&parametrization=ntk&max_width_log2=7");
+  assert.match(await page.textContent("#sweep-status"), /coordinate check on WebGPU/);
+  const web = JSON.parse((await exportFile(page, "coordinate-check", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, [
+    "coordcheck", "--parametrization", "ntk", "--optimizer", "sgd", "--widths", "64,128",
+    "--steps", "3", "--lr", "0.1", "--seeds", "2", "--depth", "2", "--activation", "relu",
+    "--seed", "0", "--json"]).toString());
+  assert.deepEqual(web.widths, native.widths);
+  // Both f32: the GPU's rounding differs from the CPU's (tests/gpu.rs bounds it by
+  // steps * 8 eps_f32 K ~ 3e-4 relative at K = 16 + 2 * 128 + 32); 1e-3 leaves room.
+  let worst = 0;
+  for (const key of ["act_size", "delta_size"]) {
+    web[key].flat(2).forEach((v, i) => {
+      const n = native[key].flat(2)[i];
+      if (n !== 0) worst = Math.max(worst, Math.abs(v - n) / Math.abs(n));
+    });
+  }
+  console.log(`     largest relative difference WebGPU vs native: ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-3, `WebGPU and native coordinate checks differ by ${worst}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Width room's function-space training equals the native CLI's", async () => {
   const page = await openWidth(cpu, "max_width_log2=7&seeds=1");
   const web = JSON.parse((await exportFile(page, "fnspace-gap", "json")).bytes.toString());
@@ -339,6 +363,14 @@ await test("the abc map classifies presets and free exponents without restarting
   assert.match(await figureSvg(page, "abc-map"), /slice u = 0.25/);
   // The sliders redraw the map only: the sweeps stay done.
   assert.match(await page.textContent("#sweep-status"), /· done ·/);
+  // Training the sliders' choice: the coordinate check reruns with these exponents.
+  await page.selectOption("#parametrization", "custom");
+  await page.waitForFunction(() => /· running ·/.test(document.querySelector("#sweep-status").textContent)
+    || /parametrization\.custom/.test(location.hash));
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status").textContent),
+    null, { timeout: 120000 });
+  const coord = JSON.parse((await exportFile(page, "coordinate-check", "json")).bytes.toString());
+  assert.equal(coord.config.parametrization.custom.output.c, 0.25);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
