@@ -370,10 +370,22 @@ impl Recursion {
                 }
             });
         }
-        for j in 0..n {
-            for i in 0..j {
-                nngp[(j, i)] = nngp[(i, j)];
-                ntk[(j, i)] = ntk[(i, j)];
+        mirror_upper(nngp.as_mut_slice(), n);
+        mirror_upper(ntk.as_mut_slice(), n);
+    }
+}
+
+/// Copies the upper triangle of the column-major `n x n` matrix `m` onto its lower triangle, in
+/// 32 x 32 blocks so that both the strided reads and the contiguous writes stay in cache.
+fn mirror_upper(m: &mut [f64], n: usize) {
+    const BLOCK: usize = 32;
+    for jb in (0..n).step_by(BLOCK) {
+        for ib in (0..=jb).step_by(BLOCK) {
+            for i in ib..(ib + BLOCK).min(n) {
+                for j in jb.max(i + 1)..(jb + BLOCK).min(n) {
+                    // (j, i) <- (i, j)
+                    m[j + i * n] = m[i + j * n];
+                }
             }
         }
     }
