@@ -1,6 +1,8 @@
 //! The abc classification (src/core/abc_regime.rs) against Yang & Hu 2021 (TP4), Theorem 3.3
 //! and the regimes it names, its symmetries, and the coordinate check.
 
+mod common;
+
 use std::ops::ControlFlow;
 use theorylab::core::abc_regime::{Regime, classify};
 use theorylab::core::optim::OptimizerKind::{self, Adam, Sgd};
@@ -133,9 +135,7 @@ fn the_coordinate_check_measures_r_for_a_choice_off_the_presets() {
             power_law_fit(&points).unwrap().0
         })
         .collect();
-    let k = slopes.len() as f64;
-    let mean = slopes.iter().sum::<f64>() / k;
-    let se = (slopes.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1.0) / k).sqrt();
+    let (mean, se) = common::mean_and_standard_error(&slopes);
     eprintln!(
         "h2 change slope {mean:.3} (se {se:.3}), theory -{}",
         verdict.r

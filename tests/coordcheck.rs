@@ -22,6 +22,8 @@
 //! c = O(1)), well below the 1/2 that separates the regimes. Small learning rates (1e-3 SGD,
 //! 1e-4 Adam) keep the first update in its first-order regime at every width.
 
+mod common;
+
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
@@ -72,10 +74,7 @@ fn exponent(
             power_law_fit(&points).unwrap().0
         })
         .collect();
-    let n = slopes.len() as f64;
-    let mean = slopes.iter().sum::<f64>() / n;
-    let var = slopes.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
+    common::mean_and_standard_error(&slopes)
 }
 
 fn check(parametrization: Parametrization, optimizer: OptimizerKind, expected: [f64; 3]) {

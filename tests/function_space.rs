@@ -7,6 +7,8 @@
 //! Finite networks: under the NTK parametrization they follow their linearization up to
 //! O(n^-1/2) (Lee et al. 2019, Theorem 2.1); under muP they do not (Yang & Hu 2021).
 
+mod common;
+
 use nalgebra::{DMatrix, DVector};
 use std::ops::ControlFlow;
 use theorylab::core::activation::Activation;
@@ -230,9 +232,7 @@ fn ntk_networks_follow_their_kernel_and_mup_networks_leave_it() {
     }
     eprintln!("gap slopes: NTK {:.3?}, muP {:.3?}", slopes[0], slopes[1]);
     for (name, slopes, theory) in [("NTK", &slopes[0], -0.5), ("muP", &slopes[1], 0.0)] {
-        let k = slopes.len() as f64;
-        let mean = slopes.iter().sum::<f64>() / k;
-        let se = (slopes.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1.0) / k).sqrt();
+        let (mean, se) = common::mean_and_standard_error(slopes);
         assert!(
             (mean - theory).abs() <= 4.0 * se + 0.1,
             "{name}: the gap to the linearization scales like n^{mean:.3} (se {se:.3}), theory n^{theory}"

@@ -35,3 +35,11 @@ pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
 pub fn rms(m: &DMatrix<f64>) -> f64 {
     (m.iter().map(|x| x * x).sum::<f64>() / m.len() as f64).sqrt()
 }
+
+/// Mean and standard error of the mean of independent estimates (e.g. one slope per seed).
+pub fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}

@@ -247,6 +247,18 @@ await test("an uploaded CSV of points trains; a ragged one is refused with its l
   await page.close();
 });
 
+/** Largest |web - native| / |native| over the (nested) arrays `keys` of two results. */
+function worstRelativeDifference(web, native, keys) {
+  let worst = 0;
+  for (const key of keys) {
+    web[key].flat(2).forEach((v, i) => {
+      const n = native[key].flat(2)[i];
+      if (n !== 0) worst = Math.max(worst, Math.abs(v - n) / Math.abs(n));
+    });
+  }
+  return worst;
+}
+
 /** Opens the Width room at `query` and waits until its sweep is done. */
 async function openWidth(ctx, query = "") {
   const page = await ctx.newPage();
@@ -255,6 +267,9 @@ async function openWidth(ctx, query = "") {
   page.on("pageerror", (e) => page.errors.push(String(e)));
   const start = Date.now();
   await page.goto(BASE + "#/width" + (query ? "?" + query : ""));
+  await page.waitForSelector('[data-figure="coordinate-check"] svg', { timeout: 120000 });
+  await page.waitForSelector('[data-figure="kernel-error"] svg', { timeout: 120000 });
+  page.firstSeconds = (Date.now() - start) / 1000;
   await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
     null, { timeout: 120000 });
   await page.waitForSelector('[data-figure="movement"] svg');
@@ -264,7 +279,8 @@ async function openWidth(ctx, query = "") {
 
 await test("the Width room's default sweep finishes on the CPU backend and draws every figure", async () => {
   const page = await openWidth(cpu);
-  console.log(`     default Width view complete in ${page.sweepSeconds.toFixed(1)} s (page load included)`);
+  console.log(`     default Width view: coordinate check and kernels drawn in ${page.firstSeconds.toFixed(1)} s, ` +
+    `every figure complete in ${page.sweepSeconds.toFixed(1)} s (page load included)`);
   for (const name of ["coordinate-check", "coordinate-change", "movement", "kernels", "kernel-error",
     "fnspace-fit", "fnspace-loss", "fnspace-gap"]) {
     const svg = await figureSvg(page, name);
@@ -288,13 +304,7 @@ await test("the Width room's coordinate check equals the native CLI's", async ()
   assert.deepEqual(web.widths, native.widths);
   // f32 on both sides; native gemm uses FMA, wasm does not: agreement to f32 rounding
   // accumulated over a few steps, far below the differences between widths.
-  let worst = 0;
-  for (const key of ["act_size", "delta_size"]) {
-    web[key].flat(2).forEach((v, i) => {
-      const n = native[key].flat(2)[i];
-      if (n !== 0) worst = Math.max(worst, Math.abs(v - n) / Math.abs(n));
-    });
-  }
+  const worst = worstRelativeDifference(web, native, ["act_size", "delta_size"]);
   console.log(`     largest relative difference web vs native: ${worst.toExponential(2)}`);
   assert.ok(worst < 1e-3, `web and native coordinate checks differ by ${worst}`);
   await page.close();
@@ -311,13 +321,7 @@ await test("on WebGPU the Width room's coordinate check runs on the GPU and equa
   assert.deepEqual(web.widths, native.widths);
   // Both f32: the GPU's rounding differs from the CPU's (tests/gpu.rs bounds it by
   // steps * 8 eps_f32 K ~ 3e-4 relative at K = 16 + 2 * 128 + 32); 1e-3 leaves room.
-  let worst = 0;
-  for (const key of ["act_size", "delta_size"]) {
-    web[key].flat(2).forEach((v, i) => {
-      const n = native[key].flat(2)[i];
-      if (n !== 0) worst = Math.max(worst, Math.abs(v - n) / Math.abs(n));
-    });
-  }
+  const worst = worstRelativeDifference(web, native, ["act_size", "delta_size"]);
   console.log(`     largest relative difference WebGPU vs native: ${worst.toExponential(2)}`);
   assert.ok(worst < 1e-3, `WebGPU and native coordinate checks differ by ${worst}`);
   assert.deepEqual(page.errors, []);
