@@ -129,3 +129,109 @@ fn kernel_error_figure_shows_the_mean_error_of_each_widths_networks() {
         vec![(8.0, r.ntk_error[0]), (32.0, r.ntk_error[1])]
     );
 }
+
+#[test]
+fn function_space_figures_show_the_kernel_prediction_and_the_networks() {
+    use theorylab::experiments::function_space::{FunctionSpace, FunctionSpaceConfig};
+    let config = FunctionSpaceConfig {
+        widths: vec![16, 32],
+        seeds: 2,
+        test_points: 16,
+        train_points: 4,
+        steps: 5,
+        ..FunctionSpaceConfig::default()
+    };
+    let r = run(&mut FunctionSpace::new(&config).unwrap(), |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    let fit = width::function_space_fit(&r).unwrap();
+    assert_eq!(fit.len(), 2, "one panel per parametrization");
+    for (panel, runs) in lines(&fit).iter().zip(&r.runs) {
+        for (w, n) in runs.widths.iter().enumerate() {
+            let curve = panel
+                .series
+                .iter()
+                .find(|s| s.name == format!("width {n}, mean of 2"))
+                .unwrap();
+            let expected: Vec<(f64, f64)> = r
+                .test_angles
+                .iter()
+                .copied()
+                .zip(runs.output[w].iter().copied())
+                .collect();
+            assert_eq!(curve.points, expected);
+        }
+        let mean = panel
+            .series
+            .iter()
+            .find(|s| s.name.ends_with("mean"))
+            .unwrap();
+        assert_eq!(
+            mean.points.iter().map(|p| p.1).collect::<Vec<_>>(),
+            r.kernel_mean
+        );
+        let band = panel
+            .series
+            .iter()
+            .find(|s| s.name.ends_with("2 sd"))
+            .unwrap();
+        // The outline runs along mean + 2 sd, back along mean - 2 sd, and closes.
+        let p = r.test_angles.len();
+        assert_eq!(band.points.len(), 2 * p + 1);
+        assert_eq!(band.points[0].1, r.kernel_mean[0] + 2.0 * r.kernel_sd[0]);
+        assert_eq!(
+            band.points[p].1,
+            r.kernel_mean[p - 1] - 2.0 * r.kernel_sd[p - 1]
+        );
+        assert_eq!(band.points[2 * p], band.points[0]);
+        let train: Vec<(f64, f64)> = r
+            .train_angles
+            .iter()
+            .copied()
+            .zip(r.train_targets.iter().copied())
+            .collect();
+        assert_eq!(panel.markers[0].points, train);
+    }
+    let gap = width::linearization_gap(&r).unwrap();
+    let series = &lines(&gap)[0].series;
+    for (s, runs) in series.iter().zip(&r.runs) {
+        let points: Vec<(f64, f64)> = runs
+            .widths
+            .iter()
+            .zip(&runs.linearization_gap)
+            .map(|(&n, &g)| (n as f64, g))
+            .collect();
+        assert_eq!(s.points, points);
+        let slope = power_law_fit(&points).unwrap().0;
+        assert!(
+            s.name.ends_with(&format!("(slope {slope:.2})")),
+            "{}",
+            s.name
+        );
+    }
+    let loss = width::function_space_loss(&r).unwrap();
+    let expected = &lines(&loss)[0].series[0];
+    assert_eq!(expected.points.len(), config.steps + 1);
+    assert_eq!(expected.points[0].1, r.kernel_loss[0]);
+}
+
+#[test]
+fn the_abc_map_marks_each_preset_at_its_exponents() {
+    use theorylab::core::abc_regime::classify;
+    use theorylab::core::optim::OptimizerKind;
+    use theorylab::core::parametrization::Parametrization;
+    for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        let choice = Parametrization::Ntk.rules(optimizer);
+        let map = width::abc_map(&choice, 2, optimizer).unwrap();
+        let panel = lines(&map)[0];
+        assert!(panel.title.contains("slice u = 0"), "{}", panel.title);
+        for ((_, p), marker) in Parametrization::PRESETS.iter().zip(&panel.markers) {
+            let v = classify(&p.rules(optimizer), 2, optimizer);
+            assert_eq!(marker.points, vec![(v.r, v.alpha)]);
+            assert!(marker.name.contains(v.regime.name()), "{}", marker.name);
+        }
+        let yours = panel.markers.last().unwrap();
+        assert_eq!(yours.points, vec![(0.5, 0.5)]);
+    }
+}
