@@ -98,51 +98,54 @@ fn one_hidden_layer_ignores_the_hidden_rule() {
 }
 
 #[test]
-fn the_coordinate_check_measures_r_for_a_choice_off_the_presets() {
-    // muP with every learning-rate exponent raised by 1/4: r = 1/4 (trivial: the output stops
-    // moving, alpha + r = 5/4 > 1, but the features still move like n^-1/4). The change of
-    // the last hidden layer after one SGD step must scale like n^-r; tolerance as in
-    // tests/coordcheck.rs (4 standard errors over seeds plus 0.1).
-    let mut abc = rules(Parametrization::Mup, Sgd);
-    for layer in [&mut abc.input, &mut abc.hidden, &mut abc.output] {
-        layer.c += 0.25;
-    }
-    let verdict = classify(&abc, 2, Sgd);
-    assert_eq!((verdict.regime, verdict.r), (Regime::Trivial, 0.25));
-    let slopes: Vec<f64> = (0..4)
-        .map(|seed| {
-            let config = CoordCheckConfig {
-                parametrization: Parametrization::Custom(abc),
-                optimizer: Sgd,
-                lr: 1e-3,
-                widths: vec![256, 512, 1024, 2048, 4096],
-                steps: 2,
-                seeds: 1,
-                depth: 2,
-                seed,
-                ..CoordCheckConfig::default()
-            };
-            let result = run(&mut CoordCheck::<f64>::new(&config).unwrap(), |_| {
-                ControlFlow::Continue(())
+fn the_coordinate_check_measures_r_for_choices_off_the_presets() {
+    // muP with every learning-rate exponent raised by 1/4, under SGD and under Adam: r = 1/4
+    // (trivial: the output stops moving, alpha + r = 5/4 > 1, but the features still move like
+    // n^-1/4). The change of the last hidden layer after one step must scale like n^-r;
+    // tolerance as in tests/coordcheck.rs (4 standard errors over seeds plus 0.1), small rates
+    // (1e-3 SGD, 1e-4 Adam) keeping the step in its first-order regime.
+    for (optimizer, lr) in [(Sgd, 1e-3), (Adam, 1e-4)] {
+        let mut abc = rules(Parametrization::Mup, optimizer);
+        for layer in [&mut abc.input, &mut abc.hidden, &mut abc.output] {
+            layer.c += 0.25;
+        }
+        let verdict = classify(&abc, 2, optimizer);
+        assert_eq!((verdict.regime, verdict.r), (Regime::Trivial, 0.25));
+        let slopes: Vec<f64> = (0..4)
+            .map(|seed| {
+                let config = CoordCheckConfig {
+                    parametrization: Parametrization::Custom(abc),
+                    optimizer,
+                    lr,
+                    widths: vec![256, 512, 1024, 2048, 4096],
+                    steps: 2,
+                    seeds: 1,
+                    depth: 2,
+                    seed,
+                    ..CoordCheckConfig::default()
+                };
+                let result = run(&mut CoordCheck::<f64>::new(&config).unwrap(), |_| {
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+                let points: Vec<(f64, f64)> = result
+                    .widths
+                    .iter()
+                    .zip(&result.delta_size)
+                    .map(|(&n, d)| (n as f64, d[1][1]))
+                    .collect();
+                power_law_fit(&points).unwrap().0
             })
-            .unwrap();
-            let points: Vec<(f64, f64)> = result
-                .widths
-                .iter()
-                .zip(&result.delta_size)
-                .map(|(&n, d)| (n as f64, d[1][1]))
-                .collect();
-            power_law_fit(&points).unwrap().0
-        })
-        .collect();
-    let (mean, se) = common::mean_and_standard_error(&slopes);
-    eprintln!(
-        "h2 change slope {mean:.3} (se {se:.3}), theory -{}",
-        verdict.r
-    );
-    assert!(
-        (mean + verdict.r).abs() <= 4.0 * se + 0.1,
-        "h2 moves like n^{mean:.3} (se {se:.3}), theory n^-{}",
-        verdict.r
-    );
+            .collect();
+        let (mean, se) = common::mean_and_standard_error(&slopes);
+        eprintln!(
+            "{optimizer:?}: h2 change slope {mean:.3} (se {se:.3}), theory -{}",
+            verdict.r
+        );
+        assert!(
+            (mean + verdict.r).abs() <= 4.0 * se + 0.1,
+            "{optimizer:?}: h2 moves like n^{mean:.3} (se {se:.3}), theory n^-{}",
+            verdict.r
+        );
+    }
 }
