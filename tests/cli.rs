@@ -379,3 +379,31 @@ fn a_saved_model_evaluates_on_new_data() {
     // Four clear xor corners: a trained model gets them right.
     assert_eq!(result["accuracy"], 1.0, "{result}");
 }
+
+#[test]
+fn the_width_rooms_new_commands_name_bad_input() {
+    fails_with(&["fnspace", "--lr-fraction", "1.5"], "lr fraction");
+    fails_with(&["fnspace", "--widths", "64,0"], "width 0");
+    fails_with(
+        &["fnspace", "--widths", "64,x"],
+        "'x' is not a whole number",
+    );
+    fails_with(&["fnspace", "--train-points", "0"], "train points");
+    fails_with(&["fnspace", "--activation", "swish"], "swish");
+    fails_with(&["fnspace", "--weight-var", "nan"], "weight");
+    fails_with(&["abc", "--abc", "1,2"], "three layer types");
+    fails_with(&["abc", "--abc", "1,2,x;0,0,0;0,0,0"], "three numbers");
+    fails_with(&["abc", "--depth", "0"], "depth");
+    fails_with(&["abc", "--optimizer", "lion"], "lion");
+    fails_with(
+        &["abc", "--parametrization", "xyz"],
+        "unknown parametrization",
+    );
+    // The happy path: muP is feature learning, SP at a fixed rate is unstable and says why.
+    let mup = theorylab(&["abc", "--json"]);
+    assert!(mup.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&mup.stdout).unwrap();
+    assert_eq!(json["verdict"]["regime"], "feature_learning");
+    let sp = String::from_utf8(theorylab(&["abc", "--parametrization", "sp"]).stdout).unwrap();
+    assert!(sp.starts_with("unstable (r = -1"), "{sp}");
+}
