@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 /// Exponents are compared with this slack: slider steps are multiples of 1/4 (exact in binary),
 /// and sums of a few of them stay exact; the slack only absorbs decimal input such as 0.1.
-const SLACK: f64 = 1e-9;
+pub const SLACK: f64 = 1e-9;
 
 /// The four kinds of limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -56,26 +56,38 @@ impl KernelGd {
         if theta.iter().any(|v| !v.is_finite()) {
             return Err(Error::Data("the kernel has a non-finite entry".into()));
         }
+        let train_block = theta.view((0, 0), (train, train)).into_owned();
+        let eigen = SymmetricEigen::new(train_block);
+        let cross = theta.columns(0, train) * &eigen.eigenvectors;
+        KernelGd {
+            basis: eigen.eigenvectors,
+            eigenvalues: eigen.eigenvalues,
+            cross,
+            rate: 0.0,
+        }
+        .with_lr(lr)
+    }
+
+    /// The same kernel with step `lr` (no new eigendecomposition).
+    pub fn with_lr(mut self, lr: f64) -> Result<Self> {
         if !(lr.is_finite() && lr > 0.0) {
             return Err(Error::config(
                 "learning rate",
                 format!("{lr} must be finite and > 0"),
             ));
         }
-        let train_block = theta.view((0, 0), (train, train)).into_owned();
-        let eigen = SymmetricEigen::new(train_block);
-        let cross = theta.columns(0, train) * &eigen.eigenvectors;
-        Ok(KernelGd {
-            basis: eigen.eigenvectors,
-            eigenvalues: eigen.eigenvalues,
-            cross,
-            rate: 2.0 * lr / train as f64,
-        })
+        self.rate = 2.0 * lr / self.train() as f64;
+        Ok(self)
     }
 
     /// Number of training inputs m.
     pub fn train(&self) -> usize {
         self.eigenvalues.len()
+    }
+
+    /// The step eta.
+    pub fn lr(&self) -> f64 {
+        self.rate * self.train() as f64 / 2.0
     }
 
     /// The step above which gradient descent diverges, `m / lambda_max`.
@@ -92,16 +104,13 @@ impl KernelGd {
         let t = steps as f64;
         let factors = self.eigenvalues.map(|lambda| {
             let x = self.rate * lambda;
-            let filled = if x.abs() < 0.5 {
-                // 1 - (1 - x)^t without cancellation for small x.
-                -(t * (-x).ln_1p()).exp_m1()
-            } else {
-                1.0 - (1.0 - x).powf(t)
-            };
             if x.abs() < 1e-300 {
                 self.rate * t
+            } else if x.abs() < 0.5 {
+                // 1 - (1 - x)^t without cancellation for small x.
+                -(t * (-x).ln_1p()).exp_m1() / lambda
             } else {
-                filled / lambda
+                (1.0 - (1.0 - x).powf(t)) / lambda
             }
         });
         let mut scaled = self.cross.clone();

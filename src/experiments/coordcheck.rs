@@ -12,6 +12,7 @@
 //! and kernel movement `||Theta_T - Theta_1||_F / ||Theta_1||_F` of the empirical NTK on the
 //! first [`KERNEL_POINTS`] samples. All are means over seeds.
 
+use super::check_counts;
 use crate::core::activation::Activation;
 use crate::core::data::{Dataset, Targets, teacher_student};
 use crate::core::kernels::{empirical_ntk, relative_error};
@@ -90,18 +91,13 @@ impl CoordCheckConfig {
                 format!("{} must be finite and > 0", self.lr),
             ));
         }
-        for (name, value, max) in [
-            ("steps", self.steps, 1000),
-            ("seeds", self.seeds, 1000),
-            ("depth", self.depth, 64),
-            ("input dimension", self.input_dim, 4096),
-            ("batch", self.batch, 4096),
-        ] {
-            if value == 0 || value > max {
-                return Err(Error::config(name, format!("{value} is not in 1..={max}")));
-            }
-        }
-        Ok(())
+        check_counts(&[
+            ("steps", self.steps, 1..=1000),
+            ("seeds", self.seeds, 1..=1000),
+            ("depth", self.depth, 1..=64),
+            ("input dimension", self.input_dim, 1..=4096),
+            ("batch", self.batch, 1..=4096),
+        ])
     }
 
     /// The network of width `n`.

@@ -21,6 +21,7 @@
 //! initial NTK for each network (a muP network's kernel has another scale; under NTK the two
 //! rates agree up to O(n^-1/2)).
 
+use super::check_counts;
 use super::coordcheck::check_widths;
 use crate::core::activation::Activation;
 use crate::core::kernel_gd::KernelGd;
@@ -89,19 +90,12 @@ impl FunctionSpaceConfig {
             ));
         }
         check_widths(&self.widths)?;
-        for (name, value, min, max) in [
-            ("seeds", self.seeds, 1, 1000),
-            ("train points", self.train_points, 1, 256),
-            ("test points", self.test_points, 2, 1024),
-            ("steps", self.steps, 1, 100_000),
-        ] {
-            if !(min..=max).contains(&value) {
-                return Err(Error::config(
-                    name,
-                    format!("{value} is not in {min}..={max}"),
-                ));
-            }
-        }
+        check_counts(&[
+            ("seeds", self.seeds, 1..=1000),
+            ("train points", self.train_points, 1..=256),
+            ("test points", self.test_points, 2..=1024),
+            ("steps", self.steps, 1..=100_000),
+        ])?;
         if self.train_points > self.test_points {
             return Err(Error::config(
                 "train points",
@@ -179,6 +173,13 @@ impl FunctionSpaceConfig {
             ),
         }
     }
+}
+
+/// Kernel gradient descent at the step `fraction * m / lambda_max` of `theta`.
+fn at_fraction_of_critical(theta: &DMatrix<f64>, m: usize, fraction: f64) -> Result<KernelGd> {
+    let unit = KernelGd::new(theta, m, 1.0)?;
+    let lr = fraction * unit.critical_lr();
+    unit.with_lr(lr)
 }
 
 /// The target function.
@@ -264,6 +265,9 @@ pub struct FunctionSpace {
     config: FunctionSpaceConfig,
     /// Inputs `[2, m + P]`: train first, then test.
     x: DMatrix<f64>,
+    /// The train inputs `[2, m]` and targets `[1, m]` that gradient descent sees.
+    train_x: DMatrix<f64>,
+    train_y: DMatrix<f64>,
     y: DVector<f64>,
     /// Grid index of every input (train first, then test).
     grid: Vec<usize>,
@@ -307,6 +311,8 @@ impl FunctionSpace {
             grid,
             differences,
             config: config.clone(),
+            train_x: x.columns(0, train.len()).into_owned(),
+            train_y: DMatrix::from_row_slice(1, y.len(), y.as_slice()),
             x,
             y,
             limit: None,
@@ -317,10 +323,6 @@ impl FunctionSpace {
 
     fn units(&self) -> usize {
         PARAMETRIZATIONS.len() * self.config.widths.len() * self.config.seeds
-    }
-
-    fn train_x(&self) -> DMatrix<f64> {
-        self.x.columns(0, self.config.train_points).into_owned()
     }
 
     /// The inputs `[2, m + P]`: train first, then the test grid.
@@ -359,9 +361,8 @@ impl FunctionSpace {
         };
         let kernels = &kernels;
         let m = self.config.train_points;
-        let critical = KernelGd::new(&kernels.ntk, m, 1.0)?.critical_lr();
-        let lr = self.config.lr_fraction * critical;
-        let gd = KernelGd::new(&kernels.ntk, m, lr)?;
+        let gd = at_fraction_of_critical(&kernels.ntk, m, self.config.lr_fraction)?;
+        let lr = gd.lr();
         let (mean, variance) = gd.gaussian(self.config.steps, &kernels.nngp, &self.y)?;
         let loss = (0..=self.config.steps)
             .map(|t| gd.expected_loss(t, &kernels.nngp, &self.y))
@@ -389,8 +390,9 @@ impl FunctionSpace {
         let f0 = DVector::from_iterator(self.x.ncols(), mlp.predict(&self.x)?.iter().copied());
         let theta0 = empirical_ntk(&mlp, &self.x)?;
         let m = self.config.train_points;
-        let lr = self.config.lr_fraction * KernelGd::new(&theta0, m, 1.0)?.critical_lr();
-        let linearized = KernelGd::new(&theta0, m, lr)?.predict(self.config.steps, &f0, &self.y)?;
+        let gd = at_fraction_of_critical(&theta0, m, self.config.lr_fraction)?;
+        let lr = gd.lr();
+        let linearized = gd.predict(self.config.steps, &f0, &self.y)?;
         let optimizer = Optimizer::new(
             OptimizerConfig {
                 kind: OptimizerKind::Sgd,
@@ -430,12 +432,10 @@ impl Stepper for FunctionSpace {
             if self.run.is_none() {
                 self.run = Some(self.start()?);
             }
-            let train_x = self.train_x();
-            let y = DMatrix::from_row_slice(1, self.y.len(), self.y.as_slice());
             let run = self.run.as_mut().expect("started above");
-            let forward = run.mlp.forward(&train_x)?;
+            let forward = run.mlp.forward(&self.train_x)?;
             let (loss, d_output) =
-                Loss::Mse.value_and_gradient(forward.output(), Target::Values(&y))?;
+                Loss::Mse.value_and_gradient(forward.output(), Target::Values(&self.train_y))?;
             if !loss.is_finite() {
                 return Err(Error::Data(format!(
                     "a network diverged at step {} (loss {loss}); lower the learning-rate fraction",

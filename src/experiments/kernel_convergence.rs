@@ -2,6 +2,7 @@
 //! width approach the analytic kernels (src/core/kernels.rs), with relative Frobenius error
 //! `||K_n - K||_F / ||K||_F ~ n^-1/2` (Hanin & Nica 2019; Roberts, Yaida & Hanin 2022, ch. 8).
 
+use super::check_counts;
 use super::coordcheck::check_widths;
 use crate::core::activation::Activation;
 use crate::core::kernels::{
@@ -9,7 +10,7 @@ use crate::core::kernels::{
 };
 use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -49,16 +50,11 @@ impl KernelConvergenceConfig {
     pub fn validate(&self) -> Result<()> {
         self.spec.validate()?;
         check_widths(&self.widths)?;
-        for (name, value, max) in [
-            ("seeds", self.seeds, 1000),
-            ("points", self.points, 512),
-            ("input dimension", self.input_dim, 4096),
-        ] {
-            if value == 0 || value > max {
-                return Err(Error::config(name, format!("{value} is not in 1..={max}")));
-            }
-        }
-        Ok(())
+        check_counts(&[
+            ("seeds", self.seeds, 1..=1000),
+            ("points", self.points, 1..=512),
+            ("input dimension", self.input_dim, 1..=4096),
+        ])
     }
 
     /// The inputs `[d, N]`.

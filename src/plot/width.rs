@@ -2,7 +2,7 @@
 //! feature/kernel movement, all power laws on log-log axes with their fitted slopes.
 
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
-use crate::core::abc_regime::classify;
+use crate::core::abc_regime::{SLACK, classify};
 use crate::core::kernels::Kernels;
 use crate::core::optim::OptimizerKind;
 use crate::core::parametrization::{AbcRules, Parametrization};
@@ -406,12 +406,12 @@ pub fn abc_map(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Resu
     let u = current.u;
     // The boundary of r >= 0, alpha >= 1/2, alpha + r >= 1 (open towards large r and alpha).
     let outline = densify(&[(0.0, ALPHA_MAX), (0.0, 1.0), (0.5, 0.5), (R_MAX, 0.5)]);
-    let series = if u < -1e-9 {
+    let series = if u < -SLACK {
         vec![Series {
             name: "edge of stable r, α (but u < 0 blows up)".into(),
             points: outline,
         }]
-    } else if u.abs() <= 1e-9 {
+    } else if u.abs() <= SLACK {
         vec![
             Series {
                 name: "edge of the stable region; inside: kernel regime".into(),
@@ -458,7 +458,7 @@ pub fn abc_map(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Resu
         OptimizerKind::Sgd => "SGD",
         OptimizerKind::Adam => "Adam",
     };
-    let slice = if u < -1e-9 {
+    let slice = if u < -SLACK {
         format!("u = {u} < 0: all unstable")
     } else {
         format!("slice u = {u}")

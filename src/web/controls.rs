@@ -10,6 +10,15 @@ pub fn name_of<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_else(|| "custom".into())
 }
 
+/// The hidden activations every room offers, as `(config name, label)`.
+pub const ACTIVATIONS: &[(&str, &str)] = &[
+    ("relu", "ReLU"),
+    ("tanh", "tanh"),
+    ("erf", "erf"),
+    ("gelu", "GELU"),
+    ("linear", "linear"),
+];
+
 /// The option with this config name.
 pub fn by_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.into())).ok()

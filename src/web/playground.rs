@@ -4,7 +4,7 @@
 //! session: an async loop that owns the run, advances it in slices of a few milliseconds per
 //! animation frame, and publishes plain figures to signals, so the page never freezes.
 
-use super::controls::{by_name, name_of, range, round_sig, seed_input, select};
+use super::controls::{ACTIVATIONS, by_name, name_of, range, round_sig, seed_input, select};
 use super::export::figure;
 use super::{Compute, glue};
 use crate::core::data::{Dataset, DatasetName, TargetColumns, parse_csv};
@@ -669,7 +669,7 @@ fn Controls(room: Room) -> impl IntoView {
             )}
             {select(
                 "activation", "Activation",
-                &[("relu", "ReLU"), ("tanh", "tanh"), ("erf", "erf"), ("gelu", "GELU"), ("linear", "linear")],
+                ACTIVATIONS,
                 move || config.with(|c| name_of(&c.activation)),
                 move |v| if let Some(a) = by_name(&v) { config.update(|c| c.activation = a) },
             )}

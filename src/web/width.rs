@@ -6,7 +6,7 @@
 //! animation frame and publishes their results, so the page stays responsive.
 
 use super::Compute;
-use super::controls::{by_name, name_of, range, round_sig, seed_input, select};
+use super::controls::{ACTIVATIONS, by_name, name_of, range, round_sig, seed_input, select};
 use super::export::figure;
 use super::glue;
 use crate::core::abc_regime::classify;
@@ -744,7 +744,7 @@ fn Controls(room: Room) -> impl IntoView {
             )}
             {select(
                 "activation", "Activation",
-                &[("relu", "ReLU"), ("tanh", "tanh"), ("erf", "erf"), ("gelu", "GELU"), ("linear", "linear")],
+                ACTIVATIONS,
                 move || config.with(|c| name_of(&c.activation)),
                 move |v| if let Some(a) = by_name(&v) { config.update(|c| c.activation = a) },
             )}
