@@ -2,6 +2,8 @@
 //! three matmul kernels. On a machine without a GPU, wgpu's adapter is Mesa's lavapipe (a CPU
 //! emulation): its numbers say nothing about real GPUs. Run: `cargo bench --bench backends`.
 
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // criterion's macros; a panic is a failed run
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::DMatrix;
 use std::hint::black_box;

@@ -3,6 +3,8 @@
 //! - analytic NNGP + NTK of 512 inputs (d = 32), depth 3, ReLU, W = 2, B = 0.1, f64;
 //! - empirical NTK of one width-512 network (same architecture) on 64 inputs, f64.
 
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // criterion's macros; a panic is a failed run
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use theorylab::core::kernels::{KernelSpec, analytic, empirical_ntk, network};

@@ -2,6 +2,8 @@
 //! 32 -> 512 -> 512 -> 512 -> 10 on a batch of 256 in f32: the same step as
 //! `bench/torch_mlp.py` runs in PyTorch. Run both with `bash bench/run.sh`.
 
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // criterion's macros; a panic is a failed run
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::DMatrix;
 use std::hint::black_box;

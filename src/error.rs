@@ -8,11 +8,21 @@ use thiserror::Error;
 pub enum Error {
     /// A configuration value is out of its domain (width 0, NaN learning rate, ...).
     #[error("invalid {field}: {reason}")]
-    InvalidConfig { field: String, reason: String },
+    InvalidConfig {
+        /// The field, flag or key.
+        field: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
 
     /// A CSV file could not be read as numbers; `line` is 1-based.
     #[error("CSV line {line}: {reason}")]
-    Csv { line: usize, reason: String },
+    Csv {
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong on it.
+        reason: String,
+    },
 
     /// A data set is unusable as a whole (empty, wrong number of columns, ...).
     #[error("data: {0}")]
@@ -21,8 +31,11 @@ pub enum Error {
     /// Two arrays that must agree in shape do not.
     #[error("shape mismatch for {what}: expected {expected}, found {found}")]
     Shape {
+        /// The array.
         what: String,
+        /// The shape it must have.
         expected: String,
+        /// The shape it has.
         found: String,
     },
 
@@ -34,19 +47,46 @@ pub enum Error {
     #[error(
         "training diverged at step {step} (loss = {loss}); try a smaller learning rate than {lr}"
     )]
-    Diverged { step: usize, loss: f64, lr: f64 },
+    Diverged {
+        /// The step whose loss was not finite.
+        step: usize,
+        /// That loss.
+        loss: f64,
+        /// The base learning rate of the run.
+        lr: f64,
+    },
 
     /// A figure cannot be drawn honestly from the data given.
     #[error("figure '{title}': {reason}")]
-    Plot { title: String, reason: String },
+    Plot {
+        /// The panel's title.
+        title: String,
+        /// Why it cannot be drawn.
+        reason: String,
+    },
 
     /// The GPU backend cannot run this (no adapter, device lost, out of memory, a limit).
     #[error("GPU: {0}")]
     Gpu(String),
 
-    /// Reading or writing a file failed.
+    /// A file's contents are unusable (not UTF-8, a config that does not parse, ...).
     #[error("{path}: {reason}")]
-    Io { path: String, reason: String },
+    Io {
+        /// The file.
+        path: String,
+        /// What is wrong with its contents.
+        reason: String,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    File {
+        /// The file or directory.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with the crate's [`Error`].

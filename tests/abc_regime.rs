@@ -1,14 +1,18 @@
 //! The abc classification (src/core/abc_regime.rs) against Yang & Hu 2021 (TP4), Theorem 3.3
 //! and the regimes it names, its symmetries, and the coordinate check.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use std::ops::ControlFlow;
+use theorylab::core::abc::{Abc, AbcRules};
 use theorylab::core::abc_regime::{Regime, classify};
 use theorylab::core::optim::OptimizerKind::{self, Adam, Sgd};
-use theorylab::core::parametrization::{Abc, AbcRules, Parametrization};
+use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
-use theorylab::experiments::coordcheck::{CoordCheck, CoordCheckConfig, power_law_fit};
+use theorylab::experiments::sweep::power_law_fit;
+use theorylab::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig};
 
 fn rules(p: Parametrization, optimizer: OptimizerKind) -> AbcRules {
     p.rules(optimizer)

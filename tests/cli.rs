@@ -1,6 +1,8 @@
 //! The command line: bad input gets a clear error naming the problem (never a panic), and the
 //! happy paths write what they promise.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 use std::process::{Command, Output};
 
 fn theorylab(args: &[&str]) -> Output {

@@ -22,14 +22,15 @@
 //! c = O(1)), well below the 1/2 that separates the regimes. Small learning rates (1e-3 SGD,
 //! 1e-4 Adam) keep the first update in its first-order regime at every width.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
-use theorylab::experiments::coordcheck::{
-    CoordCheck, CoordCheckConfig, CoordCheckResult, power_law_fit,
-};
+use theorylab::experiments::sweep::power_law_fit;
+use theorylab::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig, CoordCheckResult};
 
 const SEEDS: u64 = 4;
 

@@ -1,10 +1,13 @@
 //! Same seed, same numbers; different seed, different numbers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 use theorylab::core::data::DatasetName;
 use theorylab::core::rng::{Rng, Stream};
 use theorylab::core::stepper::run;
 use theorylab::core::train::{Precision, TrainConfig, TrainResult};
-use theorylab::experiments::training::Training;
+use theorylab::core::vocabulary::Choice;
+use theorylab::experiments::playground::training::Training;
 
 fn train(seed: u64, batch_size: usize, precision: Precision) -> TrainResult {
     let mut config = TrainConfig {
@@ -40,7 +43,7 @@ fn different_seeds_give_different_training() {
 
 #[test]
 fn every_data_set_is_reproducible_and_seed_dependent() {
-    for dataset in DatasetName::ALL {
+    for dataset in DatasetName::all() {
         if matches!(dataset, DatasetName::Csv | DatasetName::Digits) {
             continue;
         }

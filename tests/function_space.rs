@@ -7,6 +7,8 @@
 //! Finite networks: under the NTK parametrization they follow their linearization up to
 //! O(n^-1/2) (Lee et al. 2019, Theorem 2.1); under muP they do not (Yang & Hu 2021).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use nalgebra::{DMatrix, DVector};
@@ -17,8 +19,8 @@ use theorylab::core::kernels::{KernelSpec, Kernels, analytic};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::rng::{Rng, Stream};
 use theorylab::core::stepper::{Stepper, run};
-use theorylab::experiments::coordcheck::power_law_fit;
-use theorylab::experiments::function_space::{FunctionSpace, FunctionSpaceConfig};
+use theorylab::experiments::sweep::power_law_fit;
+use theorylab::experiments::width::function_space::{FunctionSpace, FunctionSpaceConfig};
 
 /// NNGP and NTK of a depth-2 erf network with biases on `n` Gaussian inputs in d = 3.
 fn kernels(n: usize) -> Kernels {

@@ -12,6 +12,8 @@
 //! reference tensor plus one: a loose worst-case bound, still 1000x below any indexing or
 //! formula error (which shows up at the scale of the values themselves).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use common::gaussian_matrix;
@@ -23,6 +25,7 @@ use theorylab::core::mlp::{Mlp, MlpConfig};
 use theorylab::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::rng::{Rng, Stream};
+use theorylab::core::vocabulary::Choice;
 use theorylab::gpu::{GpuContext, GpuEnsemble, MatmulKernel, SHADERS};
 
 #[test]
@@ -103,8 +106,8 @@ fn assert_close_f32(what: &str, gpu: &DMatrix<f32>, reference: &DMatrix<f64>, in
 fn cases() -> Vec<(String, MlpConfig, usize)> {
     use Activation::*;
     let mut cases = Vec::new();
-    for (i, activation) in Activation::ALL.into_iter().enumerate() {
-        let p = Parametrization::PRESETS[i % 4].1;
+    for (i, activation) in Activation::all().enumerate() {
+        let p = Parametrization::TABLE[i % 4].value;
         cases.push((
             format!("{activation:?} {p:?}"),
             config(5, vec![33, 17], 3, activation, i % 2 == 0, None, p),
@@ -424,7 +427,7 @@ fn limits_and_bad_ensembles_are_refused_with_reasons() {
 #[test]
 fn the_coordinate_check_on_the_gpu_matches_the_cpu() {
     use theorylab::core::stepper::run;
-    use theorylab::experiments::coordcheck::{CoordCheck, CoordCheckConfig, GpuCoordCheck};
+    use theorylab::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig, GpuCoordCheck};
     let Some(ctx) = context() else { return };
     for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
         let config = CoordCheckConfig {

@@ -6,6 +6,8 @@
 //! to the Cauchy–Schwarz scale `sqrt(K_ii K_jj)` of the entry, so that entries near 0 (opposite
 //! inputs) are judged on the scale of the kernel, not on their own.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use common::log_log_slope;
@@ -18,6 +20,7 @@ use theorylab::core::kernels::{
 };
 use theorylab::core::mlp::Mlp;
 use theorylab::core::rng::{Rng, Stream};
+use theorylab::core::vocabulary::Choice;
 
 #[derive(Deserialize)]
 struct Golden {
@@ -246,7 +249,7 @@ fn critical_relu_preserves_norms_and_each_layer_adds_one_to_the_ntk() {
 #[test]
 fn kernels_are_symmetric_positive_semidefinite() {
     let x = common::gaussian_matrix(3, 12, 3);
-    for activation in Activation::ALL {
+    for activation in Activation::all() {
         for parametrization in [
             KernelParametrization::Ntk,
             KernelParametrization::Standard { width: 32 },

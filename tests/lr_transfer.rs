@@ -6,10 +6,12 @@
 //! given the seeds (same data, same init draws at every rate), so the only tolerance is the
 //! grid itself; we average 2 seeds so that one unlucky draw does not decide the argmin.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
-use theorylab::experiments::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
+use theorylab::experiments::width::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
 
 fn sweep(parametrization: Parametrization) -> LrTransferResult {
     let config = LrTransferConfig {

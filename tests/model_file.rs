@@ -3,6 +3,8 @@
 //! The fixtures and their reference outputs come from `tests/fixtures/make_torch_fixture.py`
 //! (PyTorch 2.15, float32 weights, reference computed in float64).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use common::{assert_close, gaussian_matrix};

@@ -3,6 +3,8 @@
 //! PyTorch 2.15 in float64). Both sides compute in f64 from the same f32 weights, so they agree
 //! to accumulated rounding, ~1e-15 relative; we allow 1e-12.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 use theorylab::core::activation::Activation;
 use theorylab::core::data::Targets;
 use theorylab::core::data::{TargetColumns, parse_csv};

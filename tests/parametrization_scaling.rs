@@ -20,6 +20,8 @@
 //! ~0.06 where a subleading term trails the leading one (SP with Adam: A n + B n^3/2). We allow
 //! 0.12, far below the 1/2 that separates the regimes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use common::{gaussian_matrix, log_log_slope, rms};

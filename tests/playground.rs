@@ -1,6 +1,8 @@
 //! The Playground room's numbers: the maps it draws are the network's own outputs and hidden
 //! units at the cell centres, and its permalinks give back exactly the config they encode.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use common::assert_close;

@@ -1,6 +1,8 @@
 //! Losses follow PyTorch's definitions, data sets have the shapes they promise, and training
 //! actually learns.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 mod common;
 
 use common::assert_close;
@@ -13,7 +15,8 @@ use theorylab::core::optim::{OptimizerConfig, OptimizerKind};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::{Stepper, run};
 use theorylab::core::train::TrainConfig;
-use theorylab::experiments::training::Training;
+use theorylab::core::vocabulary::Choice;
+use theorylab::experiments::playground::training::Training;
 
 #[test]
 fn mse_is_the_mean_over_all_output_entries() {
@@ -106,7 +109,7 @@ fn activations_match_closed_forms() {
 
 #[test]
 fn data_sets_have_promised_shapes_and_balance() {
-    for dataset in DatasetName::ALL {
+    for dataset in DatasetName::all() {
         if dataset == DatasetName::Csv {
             continue;
         }
@@ -263,7 +266,7 @@ fn train(config: &TrainConfig) -> theorylab::core::train::TrainResult {
 /// separable with margin 0.2 at noise 0.05, so a failure here is a bug, not bad luck).
 #[test]
 fn every_parametrization_learns_circles() {
-    for (name, parametrization) in Parametrization::PRESETS {
+    for (name, parametrization) in Parametrization::TABLE.iter().map(|e| (e.name, e.value)) {
         let mut config = TrainConfig {
             parametrization,
             steps: 300,

@@ -1,9 +1,13 @@
 //! The Width room's figures draw exactly the numbers of their results: every point of every
 //! curve is a value of the result, and every slope in a legend is the least-squares exponent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
 use theorylab::core::stepper::run;
-use theorylab::experiments::coordcheck::{CoordCheck, CoordCheckConfig, power_law_fit};
-use theorylab::experiments::lr_transfer::{LrTransfer, LrTransferConfig};
+use theorylab::core::vocabulary::Choice;
+use theorylab::experiments::sweep::power_law_fit;
+use theorylab::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig};
+use theorylab::experiments::width::lr_transfer::{LrTransfer, LrTransferConfig};
 use theorylab::plot::{Figure, width};
 
 fn lines(panels: &[Figure]) -> Vec<&theorylab::plot::LinePlot> {
@@ -98,7 +102,9 @@ fn lr_transfer_figure_marks_each_widths_best_rate() {
 fn kernel_error_figure_shows_the_mean_error_of_each_widths_networks() {
     use theorylab::core::kernels::{analytic, empirical_ntk, network, relative_error};
     use theorylab::core::rng::{Rng, Stream};
-    use theorylab::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceConfig};
+    use theorylab::experiments::width::kernel_convergence::{
+        KernelConvergence, KernelConvergenceConfig,
+    };
     let config = KernelConvergenceConfig {
         widths: vec![8, 32],
         seeds: 2,
@@ -132,7 +138,7 @@ fn kernel_error_figure_shows_the_mean_error_of_each_widths_networks() {
 
 #[test]
 fn function_space_figures_show_the_kernel_prediction_and_the_networks() {
-    use theorylab::experiments::function_space::{FunctionSpace, FunctionSpaceConfig};
+    use theorylab::experiments::width::function_space::{FunctionSpace, FunctionSpaceConfig};
     let config = FunctionSpaceConfig {
         widths: vec![16, 32],
         seeds: 2,
@@ -226,7 +232,7 @@ fn the_abc_map_marks_each_preset_at_its_exponents() {
         let map = width::abc_map(&choice, 2, optimizer).unwrap();
         let panel = lines(&map)[0];
         assert!(panel.title.contains("slice u = 0"), "{}", panel.title);
-        for ((_, p), marker) in Parametrization::PRESETS.iter().zip(&panel.markers) {
+        for (p, marker) in Parametrization::all().zip(&panel.markers) {
             let v = classify(&p.rules(optimizer), 2, optimizer);
             assert_eq!(marker.points, vec![(v.r, v.alpha)]);
             assert!(marker.name.contains(v.regime.name()), "{}", marker.name);

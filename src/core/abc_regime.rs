@@ -19,8 +19,8 @@
 //! `r >= 0`, `alpha + r >= 1` and `u >= 0`; nontrivial iff `alpha + r <= 1` or `u <= 0`; a stable
 //! nontrivial parametrization learns features iff `r = 0` and is otherwise in the kernel regime.
 
+use super::abc::AbcRules;
 use super::optim::OptimizerKind;
-use super::parametrization::AbcRules;
 use serde::{Deserialize, Serialize};
 
 /// Exponents are compared with this slack: slider steps are multiples of 1/4 (exact in binary),

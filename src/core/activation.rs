@@ -2,11 +2,10 @@
 //! configs, URLs and CLI flags.
 
 use super::scalar::Float;
-use serde::{Deserialize, Serialize};
+use super::vocabulary::{Choice, Entry};
 
 /// The activation function of every hidden layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Activation {
     /// phi(x) = max(x, 0); phi'(0) = 0 and NaN stays NaN, as in PyTorch.
     #[default]
@@ -28,27 +27,19 @@ const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 /// 2/sqrt(pi).
 const FRAC_2_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
 
-impl Activation {
-    /// Every activation, in the order the UI lists them.
-    pub const ALL: [Activation; 5] = [
-        Activation::Relu,
-        Activation::Tanh,
-        Activation::Erf,
-        Activation::Gelu,
-        Activation::Linear,
+impl Choice for Activation {
+    const WHAT: &'static str = "activation";
+    const TABLE: &'static [Entry<Self>] = &[
+        Entry::new(Activation::Relu, "relu", "ReLU"),
+        Entry::new(Activation::Tanh, "tanh", "tanh"),
+        Entry::new(Activation::Erf, "erf", "erf"),
+        Entry::new(Activation::Gelu, "gelu", "GELU"),
+        Entry::new(Activation::Linear, "linear", "linear"),
     ];
+}
+crate::choice_by_name!(Activation);
 
-    /// The config name (`"relu"`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Relu => "relu",
-            Activation::Tanh => "tanh",
-            Activation::Erf => "erf",
-            Activation::Gelu => "gelu",
-            Activation::Linear => "linear",
-        }
-    }
-
+impl Activation {
     /// phi(x).
     pub fn apply<T: Float>(self, x: T) -> T {
         match self {
@@ -89,21 +80,6 @@ impl Activation {
             }
             Activation::Linear => T::one(),
         }
-    }
-}
-
-impl std::str::FromStr for Activation {
-    type Err = crate::error::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Activation::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| {
-                crate::error::Error::config(
-                    "activation",
-                    format!("unknown activation '{s}' (expected relu, tanh, erf, gelu or linear)"),
-                )
-            })
     }
 }
 

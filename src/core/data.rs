@@ -4,11 +4,11 @@
 //! Features are stored column per sample, `[dim, samples]` (nalgebra is column-major, so this is
 //! the same memory as a row-major `[samples, dim]` table), matching the networks' layout.
 
+use super::abc::{Abc, AbcRules};
 use super::activation::Activation;
 use super::mlp::{Mlp, MlpConfig};
-use super::optim::OptimizerKind;
-use super::parametrization::Parametrization;
 use super::rng::{Rng, Stream};
+use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,9 @@ use std::io::Read;
 pub enum Targets {
     /// A class index per sample, `labels[i] < num_classes`.
     Classes {
+        /// The class of each sample.
         labels: Vec<usize>,
+        /// How many classes there are (some may have no sample).
         num_classes: usize,
     },
     /// Real targets, `[outputs, samples]`.
@@ -153,8 +155,7 @@ pub const MAX_CLASSES: usize = 10_000;
 pub const MAX_DATA_VALUES: usize = 1 << 27;
 
 /// The built-in data sets, plus `csv` for a user file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum DatasetName {
     /// Two interleaved spirals in 2-D (TensorFlow Playground).
     #[default]
@@ -175,51 +176,28 @@ pub enum DatasetName {
     Csv,
 }
 
-impl DatasetName {
-    /// Every name, for help texts and menus.
-    pub const ALL: [DatasetName; 8] = [
-        DatasetName::Spiral,
-        DatasetName::Circles,
-        DatasetName::Xor,
-        DatasetName::GaussianMixture,
-        DatasetName::TeacherStudent,
-        DatasetName::Sphere,
-        DatasetName::Digits,
-        DatasetName::Csv,
+impl Choice for DatasetName {
+    const WHAT: &'static str = "data set";
+    const TABLE: &'static [Entry<Self>] = &[
+        Entry::new(DatasetName::Spiral, "spiral", "Spiral"),
+        Entry::new(DatasetName::Circles, "circles", "Circle"),
+        Entry::new(DatasetName::Xor, "xor", "Exclusive or"),
+        Entry::new(
+            DatasetName::GaussianMixture,
+            "gaussian_mixture",
+            "Gaussians",
+        ),
+        Entry::new(
+            DatasetName::TeacherStudent,
+            "teacher_student",
+            "Teacher-student",
+        ),
+        Entry::new(DatasetName::Sphere, "sphere", "Unit sphere"),
+        Entry::new(DatasetName::Digits, "digits", "Optical digits"),
+        Entry::new(DatasetName::Csv, "csv", "Your CSV…"),
     ];
-
-    /// The config name.
-    pub fn name(self) -> &'static str {
-        match self {
-            DatasetName::Spiral => "spiral",
-            DatasetName::Circles => "circles",
-            DatasetName::Xor => "xor",
-            DatasetName::GaussianMixture => "gaussian_mixture",
-            DatasetName::TeacherStudent => "teacher_student",
-            DatasetName::Sphere => "sphere",
-            DatasetName::Digits => "digits",
-            DatasetName::Csv => "csv",
-        }
-    }
-
-    /// Parses a config name (`-` accepted for `_`).
-    pub fn from_name(name: &str) -> Result<Self> {
-        let normalized = name.replace('-', "_");
-        Self::ALL
-            .into_iter()
-            .find(|d| d.name() == normalized)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|d| d.name()).collect();
-                Error::config(
-                    "dataset",
-                    format!(
-                        "unknown data set '{name}' (expected one of {})",
-                        names.join(", ")
-                    ),
-                )
-            })
-    }
 }
+crate::choice_by_name!(DatasetName);
 
 /// How to make a data set: which one and its knobs. Unused knobs are ignored by a data set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -455,9 +433,16 @@ fn unit_vector(dim: usize, rng: &mut Rng) -> Vec<f64> {
     }
 }
 
-/// Targets `y = f*(x) + noise * N(0, 1)` from a random teacher `f*`: one hidden tanh layer of
-/// `teacher_width` units in NTK parametrization (so f* is O(1) at any width). Inputs are
-/// N(0, I_dim), or uniform on the unit sphere when `on_sphere`.
+/// Regression data: inputs and real targets, before they become a [`Dataset`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Regression {
+    /// Inputs `[dim, n]`.
+    pub features: DMatrix<f64>,
+    /// Targets `[1, n]`.
+    pub values: DMatrix<f64>,
+}
+
+/// [`teacher_regression`] as a data set.
 pub fn teacher_student(
     n: usize,
     dim: usize,
@@ -466,6 +451,22 @@ pub fn teacher_student(
     on_sphere: bool,
     rng: &mut Rng,
 ) -> Result<Dataset> {
+    let Regression { features, values } =
+        teacher_regression(n, dim, teacher_width, noise, on_sphere, rng)?;
+    Dataset::new(features, Targets::Values(values))
+}
+
+/// Targets `y = f*(x) + noise * N(0, 1)` from a random teacher `f*`: one hidden tanh layer of
+/// `teacher_width` units in NTK parametrization (so f* is O(1) at any width). Inputs are
+/// N(0, I_dim), or uniform on the unit sphere when `on_sphere`.
+pub fn teacher_regression(
+    n: usize,
+    dim: usize,
+    teacher_width: usize,
+    noise: f64,
+    on_sphere: bool,
+    rng: &mut Rng,
+) -> Result<Regression> {
     let teacher_config = MlpConfig {
         input_dim: dim,
         hidden: vec![teacher_width],
@@ -473,7 +474,12 @@ pub fn teacher_student(
         activation: Activation::Tanh,
         bias: false,
         residual: None,
-        rules: Parametrization::Ntk.rules(OptimizerKind::Sgd),
+        // Multipliers 1 and n^-1/2 on standard-normal weights (the NTK parametrization).
+        rules: AbcRules {
+            input: Abc::new(0.0, 0.0, 0.0),
+            hidden: Abc::new(0.5, 0.0, 0.0),
+            output: Abc::new(0.5, 0.0, 0.0),
+        },
         sigma_w: 1.0,
         sigma_b: 0.0,
     };
@@ -486,7 +492,7 @@ pub fn teacher_student(
     };
     let mut values = teacher.predict(&features)?;
     values.iter_mut().for_each(|y| *y += noise * rng.normal());
-    Dataset::new(features, Targets::Values(values))
+    Ok(Regression { features, values })
 }
 
 /// The UCI optical digits (1797 8x8 images, pixels 0..16 scaled to [0, 1], 10 classes), shipped

@@ -3,21 +3,28 @@
 //! `cross_entropy` = `nn.CrossEntropyLoss()` = mean over samples of `logsumexp(f) - f_y`.
 
 use super::scalar::Float;
+use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
-use serde::{Deserialize, Serialize};
 
 /// The training loss.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Loss {
     /// Mean squared error; class labels become one-hot targets.
     Mse,
     /// Softmax cross-entropy on class labels.
     #[default]
-    #[serde(alias = "ce")]
     CrossEntropy,
 }
+
+impl Choice for Loss {
+    const WHAT: &'static str = "loss";
+    const TABLE: &'static [Entry<Self>] = &[
+        Entry::new(Loss::Mse, "mse", "mean squared error"),
+        Entry::new(Loss::CrossEntropy, "cross_entropy", "cross-entropy").or(&["ce"]),
+    ];
+}
+crate::choice_by_name!(Loss);
 
 /// Targets of one batch.
 #[derive(Clone, Copy, Debug)]
@@ -29,26 +36,6 @@ pub enum Target<'a, T: Float> {
 }
 
 impl Loss {
-    /// Parses `mse`, `ce` or `cross_entropy`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "mse" => Ok(Loss::Mse),
-            "ce" | "cross_entropy" | "cross-entropy" => Ok(Loss::CrossEntropy),
-            _ => Err(Error::config(
-                "loss",
-                format!("unknown loss '{name}' (expected mse or ce)"),
-            )),
-        }
-    }
-
-    /// The config name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Loss::Mse => "mse",
-            Loss::CrossEntropy => "cross_entropy",
-        }
-    }
-
     /// The loss (accumulated in f64) and its gradient with respect to the output.
     pub fn value_and_gradient<T: Float>(
         self,

@@ -7,8 +7,8 @@
 //! multipliers `m = n^-a`; hidden layers apply `h_l = phi(z_l)`, or `h_l = h_{l-1} + alpha
 //! phi(z_l)` for residual blocks; the last layer's `z` is the output.
 
+use super::abc::{Abc, AbcRules};
 use super::activation::Activation;
-use super::parametrization::{Abc, AbcRules};
 use super::rng::Rng;
 use super::scalar::{Float, Op, gemm};
 use crate::error::{Error, Result};

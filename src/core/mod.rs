@@ -1,6 +1,7 @@
 //! Pure numerics: no I/O, no DOM, no GPU. Everything here runs natively and on wasm32 and is
 //! checked by the tests in `tests/`.
 
+pub mod abc;
 pub mod abc_regime;
 pub mod activation;
 pub mod data;
@@ -16,3 +17,4 @@ pub mod rng;
 pub mod scalar;
 pub mod stepper;
 pub mod train;
+pub mod vocabulary;

@@ -3,12 +3,12 @@
 
 use super::mlp::{LayerParams, Mlp};
 use super::scalar::Float;
+use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// Which optimizer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OptimizerKind {
     /// `v = mu v + (g + lambda w)`, `w -= lr v`.
     Sgd,
@@ -17,19 +17,14 @@ pub enum OptimizerKind {
     Adam,
 }
 
-impl OptimizerKind {
-    /// Parses `sgd` or `adam`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "sgd" => Ok(OptimizerKind::Sgd),
-            "adam" => Ok(OptimizerKind::Adam),
-            _ => Err(Error::config(
-                "optimizer",
-                format!("unknown optimizer '{name}' (expected sgd or adam)"),
-            )),
-        }
-    }
+impl Choice for OptimizerKind {
+    const WHAT: &'static str = "optimizer";
+    const TABLE: &'static [Entry<Self>] = &[
+        Entry::new(OptimizerKind::Sgd, "sgd", "SGD"),
+        Entry::new(OptimizerKind::Adam, "adam", "Adam"),
+    ];
 }
+crate::choice_by_name!(OptimizerKind);
 
 /// Optimizer hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -22,44 +22,15 @@
 //!   1/2); NTK c = (1/2, 1, 1/2) (kernel-regime update sizes n^-1/2, n^-3/2, n^-1 of W);
 //!   mean-field c = (0, 1/2, 0); SP c = 0.
 
+use super::abc::{Abc, AbcRules};
 use super::optim::OptimizerKind;
+use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
-
-/// Exponents of one layer type: multiplier `n^-a`, init std `sigma n^-b`, learning rate
-/// `eta n^-c`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Abc {
-    /// Multiplier exponent a.
-    pub a: f64,
-    /// Init exponent b.
-    pub b: f64,
-    /// Learning-rate exponent c.
-    pub c: f64,
-}
-
-impl Abc {
-    const fn new(a: f64, b: f64, c: f64) -> Self {
-        Abc { a, b, c }
-    }
-}
-
-/// The rules for the three layer types (input l = 1, hidden 2..L, output L + 1).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AbcRules {
-    /// Input layer (and the biases of input and hidden layers).
-    pub input: Abc,
-    /// Hidden-to-hidden layers.
-    pub hidden: Abc,
-    /// Output (readout) layer.
-    pub output: Abc,
-}
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A named parametrization or free exponents.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Parametrization {
     /// Standard parametrization with a width-independent learning rate.
     #[default]
@@ -74,15 +45,74 @@ pub enum Parametrization {
     Custom(AbcRules),
 }
 
-impl Parametrization {
-    /// The preset names accepted in configs and flags.
-    pub const PRESETS: [(&'static str, Parametrization); 4] = [
-        ("sp", Parametrization::Sp),
-        ("ntk", Parametrization::Ntk),
-        ("mup", Parametrization::Mup),
-        ("mean_field", Parametrization::MeanField),
+impl Choice for Parametrization {
+    const WHAT: &'static str = "parametrization";
+    /// The presets; free exponents are written `{"custom": {"input": {"a": .., ..}, ..}}`.
+    const TABLE: &'static [Entry<Self>] = &[
+        Entry::new(Parametrization::Sp, "sp", "standard (SP)"),
+        Entry::new(Parametrization::Ntk, "ntk", "NTK"),
+        Entry::new(Parametrization::Mup, "mup", "muP"),
+        Entry::new(Parametrization::MeanField, "mean_field", "mean field"),
     ];
+}
 
+impl std::str::FromStr for Parametrization {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Parametrization::parse_name(s)
+    }
+}
+
+impl std::fmt::Display for Parametrization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A preset is its name; free exponents are `{"custom": rules}` (serde's external tagging).
+impl Serialize for Parametrization {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Parametrization::Custom(rules) => {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry("custom", rules)?;
+                map.end()
+            }
+            preset => s.serialize_str(preset.name()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Parametrization {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Named;
+        impl<'de> Visitor<'de> for Named {
+            type Value = Parametrization;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a parametrization name or {\"custom\": abc rules}")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> std::result::Result<Self::Value, E> {
+                Parametrization::parse_name(text).map_err(|_| {
+                    E::custom(super::vocabulary::unknown_name::<Parametrization>(text))
+                })
+            }
+            fn visit_map<M: MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                match map.next_key::<String>()?.as_deref() {
+                    Some("custom") => Ok(Parametrization::Custom(map.next_value()?)),
+                    Some(other) => Err(de::Error::unknown_variant(other, &["custom"])),
+                    None => Err(de::Error::invalid_length(0, &self)),
+                }
+            }
+        }
+        d.deserialize_any(Named)
+    }
+}
+
+impl Parametrization {
     /// The exponents this parametrization uses with the given optimizer (see module docs).
     pub fn rules(self, optimizer: OptimizerKind) -> AbcRules {
         let adam = optimizer == OptimizerKind::Adam;
@@ -129,23 +159,6 @@ impl Parametrization {
                 Abc::new(1.0, 0.0, 0.0),
             ),
         }
-    }
-
-    /// Parses a preset name (`sp`, `ntk`, `mup`, `mean_field` or `mean-field`).
-    pub fn from_name(name: &str) -> Result<Self> {
-        let normalized = name.replace('-', "_");
-        Self::PRESETS
-            .iter()
-            .find(|(n, _)| *n == normalized)
-            .map(|(_, p)| *p)
-            .ok_or_else(|| {
-                Error::config(
-                    "parametrization",
-                    format!(
-                        "unknown parametrization '{name}' (expected sp, ntk, mup or mean_field)"
-                    ),
-                )
-            })
     }
 
     /// Free exponents from `"a,b,c;a,b,c;a,b,c"` (input; hidden; output).

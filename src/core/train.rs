@@ -10,13 +10,13 @@ use super::parametrization::Parametrization;
 use super::rng::{Rng, Stream};
 use super::scalar::Float;
 use super::stepper::{Progress, Stepper};
+use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 /// Floating-point precision of the network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Precision {
     /// Single precision (fast path).
     #[default]
@@ -24,6 +24,33 @@ pub enum Precision {
     /// Double precision (reference).
     F64,
 }
+
+impl Choice for Precision {
+    const WHAT: &'static str = "precision";
+    const TABLE: &'static [Entry<Self>] = &[
+        Entry::new(Precision::F32, "f32", "f32 (single)"),
+        Entry::new(Precision::F64, "f64", "f64 (double)"),
+    ];
+}
+crate::choice_by_name!(Precision);
+
+/// Where the heavy numerics run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The CPU backend (nalgebra and matrixmultiply), the reference.
+    Cpu,
+    /// The GPU backend (WGSL compute shaders through wgpu: WebGPU, Vulkan), f32.
+    Gpu,
+}
+
+impl Choice for Backend {
+    const WHAT: &'static str = "backend";
+    const TABLE: &'static [Entry<Self>] = &[
+        Entry::new(Backend::Cpu, "cpu", "CPU"),
+        Entry::new(Backend::Gpu, "gpu", "GPU"),
+    ];
+}
+crate::choice_by_name!(Backend);
 
 /// Everything that defines a training run. Missing fields take the defaults, unknown fields are
 /// an error.

@@ -1,29 +1,110 @@
-//! Experiments: config -> stepper -> result, one module per idea. Training runs are written
-//! once against the [`crate::core::train::Engine`] trait (CPU or GPU backend); the coordinate
-//! check has a GPU driver of its own ([`coordcheck::GpuCoordCheck`]); the other Width
-//! experiments run on the CPU.
+//! Experiments: config -> session -> result -> figures, one folder per room
+//! (`playground/`, `width/`), with what sweeps share in [`sweep`] and permalinks in
+//! [`permalink`].
+//!
+//! # The room contract
+//! Every experiment a room runs implements [`Experiment`] on its config: a serde config with
+//! `Default` (what a permalink, a TOML file and the CLI's flag defaults all read), a session
+//! that advances in bounded slices ([`Stepper`]), a serde result (the same JSON from the CLI
+//! and the page), and its figures, each drawn from the result with its data as CSV. It is a
+//! trait rather than a convention so that the one generic path in the CLI (progress bar,
+//! `--json`, `--out` with every figure) and the native tests can run any experiment, and the
+//! compiler checks that a new one has every part. A room ([`RoomInfo`]) is the list of
+//! experiments one page shows; `docs/adding-a-room.md` says how to add one.
 
-pub mod coordcheck;
-pub mod function_space;
-pub mod kernel_convergence;
-pub mod lr_transfer;
 pub mod permalink;
 pub mod playground;
-pub mod training;
+pub mod sweep;
 pub mod width;
 
-use crate::error::{Error, Result};
-use std::ops::RangeInclusive;
+use crate::core::stepper::Stepper;
+use crate::error::Result;
+use crate::plot::Figure;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// Checks counts such as steps or seeds: each `(name, value, allowed)` must lie in `allowed`.
-pub(crate) fn check_counts(fields: &[(&str, usize, RangeInclusive<usize>)]) -> Result<()> {
-    for (name, value, allowed) in fields {
-        if !allowed.contains(value) {
-            return Err(Error::config(
-                *name,
-                format!("{value} is not in {}..={}", allowed.start(), allowed.end()),
-            ));
-        }
-    }
-    Ok(())
+/// An experiment, implemented by its config.
+pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
+    /// Its CLI subcommand, and the stem of its result file (`coordcheck.json`).
+    const NAME: &'static str;
+    /// What it reports.
+    type Result: Serialize;
+    /// The running experiment.
+    type Session: Stepper<Output = Self::Result>;
+
+    /// Validates the config (naming the bad field) and starts the session.
+    fn start(&self) -> Result<Self::Session>;
+
+    /// Every figure of a result, in the order the page shows them.
+    fn figures(result: &Self::Result) -> Result<Vec<FigureData>>;
 }
+
+/// One figure: its panels, the size each panel is drawn at, and its data.
+#[derive(Clone, Debug)]
+pub struct FigureData {
+    /// File stem of its exports (`change` -> change.svg, change.png, change.csv).
+    pub stem: &'static str,
+    /// A row of panels.
+    pub panels: Vec<Figure>,
+    /// Width and height of one panel in CSS pixels (the SVG's size; PNGs are twice that).
+    pub panel_size: (u32, u32),
+    /// The numbers drawn, as CSV with a header row.
+    pub csv: String,
+}
+
+impl FigureData {
+    /// Width and height of the whole row of panels.
+    pub fn size(&self) -> (u32, u32) {
+        let (w, h) = self.panel_size;
+        (w * self.panels.len().max(1) as u32, h)
+    }
+
+    /// The figure as an SVG document.
+    pub fn svg(&self) -> Result<String> {
+        let (w, h) = self.size();
+        crate::plot::to_svg(&self.panels, w, h)
+    }
+
+    /// The figure as a PNG at twice its size (natively; the page rasterizes the SVG).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn png(&self) -> Result<Vec<u8>> {
+        let (w, h) = self.size();
+        crate::plot::to_png(&self.panels, 2 * w, 2 * h)
+    }
+}
+
+/// A room as the nav bar, the About panel and `theorylab --help` name it.
+#[derive(Clone, Copy, Debug)]
+pub struct RoomInfo {
+    /// URL path (`#/width`).
+    pub path: &'static str,
+    /// Its name in the nav bar.
+    pub title: &'static str,
+    /// What it shows, in one line.
+    pub summary: &'static str,
+    /// Its CLI subcommands.
+    pub commands: &'static [&'static str],
+}
+
+/// Every room, in the order the nav bar lists them.
+pub const ROOMS: &[RoomInfo] = &[
+    RoomInfo {
+        path: "playground",
+        title: "Playground",
+        summary: "TensorFlow Playground on our core: train a network on points of the plane",
+        commands: &["train", "eval"],
+    },
+    RoomInfo {
+        path: "width",
+        title: "Width",
+        summary: "kernel regime vs feature learning: NTK, muP and the infinite-width limit",
+        commands: &[
+            "kernel",
+            "convergence",
+            "coordcheck",
+            "lrtransfer",
+            "fnspace",
+            "abc",
+        ],
+    },
+];

@@ -130,6 +130,23 @@ impl ValueFormatter<f64> for Axis {
     }
 }
 
+/// `[min, max]` widened about its geometric mean to at least one decade, so that on a log
+/// axis a flat curve looks flat and a power law shows its slope (Cleveland's banking aside,
+/// a range of a few percent would blow noise up to fill the panel).
+pub(crate) fn at_least_a_decade(min: f64, max: f64) -> (f64, f64) {
+    let span = (max / min).log10();
+    if span.is_nan() || span >= 1.0 || min <= 0.0 {
+        return (min, max);
+    }
+    let centre = (min.log10() + max.log10()) / 2.0;
+    let (lo, hi) = (10f64.powf(centre - 0.5), 10f64.powf(centre + 0.5));
+    if lo > 0.0 && hi.is_finite() {
+        (lo.min(min), hi.max(max))
+    } else {
+        (min, max)
+    }
+}
+
 /// The data extent `[min, max]` padded for display. A degenerate (constant) extent is widened
 /// so the axis is never empty. For a log axis `min > 0` must hold.
 pub(crate) fn padded_range(min: f64, max: f64, log: bool) -> (f64, f64) {

@@ -7,11 +7,11 @@ use plotters::coord::cartesian::Cartesian2d;
 use plotters::drawing::DrawingArea;
 use plotters::element::{EmptyElement, PathElement, Rectangle};
 use plotters::prelude::DrawingBackend;
-use plotters::series::LineSeries;
+use plotters::series::{DashedLineSeries, LineSeries};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{BLACK, Color, RGBColor, ShapeStyle, TextStyle, WHITE};
 
-use super::axis::{Axis, padded_range};
+use super::axis::{Axis, at_least_a_decade, padded_range};
 use super::raster::{MAX_RASTERS, Raster, sentinel};
 use super::style::{
     ColorMap, GRID, GRID_MINOR, MarkStyle, Shape, Sizes, darker, font, legend_corner, palette,
@@ -358,6 +358,38 @@ fn draw_curve<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
+/// Theory lines: dark grey for the first law, then the palette's last strong colours (black
+/// is the palette's seventh), so that a law never takes the colour of a measured series.
+fn theory_color(j: usize) -> RGBColor {
+    [RGBColor(80, 80, 80), palette(5), palette(3), palette(4)][j % 4]
+}
+
+/// Draws a dashed polyline (dashes three line widths long); with `label`, a dashed legend
+/// entry.
+fn draw_dashed<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    pts: &[(f64, f64)],
+    line: ShapeStyle,
+    label: Option<&str>,
+    s: &Sizes,
+    t: &str,
+) -> Result<()> {
+    let dash = (4 * s.line).max(4);
+    let anno = chart
+        .draw_series(DashedLineSeries::new(pts.iter().copied(), dash, dash, line))
+        .map_err(de(t))?;
+    if let Some(name) = label {
+        let len = legend_symbol_len(s);
+        let piece = len / 3;
+        anno.label(name).legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (piece, 0)], line)
+                + PathElement::new(vec![(len - piece, 0), (len, 0)], line)
+        });
+    }
+    Ok(())
+}
+
 /// Fractions of the plot area of a point list, for legend placement.
 fn fractions(x: &Axis, y: &Axis, pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
     pts.iter().map(|&(a, b)| (x.frac(a), y.frac(b))).collect()
@@ -389,10 +421,16 @@ fn draw_line<DB: DrawingBackend>(
         p.series
             .iter()
             .chain(&p.markers)
+            .chain(&p.theory)
             .map(|s| s.points.as_slice()),
     );
     let x_log = p.x_scale == super::Scale::Log;
     let y_log = p.y_scale == super::Scale::Log;
+    let (ylo, yhi) = if y_log {
+        at_least_a_decade(ylo, yhi)
+    } else {
+        (ylo, yhi)
+    };
     let spec = FrameSpec {
         title: t,
         x_label: &p.x_label,
@@ -412,7 +450,7 @@ fn draw_line<DB: DrawingBackend>(
             ..
         },
     ) = frame(area, &spec, s)?;
-    let legend_shown = p.series.len() + p.markers.len() > 1;
+    let legend_shown = p.series.len() + p.markers.len() + p.theory.len() > 1;
     let mut samples = Vec::new();
     for (i, series) in p.series.iter().enumerate() {
         let color = palette(i);
@@ -438,12 +476,26 @@ fn draw_line<DB: DrawingBackend>(
         draw_marks(&mut chart, &group.points, mark, label, s, t)?;
         samples.extend(fractions(&x_axis, &y_axis, &group.points));
     }
+    for (j, law) in p.theory.iter().enumerate() {
+        let color = theory_color(j);
+        let label = (legend_shown && !law.name.is_empty()).then_some(law.name.as_str());
+        draw_dashed(
+            &mut chart,
+            &law.points,
+            color.stroke_width(s.line),
+            label,
+            s,
+            t,
+        )?;
+        sample_polyline(&fractions(&x_axis, &y_axis, &law.points), &mut samples);
+    }
     frame_box(&chart, s, t)?;
     if legend_shown {
         let names: Vec<&str> = p
             .series
             .iter()
             .chain(&p.markers)
+            .chain(&p.theory)
             .map(|s| s.name.as_str())
             .collect();
         legend(&mut chart, &names, &samples, s, t)?;

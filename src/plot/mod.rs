@@ -19,6 +19,8 @@ mod raster;
 mod style;
 mod svg;
 
+pub use style::MIN_FONT_PX;
+
 use plotters::coord::Shift;
 use plotters::drawing::{DrawingArea, IntoDrawingArea};
 use plotters::prelude::DrawingBackend;
@@ -68,6 +70,9 @@ pub struct LinePlot {
     pub series: Vec<Series>,
     /// Point groups drawn as markers only, over the curves (e.g. training points).
     pub markers: Vec<Series>,
+    /// What theory predicts, drawn as dashed lines beside the measurement (and named in the
+    /// legend), e.g. a slope `n^-1/2` through the first measured point.
+    pub theory: Vec<Series>,
 }
 
 /// Point clouds, one colour and marker shape per group.
@@ -432,6 +437,9 @@ fn validate(fig: &Figure) -> Result<()> {
             }
             for (i, s) in p.markers.iter().enumerate() {
                 check_series(t, &describe("marker group", i, s), s, xl, yl)?;
+            }
+            for (i, s) in p.theory.iter().enumerate() {
+                check_series(t, &describe("theory line", i, s), s, xl, yl)?;
             }
         }
         Figure::Scatter(p) => {

@@ -67,3 +67,33 @@ pub fn unit_maps(plane: &Plane, maps: &[Vec<Vec<f64>>]) -> Vec<Vec<Figure>> {
         })
         .collect()
 }
+
+/// The decision map's data: CSV rows `x1,x2,value`, one per cell centre.
+pub fn decision_map_csv(plane: &Plane, map: &DecisionMap) -> String {
+    let centres = plane.centres::<f64>();
+    let mut csv = format!("x1,x2,{}\n", map.label.replace(',', ";"));
+    for (c, v) in map.values.iter().enumerate() {
+        csv.push_str(&format!("{},{},{v}\n", centres[(0, c)], centres[(1, c)]));
+    }
+    csv
+}
+
+/// The unit maps' data: CSV rows `unit,x1,x2,h`.
+pub fn unit_maps_csv(plane: &Plane, panels: &[Figure]) -> String {
+    let mut csv = String::from("unit,x1,x2,h\n");
+    for panel in panels {
+        if let Figure::Heatmap(h) = panel {
+            let grid = Plane { n: h.nx, ..*plane };
+            let centres = grid.centres::<f64>();
+            for (c, v) in h.values.iter().enumerate() {
+                csv.push_str(&format!(
+                    "{},{},{},{v}\n",
+                    h.title.replace(',', ""),
+                    centres[(0, c)],
+                    centres[(1, c)]
+                ));
+            }
+        }
+    }
+    csv
+}

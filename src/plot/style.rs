@@ -112,6 +112,15 @@ impl ColorMap {
     }
 }
 
+/// Smallest text in a figure, in CSS pixels at the figure's own size: long titles and labels
+/// shrink to fit down to this and are shortened below it (11 px is the smallest size a
+/// publication figure or a 1400-px-wide page should show).
+pub const MIN_FONT_PX: f64 = 11.0;
+
+/// plotters' text size per CSS pixel of font size: its SVG backend writes `font-size` as the
+/// size divided by 1.24 (`plotters-svg`, `draw_text`), the line height of its fonts.
+const SIZE_PER_CSS_PX: f64 = 1.24;
+
 /// Pixel sizes of one panel's text and marks, scaled with the panel size.
 ///
 /// `ratio` is the number of device pixels per logical pixel (1 for SVG; 2 or 3 for PNG, which
@@ -133,17 +142,20 @@ pub(crate) struct Sizes {
 
 impl Sizes {
     /// Sizes for a panel of `w` x `h` device pixels (20 px title, 16 px axis labels, 13.5 px
-    /// tick labels on a 450 logical px panel).
+    /// tick labels on a 450 logical px panel), never below a CSS font size of 12 px for ticks
+    /// and legends, 13 for axis labels and 14 for titles however small the panel, and never
+    /// shrunk below [`MIN_FONT_PX`].
     pub(crate) fn for_panel(w: u32, h: u32, ratio: u32) -> Sizes {
         let r = f64::from(ratio.max(1));
         let s = (f64::from(w.min(h)) / r / 450.0).clamp(0.55, 3.0);
         let px = |v: f64, min: f64| (v * s).round().max(min) * r;
+        let text = |v: f64, min_css: f64| (v * s).max(min_css * SIZE_PER_CSS_PX) * r;
         Sizes {
-            title: 20.0 * s * r,
-            label: 16.0 * s * r,
-            tick: 13.5 * s * r,
-            legend: 13.0 * s * r,
-            min_font: 7.0 * r,
+            title: text(20.0, MIN_FONT_PX + 3.0),
+            label: text(16.0, MIN_FONT_PX + 2.0),
+            tick: text(13.5, MIN_FONT_PX + 1.0),
+            legend: text(13.0, MIN_FONT_PX + 1.0),
+            min_font: MIN_FONT_PX * SIZE_PER_CSS_PX * r,
             margin: px(10.0, 2.0) as i32,
             tick_len: px(5.0, 3.0) as i32,
             line: px(2.0, 1.0) as u32,

@@ -30,6 +30,7 @@ fn line_plot() -> LinePlot {
         x_scale: Scale::Linear,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        theory: Vec::new(),
         series: vec![
             Series {
                 name: "width 64".into(),

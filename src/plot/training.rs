@@ -2,6 +2,7 @@
 
 use super::{Figure, LinePlot, Scale, Series};
 use crate::core::train::TrainResult;
+use crate::core::vocabulary::Choice;
 use crate::error::Result;
 
 fn series(name: &str, steps: &[usize], values: &[f64]) -> Option<Series> {
@@ -34,6 +35,7 @@ pub fn curves(result: &TrainResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Linear,
         y_scale,
         markers: Vec::new(),
+        theory: Vec::new(),
         series: [
             series("train", &c.step, &c.train_loss),
             series("test", &c.step, &c.test_loss),
@@ -50,6 +52,7 @@ pub fn curves(result: &TrainResult) -> Result<Vec<Figure>> {
             x_scale: Scale::Linear,
             y_scale: Scale::Linear,
             markers: Vec::new(),
+            theory: Vec::new(),
             series: [
                 series("train", &c.step, &c.train_accuracy),
                 series("test", &c.step, &c.test_accuracy),

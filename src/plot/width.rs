@@ -2,15 +2,18 @@
 //! feature/kernel movement, all power laws on log-log axes with their fitted slopes.
 
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
+use crate::core::abc::AbcRules;
 use crate::core::abc_regime::{SLACK, classify};
 use crate::core::kernels::Kernels;
 use crate::core::optim::OptimizerKind;
-use crate::core::parametrization::{AbcRules, Parametrization};
+use crate::core::parametrization::Parametrization;
+use crate::core::vocabulary::Choice;
 use crate::error::Result;
-use crate::experiments::coordcheck::{CoordCheckResult, power_law_fit};
-use crate::experiments::function_space::FunctionSpaceResult;
-use crate::experiments::kernel_convergence::KernelConvergenceResult;
-use crate::experiments::lr_transfer::LrTransferResult;
+use crate::experiments::sweep::power_law_fit;
+use crate::experiments::width::coordcheck::CoordCheckResult;
+use crate::experiments::width::function_space::FunctionSpaceResult;
+use crate::experiments::width::kernel_convergence::KernelConvergenceResult;
+use crate::experiments::width::lr_transfer::LrTransferResult;
 use nalgebra::DMatrix;
 
 /// The positive points of `(width, value)` pairs (a log axis cannot show the others).
@@ -29,6 +32,40 @@ fn with_slope(name: &str, points: &[(f64, f64)]) -> String {
         Some((p, _)) => format!("{name} (slope {p:.2})"),
         None => name.to_string(),
     }
+}
+
+/// The power law `n^p` from `(n0, y0)` to width `n1`, as a dashed theory line.
+fn law(p: f64, (n0, y0): (f64, f64), n1: f64, note: &str) -> Series {
+    let exponent = match p {
+        0.0 => "n^0".to_string(),
+        0.5 => "n^1/2".to_string(),
+        -0.5 => "n^-1/2".to_string(),
+        1.5 => "n^3/2".to_string(),
+        p => format!("n^{p}"),
+    };
+    Series {
+        name: format!("theory {exponent}{note}"),
+        points: vec![(n0, y0), (n1, y0 * (n1 / n0).powf(p))],
+    }
+}
+
+/// One dashed line per distinct exponent in `exponents[layer]`, each through the first point
+/// of the first curve that follows it.
+fn laws(curves: &[Vec<(f64, f64)>], exponents: &[f64], note: &str) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::new();
+    let mut seen: Vec<f64> = Vec::new();
+    for (points, &p) in curves.iter().zip(exponents) {
+        if seen.contains(&p) {
+            continue;
+        }
+        if let (Some(&first), Some(&(n1, _))) = (points.first(), points.last())
+            && n1 > first.0
+        {
+            out.push(law(p, first, n1, note));
+            seen.push(p);
+        }
+    }
+    out
 }
 
 fn matrix_map(title: &str, m: &DMatrix<f64>) -> Figure {
@@ -63,7 +100,7 @@ pub fn kernel_maps(kernels: &Kernels) -> Result<Vec<Figure>> {
 pub fn kernel_error(result: &KernelConvergenceResult) -> Result<Vec<Figure>> {
     let ntk = positive(&result.widths, result.ntk_error.iter().copied());
     let nngp = positive(&result.widths, result.nngp_error.iter().copied());
-    let mut series = vec![
+    let series = vec![
         Series {
             name: with_slope("empirical NTK", &ntk),
             points: ntk.clone(),
@@ -73,12 +110,7 @@ pub fn kernel_error(result: &KernelConvergenceResult) -> Result<Vec<Figure>> {
             points: nngp,
         },
     ];
-    if let (Some(&(n0, e0)), Some(&(n1, _))) = (ntk.first(), ntk.last()) {
-        series.push(Series {
-            name: "theory n^-1/2".into(),
-            points: vec![(n0, e0), (n1, e0 * (n1 / n0).powf(-0.5))],
-        });
-    }
+    let theory = laws(&[series[0].points.clone()], &[-0.5], "");
     Ok(vec![Figure::Line(LinePlot {
         title: "Finite width vs the infinite-width kernel".into(),
         x_label: "hidden width n (log scale)".into(),
@@ -86,6 +118,7 @@ pub fn kernel_error(result: &KernelConvergenceResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Log,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        theory,
         series,
     })])
 }
@@ -97,10 +130,11 @@ fn per_step(
     steps: std::ops::Range<usize>,
     title: &str,
     y_label: &str,
+    exponents: Option<&[f64]>,
 ) -> Vec<Figure> {
     steps
         .map(|t| {
-            let series = result
+            let series: Vec<Series> = result
                 .layers
                 .iter()
                 .enumerate()
@@ -111,6 +145,11 @@ fn per_step(
                         points,
                     }
                 })
+                .collect();
+            let curves: Vec<Vec<(f64, f64)>> = series.iter().map(|s| s.points.clone()).collect();
+            let theory = exponents.map_or(Vec::new(), |p| laws(&curves, p, " (first update)"));
+            let series = series
+                .into_iter()
                 .filter(|s| !s.points.is_empty())
                 .collect();
             Figure::Line(LinePlot {
@@ -120,6 +159,7 @@ fn per_step(
                 x_scale: Scale::Log,
                 y_scale: Scale::Log,
                 markers: Vec::new(),
+                theory,
                 series,
             })
         })
@@ -135,6 +175,7 @@ pub fn coordinate_check(result: &CoordCheckResult) -> Result<Vec<Figure>> {
         0..steps,
         "Coordinate size",
         "mean |x_t| (log scale)",
+        None,
     ))
 }
 
@@ -147,6 +188,7 @@ pub fn coordinate_change(result: &CoordCheckResult) -> Result<Vec<Figure>> {
         1.min(steps)..steps,
         "Change since init",
         "mean |x_t - x_1| (log scale)",
+        result.predicted_exponents().as_deref(),
     ))
 }
 
@@ -154,6 +196,15 @@ pub fn coordinate_change(result: &CoordCheckResult) -> Result<Vec<Figure>> {
 pub fn movement(result: &CoordCheckResult) -> Result<Vec<Figure>> {
     let feature = positive(&result.widths, result.feature_movement.iter().copied());
     let kernel = positive(&result.widths, result.kernel_movement.iter().copied());
+    // The last hidden layer's features move like its change after the first update.
+    let hidden = result.layers.len().saturating_sub(2);
+    let theory = result.predicted_exponents().map_or(Vec::new(), |p| {
+        laws(
+            std::slice::from_ref(&feature),
+            &p[hidden..=hidden],
+            " (features)",
+        )
+    });
     Ok(vec![Figure::Line(LinePlot {
         title: "Feature and kernel movement".into(),
         x_label: "hidden width n (log scale)".into(),
@@ -161,6 +212,7 @@ pub fn movement(result: &CoordCheckResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Log,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        theory,
         series: vec![
             Series {
                 name: with_slope("features ||h_T - h_1|| / ||h_1||", &feature),
@@ -222,6 +274,7 @@ pub fn lr_transfer(results: &[&LrTransferResult]) -> Result<Vec<Figure>> {
                 x_scale: Scale::Linear,
                 y_scale: Scale::Log,
                 markers: Vec::new(),
+                theory: Vec::new(),
                 series,
             })
         })
@@ -305,6 +358,7 @@ pub fn function_space_fit(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
                 x_scale: Scale::Linear,
                 y_scale: Scale::Linear,
                 markers: vec![train.clone()],
+                theory: Vec::new(),
                 series,
             })
         })
@@ -352,6 +406,7 @@ pub fn function_space_loss(result: &FunctionSpaceResult) -> Result<Vec<Figure>> 
         x_scale: Scale::Linear,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        theory: Vec::new(),
         series,
     })])
 }
@@ -359,7 +414,7 @@ pub fn function_space_loss(result: &FunctionSpaceResult) -> Result<Vec<Figure>> 
 /// The gap between each network and its own linearization after T steps vs width, with the
 /// theory slope -1/2 (NTK) drawn through the first NTK point.
 pub fn linearization_gap(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
-    let mut series: Vec<Series> = result
+    let series: Vec<Series> = result
         .runs
         .iter()
         .map(|runs| {
@@ -371,18 +426,14 @@ pub fn linearization_gap(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
         })
         .filter(|s| !s.points.is_empty())
         .collect();
+    let mut theory = Vec::new();
     if let Some(ntk) = result
         .runs
         .iter()
         .find(|r| r.parametrization == Parametrization::Ntk)
     {
         let points = positive(&ntk.widths, ntk.linearization_gap.iter().copied());
-        if let (Some(&(n0, g0)), Some(&(n1, _))) = (points.first(), points.last()) {
-            series.push(Series {
-                name: "theory n^-1/2".into(),
-                points: vec![(n0, g0), (n1, g0 * (n1 / n0).powf(-0.5))],
-            });
-        }
+        theory = laws(&[points], &[-0.5], " (NTK)");
     }
     Ok(vec![Figure::Line(LinePlot {
         title: "Distance from the linearized network".into(),
@@ -391,6 +442,7 @@ pub fn linearization_gap(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Log,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        theory,
         series,
     })])
 }
@@ -434,14 +486,13 @@ pub fn abc_map(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Resu
             },
         ]
     };
-    let mut markers: Vec<Series> = Parametrization::PRESETS
-        .iter()
-        .map(|(_, p)| {
+    let mut markers: Vec<Series> = Parametrization::all()
+        .map(|p| {
             let c = classify(&p.rules(optimizer), depth, optimizer);
             Series {
                 name: format!(
                     "{}: {} (r = {}, u = {})",
-                    parametrization_name(*p),
+                    parametrization_name(p),
                     c.regime.name(),
                     c.r,
                     c.u
@@ -454,10 +505,7 @@ pub fn abc_map(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Resu
         name: "your choice".into(),
         points: vec![(current.r, current.alpha)],
     });
-    let optimizer_name = match optimizer {
-        OptimizerKind::Sgd => "SGD",
-        OptimizerKind::Adam => "Adam",
-    };
+    let optimizer_name = optimizer.label();
     let slice = if u < -SLACK {
         format!("u = {u} < 0: all unstable")
     } else {
@@ -471,6 +519,7 @@ pub fn abc_map(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Resu
         y_scale: Scale::Linear,
         series,
         markers,
+        theory: Vec::new(),
     })])
 }
 
@@ -489,4 +538,125 @@ fn densify(vertices: &[(f64, f64)]) -> Vec<(f64, f64)> {
         .collect();
     points.extend(vertices.last());
     points
+}
+
+// The figures' data as CSV: the page's CSV buttons and the CLI's `--out` write these.
+
+/// `width,step,layer,act_size,delta_size` rows of the coordinate check and its change.
+pub fn coordinate_check_csv(r: &CoordCheckResult) -> String {
+    let mut csv = String::from("width,step,layer,act_size,delta_size\n");
+    for (w, n) in r.widths.iter().enumerate() {
+        for (t, row) in r.act_size[w].iter().enumerate() {
+            for (l, name) in r.layers.iter().enumerate() {
+                csv += &format!(
+                    "{n},{},{name},{},{}\n",
+                    t + 1,
+                    row[l],
+                    r.delta_size[w][t][l]
+                );
+            }
+        }
+    }
+    csv
+}
+
+/// `width,feature_movement,kernel_movement,seeds` rows.
+pub fn movement_csv(r: &CoordCheckResult) -> String {
+    let mut csv = String::from("width,feature_movement,kernel_movement,seeds\n");
+    for (i, n) in r.widths.iter().enumerate() {
+        csv += &format!(
+            "{n},{},{},{}\n",
+            r.feature_movement[i], r.kernel_movement[i], r.seeds_done[i]
+        );
+    }
+    csv
+}
+
+/// `width,ntk_error,nngp_error,seeds` rows of the finite-width error.
+pub fn kernel_error_csv(r: &KernelConvergenceResult) -> String {
+    let mut csv = String::from("width,ntk_error,nngp_error,seeds\n");
+    for (i, n) in r.widths.iter().enumerate() {
+        csv += &format!(
+            "{n},{},{},{}\n",
+            r.ntk_error[i], r.nngp_error[i], r.seeds_done[i]
+        );
+    }
+    csv
+}
+
+/// `i,j,nngp,ntk` rows of the limit kernels.
+pub fn kernel_maps_csv(kernels: &Kernels) -> String {
+    let mut csv = String::from("i,j,nngp,ntk\n");
+    let (rows, cols) = kernels.nngp.shape();
+    for i in 0..rows {
+        for j in 0..cols {
+            let (k, t) = (kernels.nngp[(i, j)], kernels.ntk[(i, j)]);
+            csv += &format!("{i},{j},{k},{t}\n");
+        }
+    }
+    csv
+}
+
+/// `parametrization,width,log2_lr,loss` rows (`diverged` where a run blew up).
+pub fn lr_transfer_csv(results: &[&LrTransferResult]) -> String {
+    let mut csv = String::from("parametrization,width,log2_lr,loss\n");
+    for r in results {
+        let name = r.config.parametrization.name();
+        for (n, row) in r.widths.iter().zip(&r.loss) {
+            for (lr, l) in r.log2_lrs.iter().zip(row) {
+                let l = l.map_or("diverged".to_string(), |l| l.to_string());
+                csv += &format!("{name},{n},{lr},{l}\n");
+            }
+        }
+    }
+    csv
+}
+
+/// `parametrization,width,quantity,index,value` rows: outputs at the test angles, loss per
+/// step and the linearization gap; the NTK-GP as parametrization `ntk_gp`, width `inf`.
+pub fn function_space_csv(r: &FunctionSpaceResult) -> String {
+    let mut csv = String::from("parametrization,width,quantity,index,value\n");
+    for (j, (m, sd)) in r.kernel_mean.iter().zip(&r.kernel_sd).enumerate() {
+        csv += &format!("ntk_gp,inf,mean_at_angle,{},{m}\n", r.test_angles[j]);
+        csv += &format!("ntk_gp,inf,sd_at_angle,{},{sd}\n", r.test_angles[j]);
+    }
+    for (t, l) in r.kernel_loss.iter().enumerate() {
+        csv += &format!("ntk_gp,inf,expected_loss_at_step,{t},{l}\n");
+    }
+    for runs in &r.runs {
+        let name = runs.parametrization.name();
+        for (w, n) in runs.widths.iter().enumerate() {
+            for (f, theta) in runs.output[w].iter().zip(&r.test_angles) {
+                csv += &format!("{name},{n},output_at_angle,{theta},{f}\n");
+            }
+            for (t, l) in runs.loss[w].iter().enumerate() {
+                csv += &format!("{name},{n},loss_at_step,{t},{l}\n");
+            }
+            csv += &format!(
+                "{name},{n},linearization_gap,0,{}\n",
+                runs.linearization_gap[w]
+            );
+        }
+    }
+    for (theta, y) in r.train_angles.iter().zip(&r.train_targets) {
+        csv += &format!("train,,target_at_angle,{theta},{y}\n");
+    }
+    csv
+}
+
+/// `name,r,alpha,u,regime` rows: the presets and `your_choice`.
+pub fn abc_csv(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> String {
+    let mut csv = String::from("name,r,alpha,u,regime\n");
+    let presets = Parametrization::TABLE
+        .iter()
+        .map(|e| (e.name, e.value.rules(optimizer)));
+    for (name, rules) in presets.chain([("your_choice", *rules)]) {
+        let v = classify(&rules, depth, optimizer);
+        let regime = serde_json::to_value(v.regime)
+            .ok()
+            .and_then(|r| r.as_str().map(str::to_string))
+            .unwrap_or_default();
+        csv += &format!("{name},{},{},{},{regime}\n", v.r, v.alpha, v.u);
+    }
+    csv
 }

@@ -3,7 +3,7 @@
 
 use super::glue::now;
 use crate::core::train::TrainConfig;
-use crate::experiments::training::Training;
+use crate::experiments::playground::training::Training;
 use crate::gpu::GpuContext;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;

@@ -9,6 +9,7 @@ mod glue;
 mod playground;
 mod width;
 
+use crate::experiments::ROOMS;
 use crate::gpu::GpuContext;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -80,22 +81,25 @@ fn App() -> impl IntoView {
     // The room is the hash's path: `#/playground?...` or `#/width?...`; links change it.
     let room_path = RwSignal::new(glue::room_path());
     glue::on_hash_change(move || room_path.set(glue::room_path()));
-    let link = move |path: &'static str| {
-        move || {
-            if room_path.get() == path {
-                "room active"
-            } else {
-                "room"
-            }
-        }
-    };
 
     view! {
         <header class="top">
             <h1>"theorylab"</h1>
             <nav>
-                <a class=link(playground::PATH) href="#/playground">"Playground"</a>
-                <a class=link(width::PATH) href="#/width">"Width"</a>
+                {ROOMS
+                    .iter()
+                    .map(|room| {
+                        let path = format!("/{}", room.path);
+                        let active = move || {
+                            if room_path.get() == path { "room active" } else { "room" }
+                        };
+                        view! {
+                            <a class=active href=format!("#/{}", room.path) title=room.summary>
+                                {room.title}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
             </nav>
             <BackendSwitch/>
             <button class="about-toggle" on:click=move |_| about.update(|a| *a = !*a)>

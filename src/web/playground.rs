@@ -11,9 +11,13 @@ use crate::core::data::{Dataset, DatasetName, TargetColumns, parse_csv};
 use crate::core::loss::Loss;
 use crate::core::stepper::Stepper;
 use crate::core::train::{TrainConfig, TrainResult};
+use crate::core::vocabulary::Choice;
 use crate::error::{Error, Result};
-use crate::experiments::playground::{DecisionMap, Plane, decision_map, unit_maps};
-use crate::experiments::{permalink, training::Training};
+use crate::experiments::permalink;
+use crate::experiments::playground::training::Training;
+use crate::experiments::playground::{
+    DecisionMap, GRID, Plane, UNIT_GRID, UNIT_LAYERS, UNITS, decision_map, unit_maps,
+};
 use crate::gpu::GpuContext;
 use crate::plot::{self, Figure};
 use leptos::prelude::*;
@@ -21,15 +25,8 @@ use leptos::task::spawn_local;
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
 
-/// Cells per side of the decision map.
-const GRID: usize = 48;
-/// Cells per side of a hidden unit's map.
-const UNIT_GRID: usize = 24;
 /// While training, redraw the units' maps every this many redraws (and whenever idle).
 const UNITS_EVERY: usize = 4;
-/// Hidden layers and units per layer shown as maps.
-const UNIT_LAYERS: usize = 2;
-const UNITS: usize = 6;
 /// Milliseconds of training per animation frame (the frame's budget is 16 ms; drawing takes
 /// the rest).
 const SLICE_MS: f64 = 6.0;
@@ -314,11 +311,6 @@ pub fn Playground() -> impl IntoView {
 
 /// The decision map's data: CSV rows `x1,x2,value` and a JSON object with the grid.
 fn decision_exports(plane: &Plane, map: &DecisionMap) -> (String, String) {
-    let centres = plane.centres::<f64>();
-    let mut csv = format!("x1,x2,{}\n", map.label.replace(',', ";"));
-    for (c, v) in map.values.iter().enumerate() {
-        csv.push_str(&format!("{},{},{v}\n", centres[(0, c)], centres[(1, c)]));
-    }
     let json = serde_json::json!({
         "x_range": [plane.x.0, plane.x.1],
         "y_range": [plane.y.0, plane.y.1],
@@ -327,29 +319,24 @@ fn decision_exports(plane: &Plane, map: &DecisionMap) -> (String, String) {
         "label": map.label,
         "values": map.values,
     });
-    (csv, json.to_string())
+    (
+        plot::playground::decision_map_csv(plane, map),
+        json.to_string(),
+    )
 }
 
 /// The unit maps' data: CSV rows `unit,x1,x2,h` and JSON `{title: values}`.
 fn unit_exports(plane: &Plane, panels: &[Figure]) -> (String, String) {
-    let mut csv = String::from("unit,x1,x2,h\n");
     let mut json = serde_json::Map::new();
     for panel in panels {
         if let Figure::Heatmap(h) = panel {
-            let grid = Plane { n: h.nx, ..*plane };
-            let centres = grid.centres::<f64>();
-            for (c, v) in h.values.iter().enumerate() {
-                csv.push_str(&format!(
-                    "{},{},{},{v}\n",
-                    h.title.replace(',', ""),
-                    centres[(0, c)],
-                    centres[(1, c)]
-                ));
-            }
             json.insert(h.title.clone(), serde_json::json!(h.values));
         }
     }
-    (csv, serde_json::Value::Object(json).to_string())
+    (
+        plot::playground::unit_maps_csv(plane, panels),
+        serde_json::Value::Object(json).to_string(),
+    )
 }
 
 /// One run: draws the data and the network, then trains in slices while `playing` (or for
@@ -610,7 +597,7 @@ fn Controls(room: Room) -> impl IntoView {
                 ],
                 move || config.with(|c| c.data.dataset.name().to_string()),
                 move |v| {
-                    let Ok(name) = DatasetName::from_name(&v) else { return };
+                    let Ok(name) = DatasetName::parse_name(&v) else { return };
                     config.update(|c| {
                         c.data.dataset = name;
                         if name == DatasetName::GaussianMixture {

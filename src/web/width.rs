@@ -9,25 +9,23 @@ use super::Compute;
 use super::controls::{ACTIVATIONS, by_name, name_of, range, round_sig, seed_input, select};
 use super::export::figure;
 use super::glue;
+use crate::core::abc::AbcRules;
 use crate::core::abc_regime::classify;
-use crate::core::kernels::Kernels;
-use crate::core::parametrization::AbcRules;
 use crate::core::parametrization::Parametrization;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
-use crate::experiments::coordcheck::{CoordCheck, CoordCheckResult, GpuCoordCheck};
-use crate::experiments::function_space::{FunctionSpace, FunctionSpaceResult};
-use crate::experiments::kernel_convergence::{KernelConvergence, KernelConvergenceResult};
-use crate::experiments::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
 use crate::experiments::permalink;
+use crate::experiments::width::coordcheck::{CoordCheck, CoordCheckResult, GpuCoordCheck};
+use crate::experiments::width::function_space::{FunctionSpace, FunctionSpaceResult};
+use crate::experiments::width::kernel_convergence::{KernelConvergence, KernelConvergenceResult};
+use crate::experiments::width::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
 use crate::experiments::width::{
-    CPU_MAX_WIDTH_LOG2, MAX_WIDTH_LOG2 as GPU_MAX_WIDTH_LOG2, WidthConfig,
+    CPU_MAX_WIDTH_LOG2, MAX_WIDTH_LOG2 as GPU_MAX_WIDTH_LOG2, WidthConfig, limit_kernels,
 };
 use crate::gpu::GpuContext;
 use crate::plot::{self, Figure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use nalgebra::DMatrix;
 use std::sync::Arc;
 
 /// The URL path of this room.
@@ -188,7 +186,10 @@ pub fn Width() -> impl IntoView {
     let fnspace_data = move || {
         room.fnspace.with_untracked(|r| {
             let r = r.as_ref()?;
-            Some((fnspace_csv(r), serde_json::to_string_pretty(r).ok()?))
+            Some((
+                plot::width::function_space_csv(r),
+                serde_json::to_string_pretty(r).ok()?,
+            ))
         })
     };
     let abc_svg = Memo::new(move |_| {
@@ -200,20 +201,7 @@ pub fn Width() -> impl IntoView {
     });
     let abc_data = move || {
         room.config.with_untracked(|c| {
-            let mut csv = String::from("name,r,alpha,u,regime\n");
-            let presets = Parametrization::PRESETS
-                .iter()
-                .map(|(name, p)| (name.to_string(), p.rules(c.optimizer)));
-            for (name, rules) in presets.chain([("your_choice".to_string(), c.abc)]) {
-                let v = classify(&rules, c.depth, c.optimizer);
-                csv += &format!(
-                    "{name},{},{},{},{}\n",
-                    v.r,
-                    v.alpha,
-                    v.u,
-                    name_of(&v.regime)
-                );
-            }
+            let csv = plot::width::abc_csv(&c.abc, c.depth, c.optimizer);
             let verdict = classify(&c.abc, c.depth, c.optimizer);
             let json = serde_json::json!({ "rules": c.abc, "verdict": verdict });
             Some((csv, json.to_string()))
@@ -221,11 +209,7 @@ pub fn Width() -> impl IntoView {
     };
     let maps_svg = svg(
         kernel_panels(|r| {
-            if r.nngp.is_empty() {
-                Ok(Vec::new())
-            } else {
-                plot::width::kernel_maps(&limit(r))
-            }
+            limit_kernels(r).map_or(Ok(Vec::new()), |k| plot::width::kernel_maps(&k))
         }),
         380,
         340,
@@ -254,16 +238,8 @@ pub fn Width() -> impl IntoView {
             if sweeps.is_empty() {
                 return None;
             }
-            let mut csv = String::from("parametrization,width,log2_lr,loss\n");
-            for r in sweeps {
-                let name = name_of(&r.config.parametrization);
-                for (n, row) in r.widths.iter().zip(&r.loss) {
-                    for (lr, l) in r.log2_lrs.iter().zip(row) {
-                        let l = l.map_or("diverged".to_string(), |l| l.to_string());
-                        csv += &format!("{name},{n},{lr},{l}\n");
-                    }
-                }
-            }
+            let refs: Vec<&LrTransferResult> = sweeps.iter().collect();
+            let csv = plot::width::lr_transfer_csv(&refs);
             Some((csv, serde_json::to_string_pretty(sweeps).ok()?))
         })
     };
@@ -271,25 +247,14 @@ pub fn Width() -> impl IntoView {
     let kernel_data = move || {
         room.kernel.with_untracked(|r| {
             let r = r.as_ref()?;
-            let mut csv = String::from("width,ntk_error,nngp_error,seeds\n");
-            for (i, n) in r.widths.iter().enumerate() {
-                csv += &format!(
-                    "{n},{},{},{}\n",
-                    r.ntk_error[i], r.nngp_error[i], r.seeds_done[i]
-                );
-            }
+            let csv = plot::width::kernel_error_csv(r);
             Some((csv, serde_json::to_string_pretty(r).ok()?))
         })
     };
     let maps_data = move || {
         room.kernel.with_untracked(|r| {
             let r = r.as_ref()?;
-            let mut csv = String::from("i,j,nngp,ntk\n");
-            for (i, (k, t)) in r.nngp.iter().zip(&r.ntk).enumerate() {
-                for (j, (k, t)) in k.iter().zip(t).enumerate() {
-                    csv += &format!("{i},{j},{k},{t}\n");
-                }
-            }
+            let csv = plot::width::kernel_maps_csv(&limit_kernels(r)?);
             let json = serde_json::json!({ "nngp": r.nngp, "ntk": r.ntk });
             Some((csv, json.to_string()))
         })
@@ -297,19 +262,16 @@ pub fn Width() -> impl IntoView {
     let coord_data = move || {
         room.coord.with_untracked(|r| {
             let r = r.as_ref()?;
-            Some((coord_csv(r), serde_json::to_string_pretty(r).ok()?))
+            Some((
+                plot::width::coordinate_check_csv(r),
+                serde_json::to_string_pretty(r).ok()?,
+            ))
         })
     };
     let movement_data = move || {
         room.coord.with_untracked(|r| {
             let r = r.as_ref()?;
-            let mut csv = String::from("width,feature_movement,kernel_movement,seeds\n");
-            for (i, n) in r.widths.iter().enumerate() {
-                csv += &format!(
-                    "{n},{},{},{}\n",
-                    r.feature_movement[i], r.kernel_movement[i], r.seeds_done[i]
-                );
-            }
+            let csv = plot::width::movement_csv(r);
             Some((csv, serde_json::to_string_pretty(r).ok()?))
         })
     };
@@ -476,18 +438,6 @@ pub fn Width() -> impl IntoView {
     }
 }
 
-fn to_matrix(rows: &[Vec<f64>]) -> DMatrix<f64> {
-    let n = rows.len();
-    DMatrix::from_fn(n, n, |i, j| rows[i][j])
-}
-
-fn limit(r: &KernelConvergenceResult) -> Kernels {
-    Kernels {
-        nngp: to_matrix(&r.nngp),
-        ntk: to_matrix(&r.ntk),
-    }
-}
-
 /// Panels for the first, second and last recorded steps (all steps when T <= 3).
 fn shown_steps(r: &CoordCheckResult, change: bool) -> Result<Vec<Figure>> {
     let panels = if change {
@@ -502,56 +452,6 @@ fn shown_steps(r: &CoordCheckResult, change: bool) -> Result<Vec<Figure>> {
         .filter(|(i, _)| n <= 3 || *i < 2 || *i == n - 1)
         .map(|(_, p)| p)
         .collect())
-}
-
-/// `parametrization,width,quantity,index,value` rows: outputs at the test angles, loss per
-/// step and the linearization gap; the NTK-GP as parametrization `ntk_gp`, width `inf`.
-fn fnspace_csv(r: &FunctionSpaceResult) -> String {
-    let mut csv = String::from("parametrization,width,quantity,index,value\n");
-    for (j, (m, sd)) in r.kernel_mean.iter().zip(&r.kernel_sd).enumerate() {
-        csv += &format!("ntk_gp,inf,mean_at_angle,{},{m}\n", r.test_angles[j]);
-        csv += &format!("ntk_gp,inf,sd_at_angle,{},{sd}\n", r.test_angles[j]);
-    }
-    for (t, l) in r.kernel_loss.iter().enumerate() {
-        csv += &format!("ntk_gp,inf,expected_loss_at_step,{t},{l}\n");
-    }
-    for runs in &r.runs {
-        let name = name_of(&runs.parametrization);
-        for (w, n) in runs.widths.iter().enumerate() {
-            for (f, theta) in runs.output[w].iter().zip(&r.test_angles) {
-                csv += &format!("{name},{n},output_at_angle,{theta},{f}\n");
-            }
-            for (t, l) in runs.loss[w].iter().enumerate() {
-                csv += &format!("{name},{n},loss_at_step,{t},{l}\n");
-            }
-            csv += &format!(
-                "{name},{n},linearization_gap,0,{}\n",
-                runs.linearization_gap[w]
-            );
-        }
-    }
-    for (theta, y) in r.train_angles.iter().zip(&r.train_targets) {
-        csv += &format!("train,,target_at_angle,{theta},{y}\n");
-    }
-    csv
-}
-
-/// `width,step,layer,act_size,delta_size` rows.
-fn coord_csv(r: &CoordCheckResult) -> String {
-    let mut csv = String::from("width,step,layer,act_size,delta_size\n");
-    for (w, n) in r.widths.iter().enumerate() {
-        for (t, row) in r.act_size[w].iter().enumerate() {
-            for (l, name) in r.layers.iter().enumerate() {
-                csv += &format!(
-                    "{n},{},{name},{},{}\n",
-                    t + 1,
-                    row[l],
-                    r.delta_size[w][t][l]
-                );
-            }
-        }
-    }
-    csv
 }
 
 /// The learning-rate sweep the room runs on request: SP beside muP, with the room's optimizer

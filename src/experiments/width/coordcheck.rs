@@ -12,9 +12,8 @@
 //! and kernel movement `||Theta_T - Theta_1||_F / ||Theta_1||_F` of the empirical NTK on the
 //! first [`KERNEL_POINTS`] samples. All are means over seeds.
 
-use super::check_counts;
 use crate::core::activation::Activation;
-use crate::core::data::{Dataset, Targets, teacher_student};
+use crate::core::data::{Regression, teacher_regression};
 use crate::core::kernels::{empirical_ntk, relative_error};
 use crate::core::loss::{Loss, Target};
 use crate::core::mlp::{Mlp, MlpConfig};
@@ -24,6 +23,7 @@ use crate::core::rng::{Rng, Stream};
 use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
+use crate::experiments::sweep::{check_counts, check_widths};
 use crate::gpu::{GpuContext, GpuEnsemble};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -31,9 +31,6 @@ use std::sync::Arc;
 
 /// Samples on which the empirical NTK is measured.
 pub const KERNEL_POINTS: usize = 16;
-
-/// Largest width accepted (a 2^14 x 2^14 hidden layer is 1 GiB in f32).
-pub const MAX_WIDTH: usize = 1 << 14;
 
 /// What to sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,8 +113,8 @@ impl CoordCheckConfig {
     }
 
     /// The fixed batch: Gaussian inputs, targets from a random tanh teacher (noise-free).
-    pub fn data(&self) -> Result<Dataset> {
-        teacher_student(
+    pub fn data(&self) -> Result<Regression> {
+        teacher_regression(
             self.batch,
             self.input_dim,
             16,
@@ -155,6 +152,47 @@ pub struct CoordCheckResult {
     pub kernel_movement: Vec<f64>,
     /// Seeds finished at each width.
     pub seeds_done: Vec<usize>,
+}
+
+/// The width exponent p of each layer's change after the first update, `|x_2 - x_1| ~ n^p`, for
+/// the input layer h1, the hidden layers h2..hL and the output f, or `None` off the presets.
+///
+/// SGD moves `W_l` by `-eta n^(-2a-c) delta_l h^T`, Adam's first step by `-eta n^(-a-c)
+/// sign(g)` (a rank-one sign pattern, so `dW h` sums n aligned terms); with the presets'
+/// exponents (Yang & Hu 2021, Table 1; TP5, Table 3) this gives the table that
+/// `tests/coordcheck.rs` checks against measured slopes. Mean field is muP moved along the
+/// optimizers' symmetry (module docs of `core::parametrization`), so it trains identically.
+pub fn first_update_exponents(
+    parametrization: Parametrization,
+    optimizer: OptimizerKind,
+) -> Option<[f64; 3]> {
+    use OptimizerKind::{Adam, Sgd};
+    use Parametrization::{Custom, MeanField, Mup, Ntk, Sp};
+    match (parametrization, optimizer) {
+        (Sp, Sgd) => Some([-0.5, 0.5, 1.0]),
+        (Sp, Adam) => Some([0.0, 1.0, 1.5]),
+        (Ntk, _) => Some([-0.5, -0.5, 0.0]),
+        (Mup | MeanField, _) => Some([0.0, 0.0, 0.0]),
+        (Custom(_), _) => None,
+    }
+}
+
+impl CoordCheckResult {
+    /// The predicted exponent of each recorded layer (`h1`, hidden, `output`), or `None`.
+    pub fn predicted_exponents(&self) -> Option<Vec<f64>> {
+        let [input, hidden, output] =
+            first_update_exponents(self.config.parametrization, self.config.optimizer)?;
+        let depth = self.layers.len().saturating_sub(1);
+        Some(
+            (0..self.layers.len())
+                .map(|l| match l {
+                    0 if depth > 0 => input,
+                    l if l < depth => hidden,
+                    _ => output,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// One network being trained.
@@ -284,14 +322,11 @@ impl<T: Float> CoordCheck<T> {
     pub fn new(config: &CoordCheckConfig) -> Result<Self> {
         config.validate()?;
         let data = config.data()?;
-        let Targets::Values(y) = &data.targets else {
-            unreachable!("teacher_student gives values")
-        };
         let k = KERNEL_POINTS.min(data.features.ncols());
         Ok(CoordCheck {
             kernel_x: data.features.columns(0, k).into_owned(),
             x: data.features.map(T::of_f64),
-            y: y.map(T::of_f64),
+            y: data.values.map(T::of_f64),
             config: config.clone(),
             unit: 0,
             run: None,
@@ -338,12 +373,13 @@ impl<T: Float> Stepper for CoordCheck<T> {
         if self.unit >= self.units() {
             return Ok(Progress { done: total, total });
         }
-        if self.run.is_none() {
-            self.run = Some(self.start()?);
-        }
+        let run = match self.run.take() {
+            Some(run) => run,
+            None => self.start()?,
+        };
         let width_index = self.unit / self.config.seeds;
         let steps = self.config.steps;
-        let run = self.run.as_mut().expect("started above");
+        let run = self.run.insert(run);
         let forward = run.mlp.forward(&self.x)?;
         let outputs = outputs(&forward);
         if run.step == 0 {
@@ -370,48 +406,6 @@ impl<T: Float> Stepper for CoordCheck<T> {
     fn result(&self) -> CoordCheckResult {
         summarize(&self.config, &self.sums)
     }
-}
-
-/// Checks a width sweep: non-empty, each in `1..=MAX_WIDTH`, strictly increasing.
-pub fn check_widths(widths: &[usize]) -> Result<()> {
-    if widths.is_empty() {
-        return Err(Error::config("widths", "give at least one width"));
-    }
-    if let Some(&w) = widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-        return Err(Error::config(
-            "widths",
-            format!("width {w} is not in 1..={MAX_WIDTH}"),
-        ));
-    }
-    if widths.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(Error::config("widths", "must be strictly increasing"));
-    }
-    Ok(())
-}
-
-/// Least-squares fit of `log y = log a + p log x`: returns `(p, a)`, or None with fewer than two
-/// positive points.
-pub fn power_law_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
-    let logs: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| *x > 0.0 && *y > 0.0 && y.is_finite())
-        .map(|(x, y)| (x.ln(), y.ln()))
-        .collect();
-    if logs.len() < 2 {
-        return None;
-    }
-    let n = logs.len() as f64;
-    let (mx, my) = (
-        logs.iter().map(|p| p.0).sum::<f64>() / n,
-        logs.iter().map(|p| p.1).sum::<f64>() / n,
-    );
-    let sxx: f64 = logs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
-    if sxx == 0.0 {
-        return None;
-    }
-    let sxy: f64 = logs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let p = sxy / sxx;
-    Some((p, (my - p * mx).exp()))
 }
 
 /// The same sweep on the GPU backend (f32): per width, one [`GpuEnsemble`] whose members are
@@ -465,30 +459,32 @@ impl GpuCoordCheck {
         if self.width >= self.config.widths.len() {
             return Ok(self.progress());
         }
-        if self.ensemble.is_none() {
-            let n = self.config.widths[self.width];
-            let nets = (0..self.config.seeds)
-                .map(|s| {
-                    let seed = self.config.seed.wrapping_add(s as u64);
-                    Mlp::<f32>::init(
-                        &self.config.mlp_config(n),
-                        &mut Rng::new(seed, Stream::Init),
-                    )
-                })
-                .collect::<Result<Vec<_>>>()?;
-            self.initial = nets
-                .iter()
-                .map(|net| Ok((Vec::new(), empirical_ntk(&net.cast(), &self.kernel_x)?)))
-                .collect::<Result<_>>()?;
-            let optimizer = OptimizerConfig {
-                kind: self.config.optimizer,
-                lr: self.config.lr,
-                ..OptimizerConfig::default()
-            };
-            self.ensemble =
-                Some(GpuEnsemble::new(self.ctx.clone(), &nets, Loss::Mse, optimizer).await?);
-        }
-        let ensemble = self.ensemble.as_mut().expect("uploaded above");
+        let ensemble = match self.ensemble.take() {
+            Some(ensemble) => ensemble,
+            None => {
+                let n = self.config.widths[self.width];
+                let nets = (0..self.config.seeds)
+                    .map(|s| {
+                        let seed = self.config.seed.wrapping_add(s as u64);
+                        Mlp::<f32>::init(
+                            &self.config.mlp_config(n),
+                            &mut Rng::new(seed, Stream::Init),
+                        )
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                self.initial = nets
+                    .iter()
+                    .map(|net| Ok((Vec::new(), empirical_ntk(&net.cast(), &self.kernel_x)?)))
+                    .collect::<Result<_>>()?;
+                let optimizer = OptimizerConfig {
+                    kind: self.config.optimizer,
+                    lr: self.config.lr,
+                    ..OptimizerConfig::default()
+                };
+                GpuEnsemble::new(self.ctx.clone(), &nets, Loss::Mse, optimizer).await?
+            }
+        };
+        let ensemble = self.ensemble.insert(ensemble);
         let forwards = ensemble.forward(&self.x).await?;
         let (step, steps) = (self.step, self.config.steps);
         let sums = &mut self.sums[self.width];

@@ -1,9 +1,11 @@
 //! The Playground room (TensorFlow Playground on our core): a network trained on 2-D points,
 //! seen through its output and its hidden units over the input plane.
 //!
-//! Training itself is [`super::training::Training`]; this module turns a network into the
+//! Training itself is [`training::Training`]; this module turns a network into the
 //! room's maps: what the network predicts on a grid of the plane and what each hidden unit
 //! computes there.
+
+pub mod training;
 
 use crate::core::data::{Dataset, Targets};
 use crate::core::loss::Loss;
@@ -11,6 +13,15 @@ use crate::core::mlp::Mlp;
 use crate::core::scalar::Float;
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
+
+/// Cells per side of the decision map.
+pub const GRID: usize = 48;
+/// Cells per side of a hidden unit's map.
+pub const UNIT_GRID: usize = 24;
+/// Hidden layers shown as maps of their units.
+pub const UNIT_LAYERS: usize = 2;
+/// Units shown per layer.
+pub const UNITS: usize = 6;
 
 /// Finest grid drawn (cells per side).
 pub const MAX_RESOLUTION: usize = 256;
@@ -177,4 +188,42 @@ pub fn points_by_class(data: &Dataset) -> Vec<(usize, Vec<(f64, f64)>)> {
     }
     groups.sort_by_key(|(c, _)| *c);
     groups
+}
+
+/// The room's maps of a network trained on points of the plane, as the page draws them: the
+/// decision map over the train (and test) points, and the maps of the first hidden units.
+pub fn figures(
+    network: &Mlp<f64>,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    loss: Loss,
+) -> Result<Vec<super::FigureData>> {
+    let plane = Plane::around(&[train], GRID)?;
+    let map = decision_map(network, &plane, loss)?;
+    let mut figures = vec![super::FigureData {
+        stem: "decision-map",
+        panels: vec![crate::plot::playground::decision_map(
+            &plane, &map, train, test,
+        )],
+        panel_size: (560, 460),
+        csv: crate::plot::playground::decision_map_csv(&plane, &map),
+    }];
+    let unit_plane = Plane {
+        n: UNIT_GRID,
+        ..plane
+    };
+    let maps = unit_maps(network, &unit_plane, UNIT_LAYERS, UNITS)?;
+    let stems = ["units-layer-1", "units-layer-2"];
+    for (stem, panels) in stems
+        .into_iter()
+        .zip(crate::plot::playground::unit_maps(&unit_plane, &maps))
+    {
+        figures.push(super::FigureData {
+            stem,
+            csv: crate::plot::playground::unit_maps_csv(&unit_plane, &panels),
+            panels,
+            panel_size: (190, 190),
+        });
+    }
+    Ok(figures)
 }

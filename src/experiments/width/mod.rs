@@ -2,14 +2,26 @@
 //! drives: finite width vs the infinite-width kernels, function-space training, and the
 //! coordinate check.
 
-use super::coordcheck::CoordCheckConfig;
-use super::function_space::FunctionSpaceConfig;
-use super::kernel_convergence::KernelConvergenceConfig;
+pub mod coordcheck;
+pub mod function_space;
+pub mod kernel_convergence;
+pub mod lr_transfer;
+
+use super::{Experiment, FigureData};
+use crate::core::abc::AbcRules;
 use crate::core::activation::Activation;
+use crate::core::kernels::Kernels;
 use crate::core::kernels::{KernelParametrization, KernelSpec};
 use crate::core::optim::OptimizerKind;
-use crate::core::parametrization::{AbcRules, Parametrization};
+use crate::core::parametrization::Parametrization;
 use crate::error::{Error, Result};
+use crate::experiments::sweep::powers_of_two;
+use crate::plot;
+use coordcheck::{CoordCheck, CoordCheckConfig, CoordCheckResult};
+use function_space::{FunctionSpace, FunctionSpaceConfig, FunctionSpaceResult};
+use kernel_convergence::{KernelConvergence, KernelConvergenceConfig, KernelConvergenceResult};
+use lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
+use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 /// Smallest width of the kernel sweep (2^4) and of the coordinate check (2^6).
@@ -70,10 +82,6 @@ impl Default for WidthConfig {
             abc: Parametrization::Mup.rules(OptimizerKind::Sgd),
         }
     }
-}
-
-fn powers_of_two(from: u32, to: u32) -> Vec<usize> {
-    (from..=to).map(|k| 1usize << k).collect()
 }
 
 impl WidthConfig {
@@ -167,5 +175,137 @@ impl WidthConfig {
             seed: self.seed,
             ..CoordCheckConfig::default()
         }
+    }
+}
+
+/// The limit kernels of a result (`None` until computed).
+pub fn limit_kernels(r: &KernelConvergenceResult) -> Option<Kernels> {
+    let n = r.nngp.len();
+    if n == 0 {
+        return None;
+    }
+    let matrix = |rows: &[Vec<f64>]| DMatrix::from_fn(n, n, |i, j| rows[i][j]);
+    Some(Kernels {
+        nngp: matrix(&r.nngp),
+        ntk: matrix(&r.ntk),
+    })
+}
+
+impl Experiment for CoordCheckConfig {
+    const NAME: &'static str = "coordcheck";
+    type Result = CoordCheckResult;
+    type Session = CoordCheck<f32>;
+
+    fn start(&self) -> Result<Self::Session> {
+        CoordCheck::new(self)
+    }
+
+    fn figures(r: &CoordCheckResult) -> Result<Vec<FigureData>> {
+        let csv = plot::width::coordinate_check_csv(r);
+        Ok(vec![
+            FigureData {
+                stem: "coordcheck",
+                panels: plot::width::coordinate_check(r)?,
+                panel_size: (300, 300),
+                csv: csv.clone(),
+            },
+            FigureData {
+                stem: "change",
+                panels: plot::width::coordinate_change(r)?,
+                panel_size: (300, 300),
+                csv,
+            },
+            FigureData {
+                stem: "movement",
+                panels: plot::width::movement(r)?,
+                panel_size: (560, 380),
+                csv: plot::width::movement_csv(r),
+            },
+        ])
+    }
+}
+
+impl Experiment for KernelConvergenceConfig {
+    const NAME: &'static str = "convergence";
+    type Result = KernelConvergenceResult;
+    type Session = KernelConvergence;
+
+    fn start(&self) -> Result<Self::Session> {
+        KernelConvergence::new(self)
+    }
+
+    fn figures(r: &KernelConvergenceResult) -> Result<Vec<FigureData>> {
+        let mut figures = Vec::new();
+        if let Some(limit) = limit_kernels(r) {
+            figures.push(FigureData {
+                stem: "kernels",
+                panels: plot::width::kernel_maps(&limit)?,
+                panel_size: (380, 340),
+                csv: plot::width::kernel_maps_csv(&limit),
+            });
+        }
+        figures.push(FigureData {
+            stem: "kernel-error",
+            panels: plot::width::kernel_error(r)?,
+            panel_size: (560, 380),
+            csv: plot::width::kernel_error_csv(r),
+        });
+        Ok(figures)
+    }
+}
+
+impl Experiment for FunctionSpaceConfig {
+    const NAME: &'static str = "fnspace";
+    type Result = FunctionSpaceResult;
+    type Session = FunctionSpace;
+
+    fn start(&self) -> Result<Self::Session> {
+        FunctionSpace::new(self)
+    }
+
+    fn figures(r: &FunctionSpaceResult) -> Result<Vec<FigureData>> {
+        let csv = plot::width::function_space_csv(r);
+        let figure = |stem, panels, panel_size| FigureData {
+            stem,
+            panels,
+            panel_size,
+            csv: csv.clone(),
+        };
+        Ok(vec![
+            figure(
+                "fnspace-fit",
+                plot::width::function_space_fit(r)?,
+                (460, 400),
+            ),
+            figure(
+                "fnspace-loss",
+                plot::width::function_space_loss(r)?,
+                (560, 400),
+            ),
+            figure(
+                "fnspace-gap",
+                plot::width::linearization_gap(r)?,
+                (560, 380),
+            ),
+        ])
+    }
+}
+
+impl Experiment for LrTransferConfig {
+    const NAME: &'static str = "lrtransfer";
+    type Result = LrTransferResult;
+    type Session = LrTransfer<f32>;
+
+    fn start(&self) -> Result<Self::Session> {
+        LrTransfer::new(self)
+    }
+
+    fn figures(r: &LrTransferResult) -> Result<Vec<FigureData>> {
+        Ok(vec![FigureData {
+            stem: "lrtransfer",
+            panels: plot::width::lr_transfer(&[r])?,
+            panel_size: (460, 380),
+            csv: plot::width::lr_transfer_csv(&[r]),
+        }])
     }
 }

@@ -2,8 +2,6 @@
 //! width approach the analytic kernels (src/core/kernels.rs), with relative Frobenius error
 //! `||K_n - K||_F / ||K||_F ~ n^-1/2` (Hanin & Nica 2019; Roberts, Yaida & Hanin 2022, ch. 8).
 
-use super::check_counts;
-use super::coordcheck::check_widths;
 use crate::core::activation::Activation;
 use crate::core::kernels::{
     KernelSpec, Kernels, Recursion, empirical_ntk, feature_nngp, network, relative_error,
@@ -11,6 +9,8 @@ use crate::core::kernels::{
 use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::Result;
+use crate::experiments::sweep::check_counts;
+use crate::experiments::sweep::check_widths;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 

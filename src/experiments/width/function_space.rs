@@ -21,8 +21,6 @@
 //! initial NTK for each network (a muP network's kernel has another scale; under NTK the two
 //! rates agree up to O(n^-1/2)).
 
-use super::check_counts;
-use super::coordcheck::check_widths;
 use crate::core::activation::Activation;
 use crate::core::kernel_gd::KernelGd;
 use crate::core::kernels::{
@@ -35,6 +33,8 @@ use crate::core::parametrization::Parametrization;
 use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
+use crate::experiments::sweep::check_counts;
+use crate::experiments::sweep::check_widths;
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -429,10 +429,11 @@ impl Stepper for FunctionSpace {
             }
             self.limit = self.compute_limit()?;
         } else if self.done.len() < units {
-            if self.run.is_none() {
-                self.run = Some(self.start()?);
-            }
-            let run = self.run.as_mut().expect("started above");
+            let run = match self.run.take() {
+                Some(run) => run,
+                None => self.start()?,
+            };
+            let run = self.run.insert(run);
             let forward = run.mlp.forward(&self.train_x)?;
             let (loss, d_output) =
                 Loss::Mse.value_and_gradient(forward.output(), Target::Values(&self.train_y))?;

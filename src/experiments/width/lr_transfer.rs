@@ -7,7 +7,6 @@
 
 use super::coordcheck::CoordCheckConfig;
 use crate::core::activation::Activation;
-use crate::core::data::Targets;
 use crate::core::loss::{Loss, Target};
 use crate::core::mlp::Mlp;
 use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
@@ -144,12 +143,9 @@ impl<T: Float> LrTransfer<T> {
     pub fn new(config: &LrTransferConfig) -> Result<Self> {
         config.validate()?;
         let data = config.networks().data()?;
-        let Targets::Values(y) = &data.targets else {
-            unreachable!("teacher_student gives values")
-        };
         Ok(LrTransfer {
             x: data.features.map(T::of_f64),
-            y: y.map(T::of_f64),
+            y: data.values.map(T::of_f64),
             config: config.clone(),
             unit: 0,
             run: None,
@@ -178,24 +174,27 @@ impl<T: Float> Stepper for LrTransfer<T> {
         let lrs = self.config.log2_lrs();
         let (w, rest) = (self.unit / self.per_width(), self.unit % self.per_width());
         let (lr_index, seed) = (rest / self.config.seeds, rest % self.config.seeds);
-        if self.run.is_none() {
-            let networks = self.config.networks();
-            let seed = self.config.seed.wrapping_add(seed as u64);
-            let mlp = Mlp::<T>::init(
-                &networks.mlp_config(self.config.widths[w]),
-                &mut Rng::new(seed, Stream::Init),
-            )?;
-            let optimizer = Optimizer::new(
-                OptimizerConfig {
-                    kind: self.config.optimizer,
-                    lr: 2f64.powi(lrs[lr_index]),
-                    ..OptimizerConfig::default()
-                },
-                &mlp,
-            )?;
-            self.run = Some((mlp, optimizer, 0));
-        }
-        let (mlp, optimizer, done) = self.run.as_mut().expect("started above");
+        let run = match self.run.take() {
+            Some(run) => run,
+            None => {
+                let networks = self.config.networks();
+                let seed = self.config.seed.wrapping_add(seed as u64);
+                let mlp = Mlp::<T>::init(
+                    &networks.mlp_config(self.config.widths[w]),
+                    &mut Rng::new(seed, Stream::Init),
+                )?;
+                let optimizer = Optimizer::new(
+                    OptimizerConfig {
+                        kind: self.config.optimizer,
+                        lr: 2f64.powi(lrs[lr_index]),
+                        ..OptimizerConfig::default()
+                    },
+                    &mlp,
+                )?;
+                (mlp, optimizer, 0)
+            }
+        };
+        let (mlp, optimizer, done) = self.run.insert(run);
         let forward = mlp.forward(&self.x)?;
         let (value, d_output) =
             Loss::Mse.value_and_gradient(forward.output(), Target::Values(&self.y))?;

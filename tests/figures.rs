@@ -1,0 +1,180 @@
+//! Every figure of every experiment, through the room contract: the CSV beside it holds the
+//! numbers drawn, its text is readable (no glyph under 11 px at the figure's own size, which
+//! is the size the page shows it at and the size of the SVG export), and the scaling plots
+//! draw the laws the theory names as dashed lines beside the measurement.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
+use std::ops::ControlFlow;
+use theorylab::core::optim::OptimizerKind;
+use theorylab::core::parametrization::Parametrization;
+use theorylab::core::stepper::run;
+use theorylab::experiments::width::coordcheck::CoordCheckConfig;
+use theorylab::experiments::width::function_space::FunctionSpaceConfig;
+use theorylab::experiments::width::kernel_convergence::KernelConvergenceConfig;
+use theorylab::experiments::width::lr_transfer::LrTransferConfig;
+use theorylab::experiments::{Experiment, FigureData};
+use theorylab::plot::{Figure, MIN_FONT_PX};
+
+fn figures<E: Experiment>(config: E) -> Vec<FigureData> {
+    let result = run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
+    E::figures(&result).unwrap()
+}
+
+fn small_coordcheck(parametrization: Parametrization) -> CoordCheckConfig {
+    CoordCheckConfig {
+        parametrization,
+        widths: vec![32, 64, 128],
+        steps: 3,
+        seeds: 1,
+        ..CoordCheckConfig::default()
+    }
+}
+
+fn every_width_figure() -> Vec<FigureData> {
+    let mut all = figures(small_coordcheck(Parametrization::Mup));
+    all.extend(figures(KernelConvergenceConfig {
+        widths: vec![16, 32, 64],
+        seeds: 1,
+        ..KernelConvergenceConfig::default()
+    }));
+    all.extend(figures(FunctionSpaceConfig {
+        widths: vec![16, 32],
+        seeds: 1,
+        steps: 5,
+        test_points: 16,
+        train_points: 4,
+        ..FunctionSpaceConfig::default()
+    }));
+    all.extend(figures(LrTransferConfig {
+        widths: vec![16, 32],
+        log2_lr_min: -6,
+        log2_lr_max: -4,
+        steps: 3,
+        ..LrTransferConfig::default()
+    }));
+    all
+}
+
+/// Every `font-size="..."` (or `font-size:...px`) in an SVG document, in px.
+fn font_sizes(svg: &str) -> Vec<f64> {
+    let mut sizes = Vec::new();
+    for (i, _) in svg.match_indices("font-size") {
+        let rest = &svg[i + "font-size".len()..];
+        let number: String = rest
+            .trim_start_matches(['=', '"', ':', ' '])
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        sizes.push(number.parse().unwrap());
+    }
+    sizes
+}
+
+#[test]
+fn every_figure_has_its_data_as_csv() {
+    let all = every_width_figure();
+    let stems: Vec<&str> = all.iter().map(|f| f.stem).collect();
+    assert_eq!(
+        stems,
+        [
+            "coordcheck",
+            "change",
+            "movement",
+            "kernels",
+            "kernel-error",
+            "fnspace-fit",
+            "fnspace-loss",
+            "fnspace-gap",
+            "lrtransfer"
+        ]
+    );
+    for figure in &all {
+        let mut lines = figure.csv.lines();
+        let columns = lines.next().unwrap().split(',').count();
+        let rows: Vec<&str> = lines.collect();
+        assert!(!rows.is_empty(), "{}: no data rows", figure.stem);
+        for row in rows {
+            assert_eq!(row.split(',').count(), columns, "{}: {row}", figure.stem);
+        }
+    }
+    // The coordinate check's CSV has one row per width, step and layer (3 x 3 x 3).
+    assert_eq!(all[0].csv.lines().count(), 1 + 27);
+}
+
+#[test]
+fn no_text_is_smaller_than_eleven_pixels() {
+    for figure in every_width_figure() {
+        let svg = figure.svg().unwrap();
+        let sizes = font_sizes(&svg);
+        assert!(!sizes.is_empty(), "{}: no text", figure.stem);
+        let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min);
+        // The SVG writes sizes rounded to whole pixels at most: 0.5 px of slack for rounding.
+        assert!(
+            smallest >= MIN_FONT_PX - 0.5,
+            "{}: text at {smallest} px",
+            figure.stem
+        );
+    }
+}
+
+fn line_plots(figure: &FigureData) -> Vec<&theorylab::plot::LinePlot> {
+    figure
+        .panels
+        .iter()
+        .filter_map(|p| match p {
+            Figure::Line(l) => Some(l),
+            _ => None,
+        })
+        .collect()
+}
+
+/// After the first update muP's hidden layers change like n^0, NTK's like n^-1/2 and SP's
+/// (with SGD) like n^+1/2: each law is a dashed line through the first point of its layer.
+#[test]
+fn scaling_plots_draw_the_laws_the_theory_names() {
+    for (parametrization, laws) in [
+        (Parametrization::Mup, vec!["theory n^0 (first update)"]),
+        (
+            Parametrization::Ntk,
+            vec!["theory n^-1/2 (first update)", "theory n^0 (first update)"],
+        ),
+        (
+            Parametrization::Sp,
+            vec![
+                "theory n^-1/2 (first update)",
+                "theory n^1/2 (first update)",
+                "theory n^1 (first update)",
+            ],
+        ),
+    ] {
+        let config = CoordCheckConfig {
+            optimizer: OptimizerKind::Sgd,
+            ..small_coordcheck(parametrization)
+        };
+        let all = figures(config);
+        let change = &all[1];
+        for panel in line_plots(change) {
+            let names: Vec<&str> = panel.theory.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, laws, "{parametrization:?}");
+            for (law, series) in panel.theory.iter().zip(&panel.series) {
+                // Each law starts at the first measured point of the first layer it describes.
+                assert!(
+                    panel
+                        .series
+                        .iter()
+                        .any(|s| s.points.first() == law.points.first()),
+                    "{}: {:?} vs {:?}",
+                    law.name,
+                    law.points,
+                    series.points
+                );
+            }
+        }
+    }
+    let kernel_error = &every_width_figure()[4];
+    let panel = line_plots(kernel_error)[0];
+    assert_eq!(panel.theory[0].name, "theory n^-1/2");
+    let (a, b) = (panel.theory[0].points[0], panel.theory[0].points[1]);
+    assert!(((b.1 / a.1).ln() / (b.0 / a.0).ln() + 0.5).abs() < 1e-12);
+}
