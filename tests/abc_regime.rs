@@ -8,6 +8,7 @@ mod common;
 use std::ops::ControlFlow;
 use theorylab::core::abc::{Abc, AbcRules};
 use theorylab::core::abc_regime::{Regime, classify};
+use theorylab::core::ensemble::CpuEnsemble;
 use theorylab::core::optim::OptimizerKind::{self, Adam, Sgd};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
@@ -128,9 +129,10 @@ fn the_coordinate_check_measures_r_for_choices_off_the_presets() {
                     seed,
                     ..CoordCheckConfig::default()
                 };
-                let result = run(&mut CoordCheck::<f64>::new(&config).unwrap(), |_| {
-                    ControlFlow::Continue(())
-                })
+                let result = run(
+                    &mut CoordCheck::<CpuEnsemble<f64>>::new(&config).unwrap(),
+                    |_| ControlFlow::Continue(()),
+                )
                 .unwrap();
                 let points: Vec<(f64, f64)> = result
                     .widths

@@ -56,10 +56,10 @@ fn coordcheck_writes_every_figure_with_the_numbers_of_its_json() {
         "--out",
         d,
     ]);
-    assert_figures(&dir, &["coordcheck", "change", "movement"]);
+    assert_figures(&dir, &["coordinate-check", "coordinate-change", "movement"]);
     let json = std::fs::read_to_string(dir.join("coordcheck.json")).unwrap();
     let result: CoordCheckResult = serde_json::from_str(&json).unwrap();
-    let csv = std::fs::read_to_string(dir.join("coordcheck.csv")).unwrap();
+    let csv = std::fs::read_to_string(dir.join("coordinate-check.csv")).unwrap();
     let mut rows = csv.lines();
     assert_eq!(rows.next(), Some("width,step,layer,act_size,delta_size"));
     let mut count = 0;

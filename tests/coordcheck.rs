@@ -26,6 +26,7 @@
 
 mod common;
 
+use theorylab::core::ensemble::CpuEnsemble;
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
@@ -54,7 +55,7 @@ fn sweep(
         seed,
         ..CoordCheckConfig::default()
     };
-    let mut check = CoordCheck::<f64>::new(&config).unwrap();
+    let mut check = CoordCheck::<CpuEnsemble<f64>>::new(&config).unwrap();
     run(&mut check, |_| std::ops::ControlFlow::Continue(())).unwrap()
 }
 
@@ -153,7 +154,11 @@ fn power_law_fit_recovers_an_exact_power_law() {
 
 #[test]
 fn bad_sweeps_are_named() {
-    let bad = |config: CoordCheckConfig| CoordCheck::<f32>::new(&config).unwrap_err().to_string();
+    let bad = |config: CoordCheckConfig| {
+        CoordCheck::<CpuEnsemble<f32>>::new(&config)
+            .unwrap_err()
+            .to_string()
+    };
     let base = CoordCheckConfig::default;
     assert!(
         bad(CoordCheckConfig {
@@ -196,7 +201,7 @@ fn a_stopped_sweep_reports_the_widths_it_finished() {
         seeds: 2,
         ..CoordCheckConfig::default()
     };
-    let mut check = CoordCheck::<f32>::new(&config).unwrap();
+    let mut check = CoordCheck::<CpuEnsemble<f32>>::new(&config).unwrap();
     let mut slices = 0;
     let result = run(&mut check, |p| {
         slices += 1;

@@ -78,15 +78,15 @@ fn every_figure_has_its_data_as_csv() {
     assert_eq!(
         stems,
         [
-            "coordcheck",
-            "change",
+            "coordinate-check",
+            "coordinate-change",
             "movement",
             "kernels",
             "kernel-error",
             "fnspace-fit",
             "fnspace-loss",
             "fnspace-gap",
-            "lrtransfer"
+            "lr-transfer"
         ]
     );
     for figure in &all {

@@ -193,7 +193,7 @@ fn kernels_from_angle_differences_equal_the_full_recursion() {
     };
     let mut fs = FunctionSpace::new(&config).unwrap();
     while fs.kernels().is_none() {
-        fs.step().unwrap();
+        pollster::block_on(fs.step()).unwrap();
     }
     let assembled = fs.kernels().unwrap();
     let direct = analytic(&config.spec, fs.inputs()).unwrap();

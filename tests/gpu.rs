@@ -426,8 +426,11 @@ fn limits_and_bad_ensembles_are_refused_with_reasons() {
 /// compounds it once, so entries agree to `steps * 8 eps_f32 K` relative to the layer's size.
 #[test]
 fn the_coordinate_check_on_the_gpu_matches_the_cpu() {
+    use theorylab::core::ensemble::CpuEnsemble;
+    use theorylab::core::stepper::Stepper;
     use theorylab::core::stepper::run;
-    use theorylab::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig, GpuCoordCheck};
+    use theorylab::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig};
+    use theorylab::gpu::GpuEnsemble;
     let Some(ctx) = context() else { return };
     for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
         let config = CoordCheckConfig {
@@ -442,11 +445,12 @@ fn the_coordinate_check_on_the_gpu_matches_the_cpu() {
             seeds: 2,
             ..CoordCheckConfig::default()
         };
-        let cpu = run(&mut CoordCheck::<f64>::new(&config).unwrap(), |_| {
-            std::ops::ControlFlow::Continue(())
-        })
+        let cpu = run(
+            &mut CoordCheck::<CpuEnsemble<f64>>::new(&config).unwrap(),
+            |_| std::ops::ControlFlow::Continue(()),
+        )
         .unwrap();
-        let mut gpu = GpuCoordCheck::new(ctx.clone(), &config).unwrap();
+        let mut gpu = CoordCheck::<GpuEnsemble>::on(ctx.clone(), &config).unwrap();
         let mut slices = 0;
         while !pollster::block_on(gpu.step()).unwrap().finished() {
             slices += 1;

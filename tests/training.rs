@@ -349,7 +349,7 @@ fn a_stepper_can_be_stopped_and_reports_what_it_has() {
     .unwrap();
     assert_eq!(result.steps_done, 25);
     assert_eq!(result.curves.step, vec![0, 10, 20]);
-    let progress = training.step().unwrap();
+    let progress = pollster::block_on(training.step()).unwrap();
     assert_eq!((progress.done, progress.total), (26, 100));
 }
 

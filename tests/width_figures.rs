@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
 
+use theorylab::core::ensemble::CpuEnsemble;
 use theorylab::core::stepper::run;
 use theorylab::core::vocabulary::Choice;
 use theorylab::experiments::sweep::power_law_fit;
@@ -28,9 +29,10 @@ fn movement_and_coordinate_figures_show_the_result_and_its_fitted_slopes() {
         seeds: 1,
         ..CoordCheckConfig::default()
     };
-    let r = run(&mut CoordCheck::<f32>::new(&config).unwrap(), |_| {
-        std::ops::ControlFlow::Continue(())
-    })
+    let r = run(
+        &mut CoordCheck::<CpuEnsemble<f32>>::new(&config).unwrap(),
+        |_| std::ops::ControlFlow::Continue(()),
+    )
     .unwrap();
     let movement = width::movement(&r).unwrap();
     let series = &lines(&movement)[0].series;

@@ -14,10 +14,8 @@ use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::train::{Backend, Precision, TrainConfig, TrainResult};
 use theorylab::error::{Error, Result};
-use theorylab::experiments::FigureData;
 use theorylab::experiments::playground::{self, training::Training};
 use theorylab::gpu::GpuContext;
-use theorylab::plot;
 
 /// Flags of `train`; each one given overrides the config file (or `TrainConfig::default()`).
 #[derive(Args)]
@@ -248,13 +246,7 @@ fn write_outputs(
         // Residual nets have no Sequential layout: say so, keep the other outputs.
         Err(e) => eprintln!("note: model not saved: {e}"),
     }
-    let figure = FigureData {
-        stem: "curves",
-        panels: plot::training::curves(result)?,
-        panel_size: (500, 420),
-        csv: plot::training::curves_csv(result),
-    };
-    write_figures(dir, &[figure])?;
+    write_figures(dir, &[playground::curves_figure(result)?])?;
     written.extend([
         "curves.csv".into(),
         "curves.svg".into(),

@@ -16,6 +16,7 @@ use theorylab::core::vocabulary::{Choice, Entry};
 use theorylab::error::{Error, Result};
 use theorylab::experiments::FigureData;
 use theorylab::experiments::sweep::power_law_fit;
+use theorylab::experiments::width::abc_figure;
 use theorylab::experiments::width::coordcheck::CoordCheckConfig;
 use theorylab::experiments::width::function_space::FunctionSpaceConfig;
 use theorylab::experiments::width::kernel_convergence::KernelConvergenceConfig;
@@ -391,13 +392,7 @@ pub fn abc(args: AbcArgs) -> Result<()> {
         create_dir(dir)?;
         let json = to_json(&serde_json::json!({ "rules": rules, "verdict": verdict }))?;
         write(&dir.join("abc.json"), json.as_bytes())?;
-        let figure = FigureData {
-            stem: "abc",
-            panels: plot::width::abc_map(&rules, args.depth, optimizer)?,
-            panel_size: (600, 460),
-            csv: plot::width::abc_csv(&rules, args.depth, optimizer),
-        };
-        write_figures(dir, &[figure])?;
+        write_figures(dir, &[abc_figure(&rules, args.depth, optimizer)?])?;
     }
     if args.output.json {
         let json = serde_json::json!({ "rules": rules, "verdict": verdict });

@@ -5,6 +5,7 @@ pub mod abc;
 pub mod abc_regime;
 pub mod activation;
 pub mod data;
+pub mod ensemble;
 pub mod kernel_gd;
 pub mod kernels;
 pub mod loss;

@@ -1,7 +1,13 @@
-//! Long work in bounded slices (DESIGN.md section 2): the browser calls `step` once per
-//! animation frame, the CLI in a loop with a progress bar; both can stop between slices.
+//! Long work in bounded slices (DESIGN.md section 2): the browser awaits `step` until its frame
+//! budget is spent, the CLI in a loop with a progress bar; both can stop between slices.
+//!
+//! A slice is a future: on the CPU it resolves at once, on the GPU after its readback lands, so
+//! one experiment runs on either backend and the browser never blocks on the device. Only
+//! native code blocks on it ([`run`]).
 
 use crate::error::Result;
+use std::future::Future;
+#[cfg(not(target_arch = "wasm32"))]
 use std::ops::ControlFlow;
 
 /// How far a stepper has come.
@@ -26,19 +32,21 @@ pub trait Stepper {
     type Output;
 
     /// Does one slice of work; after the last slice it keeps returning a finished progress.
-    fn step(&mut self) -> Result<Progress>;
+    fn step(&mut self) -> impl Future<Output = Result<Progress>>;
 
     /// The result so far (a stopped run reports what it has).
     fn result(&self) -> Self::Output;
 }
 
-/// Steps until done or until `on_progress` breaks, and returns the result.
+/// Steps until done or until `on_progress` breaks, and returns the result, blocking on each
+/// slice (native code only: the browser awaits slices between animation frames).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run<S: Stepper>(
     stepper: &mut S,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<S::Output> {
     loop {
-        let progress = stepper.step()?;
+        let progress = pollster::block_on(stepper.step())?;
         if on_progress(progress).is_break() || progress.finished() {
             return Ok(stepper.result());
         }

@@ -591,10 +591,9 @@ impl<E: Engine> Trainer<E> {
 impl<E: Engine> Stepper for Trainer<E> {
     type Output = TrainResult;
 
-    /// Blocks on [`Trainer::advance`]: immediate on the CPU; natively it waits for the GPU.
-    /// The browser awaits `advance` instead.
-    fn step(&mut self) -> Result<Progress> {
-        pollster::block_on(self.advance())
+    /// [`Trainer::advance`]: immediate on the CPU, after the readback on the GPU.
+    async fn step(&mut self) -> Result<Progress> {
+        self.advance().await
     }
 
     fn result(&self) -> TrainResult {

@@ -40,7 +40,7 @@ pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
 }
 
 /// One figure: its panels, the size each panel is drawn at, and its data.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FigureData {
     /// File stem of its exports (`change` -> change.svg, change.png, change.csv).
     pub stem: &'static str,

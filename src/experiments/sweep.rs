@@ -7,6 +7,12 @@ use std::ops::RangeInclusive;
 /// Largest width accepted (a 2^14 x 2^14 hidden layer is 1 GiB in f32).
 pub const MAX_WIDTH: usize = 1 << 14;
 
+/// The widest network the page trains, as log2, on WebGPU (4096) or on the CPU backend (wasm:
+/// 1024, where one step already takes about a frame's budget). Every room reads its cap here.
+pub const fn page_max_width_log2(gpu: bool) -> u32 {
+    if gpu { 12 } else { 10 }
+}
+
 /// Checks counts such as steps or seeds: each `(name, value, allowed)` must lie in `allowed`.
 pub fn check_counts(fields: &[(&str, usize, RangeInclusive<usize>)]) -> Result<()> {
     for (name, value, allowed) in fields {

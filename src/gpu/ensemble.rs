@@ -926,3 +926,43 @@ impl GpuEnsemble {
             .collect()
     }
 }
+
+impl crate::core::ensemble::Ensemble for GpuEnsemble {
+    type Scalar = f32;
+    type Device = Arc<GpuContext>;
+
+    fn members_per_slice(_: &Arc<GpuContext>) -> usize {
+        usize::MAX
+    }
+
+    async fn new(
+        device: &Arc<GpuContext>,
+        nets: &[Mlp<f32>],
+        loss: Loss,
+        optimizer: OptimizerConfig,
+    ) -> Result<Self> {
+        GpuEnsemble::new(device.clone(), nets, loss, optimizer).await
+    }
+
+    async fn forward(&mut self, x: &DMatrix<f32>) -> Result<Vec<Forward<f32>>> {
+        GpuEnsemble::forward(self, x).await
+    }
+
+    fn train_step(&mut self, x: &DMatrix<f32>, target: Target<'_, f32>) -> Result<()> {
+        GpuEnsemble::train_step(self, x, target)
+    }
+
+    async fn forward_then_step(
+        &mut self,
+        x: &DMatrix<f32>,
+        target: Target<'_, f32>,
+    ) -> Result<Vec<Forward<f32>>> {
+        let forwards = GpuEnsemble::forward(self, x).await?;
+        GpuEnsemble::train_step(self, x, target)?;
+        Ok(forwards)
+    }
+
+    async fn networks(&mut self) -> Result<Vec<Mlp<f32>>> {
+        self.read_params().await
+    }
+}

@@ -8,11 +8,13 @@
 //! is asked for, with `map_async` (never a blocking poll in the browser).
 
 mod context;
+mod either;
 mod engine;
 mod ensemble;
 mod kernels;
 
 pub use context::GpuContext;
+pub use either::AnyEnsemble;
 pub use engine::GpuEngine;
 pub use ensemble::GpuEnsemble;
 pub use kernels::{MatmulKernel, SHADERS};

@@ -2,28 +2,6 @@
 
 use leptos::prelude::*;
 
-/// The config name of an option (its serde name), or "custom" for one with fields.
-pub fn name_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "custom".into())
-}
-
-/// The hidden activations every room offers, as `(config name, label)`.
-pub const ACTIVATIONS: &[(&str, &str)] = &[
-    ("relu", "ReLU"),
-    ("tanh", "tanh"),
-    ("erf", "erf"),
-    ("gelu", "GELU"),
-    ("linear", "linear"),
-];
-
-/// The option with this config name.
-pub fn by_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(name.into())).ok()
-}
-
 /// `x` rounded to 3 significant digits (so that URLs stay short and readable).
 pub fn round_sig(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {

@@ -7,6 +7,7 @@ mod controls;
 mod export;
 mod glue;
 mod playground;
+mod room;
 mod width;
 
 use crate::experiments::ROOMS;

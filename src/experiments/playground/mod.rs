@@ -11,7 +11,10 @@ use crate::core::data::{Dataset, Targets};
 use crate::core::loss::Loss;
 use crate::core::mlp::Mlp;
 use crate::core::scalar::Float;
+use crate::core::train::TrainResult;
 use crate::error::{Error, Result};
+use crate::experiments::FigureData;
+use crate::plot;
 use nalgebra::DMatrix;
 
 /// Cells per side of the decision map.
@@ -190,6 +193,52 @@ pub fn points_by_class(data: &Dataset) -> Vec<(usize, Vec<(f64, f64)>)> {
     groups
 }
 
+/// The training curves: loss (and accuracy, for classes) on train and test against step.
+pub fn curves_figure(result: &TrainResult) -> Result<FigureData> {
+    Ok(FigureData {
+        stem: "curves",
+        panels: plot::training::curves(result)?,
+        panel_size: (450, 340),
+        csv: plot::training::curves_csv(result),
+    })
+}
+
+/// The decision map over the train (and test) points.
+pub fn decision_figure(
+    plane: &Plane,
+    map: &DecisionMap,
+    train: &Dataset,
+    test: Option<&Dataset>,
+) -> FigureData {
+    FigureData {
+        stem: "decision-map",
+        panels: vec![plot::playground::decision_map(plane, map, train, test)],
+        panel_size: (560, 460),
+        csv: plot::playground::decision_map_csv(plane, map),
+    }
+}
+
+/// The maps of the first [`UNITS`] units of the first [`UNIT_LAYERS`] hidden layers over
+/// `plane` at [`UNIT_GRID`] cells a side, one figure per layer.
+pub fn unit_figures(network: &Mlp<f64>, plane: &Plane) -> Result<Vec<FigureData>> {
+    let unit_plane = Plane {
+        n: UNIT_GRID,
+        ..*plane
+    };
+    let maps = unit_maps(network, &unit_plane, UNIT_LAYERS, UNITS)?;
+    let stems = ["units-layer-1", "units-layer-2"];
+    Ok(stems
+        .into_iter()
+        .zip(plot::playground::unit_maps(&unit_plane, &maps))
+        .map(|(stem, panels)| FigureData {
+            stem,
+            csv: plot::playground::unit_maps_csv(&unit_plane, &panels),
+            panels,
+            panel_size: (190, 190),
+        })
+        .collect())
+}
+
 /// The room's maps of a network trained on points of the plane, as the page draws them: the
 /// decision map over the train (and test) points, and the maps of the first hidden units.
 pub fn figures(
@@ -197,33 +246,10 @@ pub fn figures(
     train: &Dataset,
     test: Option<&Dataset>,
     loss: Loss,
-) -> Result<Vec<super::FigureData>> {
+) -> Result<Vec<FigureData>> {
     let plane = Plane::around(&[train], GRID)?;
     let map = decision_map(network, &plane, loss)?;
-    let mut figures = vec![super::FigureData {
-        stem: "decision-map",
-        panels: vec![crate::plot::playground::decision_map(
-            &plane, &map, train, test,
-        )],
-        panel_size: (560, 460),
-        csv: crate::plot::playground::decision_map_csv(&plane, &map),
-    }];
-    let unit_plane = Plane {
-        n: UNIT_GRID,
-        ..plane
-    };
-    let maps = unit_maps(network, &unit_plane, UNIT_LAYERS, UNITS)?;
-    let stems = ["units-layer-1", "units-layer-2"];
-    for (stem, panels) in stems
-        .into_iter()
-        .zip(crate::plot::playground::unit_maps(&unit_plane, &maps))
-    {
-        figures.push(super::FigureData {
-            stem,
-            csv: crate::plot::playground::unit_maps_csv(&unit_plane, &panels),
-            panels,
-            panel_size: (190, 190),
-        });
-    }
+    let mut figures = vec![decision_figure(&plane, &map, train, test)];
+    figures.extend(unit_figures(network, &plane)?);
     Ok(figures)
 }

@@ -81,8 +81,8 @@ impl Training {
 impl Stepper for Training {
     type Output = TrainResult;
 
-    fn step(&mut self) -> Result<Progress> {
-        pollster::block_on(self.advance())
+    async fn step(&mut self) -> Result<Progress> {
+        self.advance().await
     }
 
     fn result(&self) -> TrainResult {

@@ -14,20 +14,19 @@
 
 use crate::core::activation::Activation;
 use crate::core::data::{Regression, teacher_regression};
+use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::kernels::{empirical_ntk, relative_error};
 use crate::core::loss::{Loss, Target};
 use crate::core::mlp::{Mlp, MlpConfig};
-use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
+use crate::core::optim::{OptimizerConfig, OptimizerKind};
 use crate::core::parametrization::Parametrization;
 use crate::core::rng::{Rng, Stream};
 use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::sweep::{check_counts, check_widths};
-use crate::gpu::{GpuContext, GpuEnsemble};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// Samples on which the empirical NTK is measured.
 pub const KERNEL_POINTS: usize = 16;
@@ -195,13 +194,14 @@ impl CoordCheckResult {
     }
 }
 
-/// One network being trained.
+/// Per member: its layer outputs at step 1 (filled at the first slice) and its initial NTK.
+type Initial<T> = (Vec<DMatrix<T>>, DMatrix<f64>);
+
+/// The seeds of one width in training, as ensemble members.
 #[derive(Debug)]
-struct Run<T: Float> {
-    mlp: Mlp<T>,
-    optimizer: Optimizer<T>,
-    initial: Vec<DMatrix<T>>,
-    initial_ntk: DMatrix<f64>,
+struct Run<E: Ensemble> {
+    ensemble: E,
+    initial: Vec<Initial<E::Scalar>>,
     step: usize,
 }
 
@@ -215,17 +215,21 @@ struct Sums {
     seeds: usize,
 }
 
-/// The sweep as a [`Stepper`]: one optimizer step of one network per slice.
+/// The sweep as a [`Stepper`] on the ensemble backend `E`: the seeds of each width are trained
+/// as ensemble members, [`Ensemble::members_per_slice`] at a time (one network per slice on the CPU, all
+/// seeds in one dispatch on the GPU); a slice is one recorded step of those members. Both
+/// backends draw the same networks, so they give the same numbers up to rounding.
 #[derive(Debug)]
-pub struct CoordCheck<T: Float> {
+pub struct CoordCheck<E: Ensemble> {
     config: CoordCheckConfig,
-    x: DMatrix<T>,
-    y: DMatrix<T>,
+    device: E::Device,
+    x: DMatrix<E::Scalar>,
+    y: DMatrix<E::Scalar>,
     /// The first [`KERNEL_POINTS`] inputs, where the NTK is measured.
     kernel_x: DMatrix<f64>,
-    /// Index into widths x seeds of the network in training.
-    unit: usize,
-    run: Option<Run<T>>,
+    /// Index of the group of seeds in training, over widths x groups.
+    group: usize,
+    run: Option<Run<E>>,
     sums: Vec<Sums>,
 }
 
@@ -317,204 +321,137 @@ fn summarize(config: &CoordCheckConfig, sums: &[Sums]) -> CoordCheckResult {
     }
 }
 
-impl<T: Float> CoordCheck<T> {
-    /// Validates the config and draws the batch.
+impl<T: Float> CoordCheck<CpuEnsemble<T>> {
+    /// The sweep on the CPU, in `T`.
     pub fn new(config: &CoordCheckConfig) -> Result<Self> {
+        CoordCheck::on((), config)
+    }
+}
+
+impl<E: Ensemble> CoordCheck<E> {
+    /// Validates the config and draws the batch; networks are made group by group.
+    pub fn on(device: E::Device, config: &CoordCheckConfig) -> Result<Self> {
         config.validate()?;
         let data = config.data()?;
         let k = KERNEL_POINTS.min(data.features.ncols());
         Ok(CoordCheck {
             kernel_x: data.features.columns(0, k).into_owned(),
-            x: data.features.map(T::of_f64),
-            y: data.values.map(T::of_f64),
+            x: data.features.map(E::Scalar::of_f64),
+            y: data.values.map(E::Scalar::of_f64),
             config: config.clone(),
-            unit: 0,
+            device,
+            group: 0,
             run: None,
             sums: vec![Sums::default(); config.widths.len()],
         })
     }
 
-    fn units(&self) -> usize {
-        self.config.widths.len() * self.config.seeds
+    /// Seeds per group.
+    fn group_size(&self) -> usize {
+        E::members_per_slice(&self.device).clamp(1, self.config.seeds)
     }
 
-    fn start(&self) -> Result<Run<T>> {
-        let (w, s) = (self.unit / self.config.seeds, self.unit % self.config.seeds);
-        let n = self.config.widths[w];
-        let seed = self.config.seed.wrapping_add(s as u64);
-        let mlp = Mlp::<T>::init(
-            &self.config.mlp_config(n),
-            &mut Rng::new(seed, Stream::Init),
-        )?;
-        let optimizer = Optimizer::new(
-            OptimizerConfig {
-                kind: self.config.optimizer,
-                lr: self.config.lr,
-                ..OptimizerConfig::default()
-            },
-            &mlp,
-        )?;
-        let initial_ntk = empirical_ntk(&mlp.cast::<f64>(), &self.kernel_x)?;
-        Ok(Run {
-            mlp,
-            optimizer,
-            initial: Vec::new(),
-            initial_ntk,
-            step: 0,
-        })
-    }
-}
-
-impl<T: Float> Stepper for CoordCheck<T> {
-    type Output = CoordCheckResult;
-
-    fn step(&mut self) -> Result<Progress> {
-        let total = self.units() * self.config.steps;
-        if self.unit >= self.units() {
-            return Ok(Progress { done: total, total });
-        }
-        let run = match self.run.take() {
-            Some(run) => run,
-            None => self.start()?,
-        };
-        let width_index = self.unit / self.config.seeds;
-        let steps = self.config.steps;
-        let run = self.run.insert(run);
-        let forward = run.mlp.forward(&self.x)?;
-        let outputs = outputs(&forward);
-        if run.step == 0 {
-            run.initial = outputs.clone();
-        }
-        let sums = &mut self.sums[width_index];
-        sums.record(run.step, steps, &outputs, &run.initial);
-        run.step += 1;
-        if run.step < steps {
-            let (_, d_output) =
-                Loss::Mse.value_and_gradient(forward.output(), Target::Values(&self.y))?;
-            let gradients = run.mlp.backward(&forward, &d_output);
-            run.optimizer.step(&mut run.mlp, &gradients);
-        } else {
-            let ntk = empirical_ntk(&run.mlp.cast::<f64>(), &self.kernel_x)?;
-            sums.finish(&outputs, &run.initial, &ntk, &run.initial_ntk);
-            self.run = None;
-            self.unit += 1;
-        }
-        let done = self.unit * steps + self.run.as_ref().map_or(0, |r| r.step);
-        Ok(Progress { done, total })
+    fn groups_per_width(&self) -> usize {
+        self.config.seeds.div_ceil(self.group_size())
     }
 
-    fn result(&self) -> CoordCheckResult {
-        summarize(&self.config, &self.sums)
-    }
-}
-
-/// The same sweep on the GPU backend (f32): per width, one [`GpuEnsemble`] whose members are
-/// the seeds, drawn exactly as [`CoordCheck`] draws them, so both backends give the same numbers
-/// up to f32 rounding. Each [`GpuCoordCheck::step`] is one recorded step of all seeds of one
-/// width (a forward pass read back, then one optimizer step); the tangent kernels of the first
-/// and last steps are computed on the CPU from the parameters read back.
-#[derive(Debug)]
-pub struct GpuCoordCheck {
-    config: CoordCheckConfig,
-    ctx: Arc<GpuContext>,
-    x: DMatrix<f32>,
-    y: DMatrix<f32>,
-    kernel_x: DMatrix<f64>,
-    width: usize,
-    step: usize,
-    ensemble: Option<GpuEnsemble>,
-    /// Per member: its outputs at step 1, and its initial NTK.
-    initial: Vec<(Vec<DMatrix<f32>>, DMatrix<f64>)>,
-    sums: Vec<Sums>,
-}
-
-impl GpuCoordCheck {
-    /// Validates the config and draws the batch; networks are uploaded width by width.
-    pub fn new(ctx: Arc<GpuContext>, config: &CoordCheckConfig) -> Result<Self> {
-        let cpu = CoordCheck::<f32>::new(config)?;
-        Ok(GpuCoordCheck {
-            config: config.clone(),
-            ctx,
-            x: cpu.x,
-            y: cpu.y,
-            kernel_x: cpu.kernel_x,
-            width: 0,
-            step: 0,
-            ensemble: None,
-            initial: Vec::new(),
-            sums: vec![Sums::default(); config.widths.len()],
-        })
+    /// The width index and the seeds of group `g`.
+    fn group(&self, g: usize) -> (usize, std::ops::Range<usize>) {
+        let (w, j) = (g / self.groups_per_width(), g % self.groups_per_width());
+        let first = j * self.group_size();
+        (w, first..(first + self.group_size()).min(self.config.seeds))
     }
 
     fn progress(&self) -> Progress {
         let (seeds, steps) = (self.config.seeds, self.config.steps);
+        let total = self.config.widths.len() * seeds * steps;
+        if self.group >= self.config.widths.len() * self.groups_per_width() {
+            return Progress { done: total, total };
+        }
+        let (w, members) = self.group(self.group);
+        let running = self.run.as_ref().map_or(0, |r| r.step * members.len());
         Progress {
-            done: (self.width * steps + self.step) * seeds,
-            total: self.config.widths.len() * seeds * steps,
+            done: (w * seeds + members.start) * steps + running,
+            total,
         }
     }
 
-    /// One recorded step of every seed of the current width.
-    pub async fn step(&mut self) -> Result<Progress> {
-        if self.width >= self.config.widths.len() {
+    async fn start(&self) -> Result<Run<E>> {
+        let (w, members) = self.group(self.group);
+        let n = self.config.widths[w];
+        let nets = members
+            .map(|s| {
+                let seed = self.config.seed.wrapping_add(s as u64);
+                Mlp::init(
+                    &self.config.mlp_config(n),
+                    &mut Rng::new(seed, Stream::Init),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let initial = nets
+            .iter()
+            .map(|net| Ok((Vec::new(), empirical_ntk(&net.cast(), &self.kernel_x)?)))
+            .collect::<Result<_>>()?;
+        let optimizer = OptimizerConfig {
+            kind: self.config.optimizer,
+            lr: self.config.lr,
+            ..OptimizerConfig::default()
+        };
+        let ensemble = E::new(&self.device, &nets, Loss::Mse, optimizer).await?;
+        Ok(Run {
+            ensemble,
+            initial,
+            step: 0,
+        })
+    }
+}
+
+impl<E: Ensemble> Stepper for CoordCheck<E> {
+    type Output = CoordCheckResult;
+
+    async fn step(&mut self) -> Result<Progress> {
+        if self.group >= self.config.widths.len() * self.groups_per_width() {
             return Ok(self.progress());
         }
-        let ensemble = match self.ensemble.take() {
-            Some(ensemble) => ensemble,
-            None => {
-                let n = self.config.widths[self.width];
-                let nets = (0..self.config.seeds)
-                    .map(|s| {
-                        let seed = self.config.seed.wrapping_add(s as u64);
-                        Mlp::<f32>::init(
-                            &self.config.mlp_config(n),
-                            &mut Rng::new(seed, Stream::Init),
-                        )
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                self.initial = nets
-                    .iter()
-                    .map(|net| Ok((Vec::new(), empirical_ntk(&net.cast(), &self.kernel_x)?)))
-                    .collect::<Result<_>>()?;
-                let optimizer = OptimizerConfig {
-                    kind: self.config.optimizer,
-                    lr: self.config.lr,
-                    ..OptimizerConfig::default()
-                };
-                GpuEnsemble::new(self.ctx.clone(), &nets, Loss::Mse, optimizer).await?
-            }
+        let run = match self.run.take() {
+            Some(run) => run,
+            None => self.start().await?,
         };
-        let ensemble = self.ensemble.insert(ensemble);
-        let forwards = ensemble.forward(&self.x).await?;
-        let (step, steps) = (self.step, self.config.steps);
-        let sums = &mut self.sums[self.width];
-        for (forward, (initial, _)) in forwards.iter().zip(&mut self.initial) {
+        let (w, _) = self.group(self.group);
+        let steps = self.config.steps;
+        let run = self.run.insert(run);
+        let last = run.step + 1 == steps;
+        let forwards = if last {
+            run.ensemble.forward(&self.x).await?
+        } else {
+            run.ensemble
+                .forward_then_step(&self.x, Target::Values(&self.y))
+                .await?
+        };
+        let sums = &mut self.sums[w];
+        for (forward, (initial, _)) in forwards.iter().zip(&mut run.initial) {
             let now = outputs(forward);
-            if step == 0 {
+            if run.step == 0 {
                 *initial = now.clone();
             }
-            sums.record(step, steps, &now, initial);
+            sums.record(run.step, steps, &now, initial);
         }
-        self.step += 1;
-        if self.step < steps {
-            ensemble.train_step(&self.x, Target::Values(&self.y))?;
-        } else {
-            let nets = ensemble.read_params().await?;
+        run.step += 1;
+        if last {
+            let nets = run.ensemble.networks().await?;
             for ((net, forward), (initial, initial_ntk)) in
-                nets.iter().zip(&forwards).zip(&self.initial)
+                nets.iter().zip(&forwards).zip(&run.initial)
             {
                 let ntk = empirical_ntk(&net.cast(), &self.kernel_x)?;
                 sums.finish(&outputs(forward), initial, &ntk, initial_ntk);
             }
-            self.ensemble = None;
-            self.width += 1;
-            self.step = 0;
+            self.run = None;
+            self.group += 1;
         }
         Ok(self.progress())
     }
 
-    /// The result so far.
-    pub fn result(&self) -> CoordCheckResult {
+    fn result(&self) -> CoordCheckResult {
         summarize(&self.config, &self.sums)
     }
 }

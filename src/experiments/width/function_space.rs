@@ -415,7 +415,7 @@ impl FunctionSpace {
 impl Stepper for FunctionSpace {
     type Output = FunctionSpaceResult;
 
-    fn step(&mut self) -> Result<Progress> {
+    async fn step(&mut self) -> Result<Progress> {
         let units = self.units();
         let total_steps = units * (self.config.steps + 1);
         if self.limit.is_none() {

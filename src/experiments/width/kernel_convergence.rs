@@ -120,7 +120,7 @@ fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
 impl Stepper for KernelConvergence {
     type Output = KernelConvergenceResult;
 
-    fn step(&mut self) -> Result<Progress> {
+    async fn step(&mut self) -> Result<Progress> {
         let networks = self.config.widths.len() * self.config.seeds;
         let done = self.errors.len();
         if self.limit.kernels().is_none() {

@@ -165,7 +165,7 @@ impl<T: Float> LrTransfer<T> {
 impl<T: Float> Stepper for LrTransfer<T> {
     type Output = LrTransferResult;
 
-    fn step(&mut self) -> Result<Progress> {
+    async fn step(&mut self) -> Result<Progress> {
         let steps = self.config.steps;
         let total = self.units() * steps;
         if self.unit >= self.units() {

@@ -10,13 +10,14 @@ pub mod lr_transfer;
 use super::{Experiment, FigureData};
 use crate::core::abc::AbcRules;
 use crate::core::activation::Activation;
+use crate::core::ensemble::CpuEnsemble;
 use crate::core::kernels::Kernels;
 use crate::core::kernels::{KernelParametrization, KernelSpec};
 use crate::core::optim::OptimizerKind;
 use crate::core::parametrization::Parametrization;
 use crate::error::{Error, Result};
-use crate::experiments::sweep::powers_of_two;
-use crate::plot;
+use crate::experiments::sweep::{page_max_width_log2, powers_of_two};
+use crate::plot::{self, Figure};
 use coordcheck::{CoordCheck, CoordCheckConfig, CoordCheckResult};
 use function_space::{FunctionSpace, FunctionSpaceConfig, FunctionSpaceResult};
 use kernel_convergence::{KernelConvergence, KernelConvergenceConfig, KernelConvergenceResult};
@@ -29,11 +30,11 @@ const KERNEL_MIN_LOG2: u32 = 4;
 const COORD_MIN_LOG2: u32 = 6;
 /// Widest network of the kernel comparison and of function-space training, which run on the
 /// CPU (the coordinate check goes to `2^max_width_log2`, on the GPU where there is one).
-pub const CPU_MAX_WIDTH_LOG2: u32 = 10;
+pub const CPU_MAX_WIDTH_LOG2: u32 = page_max_width_log2(false);
 /// Largest |exponent| of the abc map.
 const MAX_EXPONENT: f64 = 4.0;
-/// Largest width the room offers (2^12 = 4096).
-pub const MAX_WIDTH_LOG2: u32 = 12;
+/// Largest width the room offers (2^12 = 4096, on WebGPU).
+pub const MAX_WIDTH_LOG2: u32 = page_max_width_log2(true);
 
 /// Every control of the room.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -194,7 +195,7 @@ pub fn limit_kernels(r: &KernelConvergenceResult) -> Option<Kernels> {
 impl Experiment for CoordCheckConfig {
     const NAME: &'static str = "coordcheck";
     type Result = CoordCheckResult;
-    type Session = CoordCheck<f32>;
+    type Session = CoordCheck<CpuEnsemble<f32>>;
 
     fn start(&self) -> Result<Self::Session> {
         CoordCheck::new(self)
@@ -204,14 +205,14 @@ impl Experiment for CoordCheckConfig {
         let csv = plot::width::coordinate_check_csv(r);
         Ok(vec![
             FigureData {
-                stem: "coordcheck",
-                panels: plot::width::coordinate_check(r)?,
+                stem: "coordinate-check",
+                panels: shown_steps(plot::width::coordinate_check(r)?),
                 panel_size: (300, 300),
                 csv: csv.clone(),
             },
             FigureData {
-                stem: "change",
-                panels: plot::width::coordinate_change(r)?,
+                stem: "coordinate-change",
+                panels: shown_steps(plot::width::coordinate_change(r)?),
                 panel_size: (300, 300),
                 csv,
             },
@@ -301,11 +302,38 @@ impl Experiment for LrTransferConfig {
     }
 
     fn figures(r: &LrTransferResult) -> Result<Vec<FigureData>> {
-        Ok(vec![FigureData {
-            stem: "lrtransfer",
-            panels: plot::width::lr_transfer(&[r])?,
-            panel_size: (460, 380),
-            csv: plot::width::lr_transfer_csv(&[r]),
-        }])
+        Ok(vec![lr_transfer_figure(&[r])?])
     }
+}
+
+/// The panels of the first, second and last recorded steps (every step when T <= 3): the
+/// first update is where the theory's exponents are read, the last shows where training went.
+fn shown_steps(panels: Vec<Figure>) -> Vec<Figure> {
+    let n = panels.len();
+    panels
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| n <= 3 || *i < 2 || *i == n - 1)
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// Learning-rate sweeps side by side (the page shows SP beside muP), one panel each.
+pub fn lr_transfer_figure(sweeps: &[&LrTransferResult]) -> Result<FigureData> {
+    Ok(FigureData {
+        stem: "lr-transfer",
+        panels: plot::width::lr_transfer(sweeps)?,
+        panel_size: (460, 380),
+        csv: plot::width::lr_transfer_csv(sweeps),
+    })
+}
+
+/// The abc map of `rules` (Yang & Hu 2021, Theorem 3.3): the regimes in the (r, alpha) plane.
+pub fn abc_figure(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Result<FigureData> {
+    Ok(FigureData {
+        stem: "abc-map",
+        panels: plot::width::abc_map(rules, depth, optimizer)?,
+        panel_size: (600, 460),
+        csv: plot::width::abc_csv(rules, depth, optimizer),
+    })
 }

@@ -1,0 +1,335 @@
+//! The shell every room stands on (docs/adding-a-room.md): its config in the URL, sessions that
+//! advance in bounded slices between animation frames, the banners, the progress bar, figure
+//! cards drawn from an experiment's figures, and controls built from the vocabulary. A room's
+//! own file holds only its controls, its texts, its figures and the order its session runs in.
+
+use super::export;
+use super::glue;
+use crate::core::stepper::{Progress, Stepper};
+use crate::core::vocabulary::Choice;
+use crate::error::{Error, Result};
+use crate::experiments::{Experiment, FigureData, permalink};
+use leptos::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Milliseconds of computing per animation frame: the frame's budget is 16 ms, drawing and
+/// input take the rest (and a GPU slice waits for its readback without blocking).
+pub const SLICE_MS: f64 = 6.0;
+/// Publish results at most this often while a session runs.
+pub const REDRAW_MS: f64 = 250.0;
+
+/// The config in the URL when room `path` opens (`/width`), checked by `check`, or the defaults
+/// with a notice saying why not.
+pub fn config_from_url<C: DeserializeOwned + Default>(
+    path: &str,
+    check: impl Fn(&C) -> Result<()>,
+) -> (C, Option<String>) {
+    let hash = glue::hash();
+    let (asked, query) = hash.split_once('?').unwrap_or((hash.as_str(), ""));
+    let decoded = if glue::room_path() != path {
+        Err(Error::config("room", format!("there is no room '{asked}'")))
+    } else if query.is_empty() {
+        return (C::default(), None);
+    } else {
+        permalink::decode::<C>(query).and_then(|c| check(&c).map(|()| c))
+    };
+    match decoded {
+        Ok(config) => (config, None),
+        Err(e) => (
+            C::default(),
+            Some(format!(
+                "This link's settings could not be used ({e}); showing the defaults."
+            )),
+        ),
+    }
+}
+
+/// Keeps the URL equal to room `path` with `config` (the permalink) as the config changes.
+pub fn keep_permalink<C>(path: &'static str, config: RwSignal<C>)
+where
+    C: Serialize + Default + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Ok(query) = config.with(permalink::encode) {
+            glue::set_hash(&format!("{path}?{query}"));
+        }
+    });
+}
+
+/// The room's sessions: starting one supersedes the one before, which stops at its next frame.
+#[derive(Clone, Copy)]
+pub struct Sessions(StoredValue<u64>);
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions(StoredValue::new(0))
+    }
+}
+
+impl Sessions {
+    /// A new session, superseding the running one.
+    pub fn begin(self) -> Live {
+        self.0.update_value(|s| *s += 1);
+        Live {
+            sessions: self,
+            id: self.0.get_value(),
+        }
+    }
+}
+
+/// One session's handle: is it still the room's current one?
+#[derive(Clone, Copy)]
+pub struct Live {
+    sessions: Sessions,
+    id: u64,
+}
+
+impl Live {
+    /// Whether no newer session has started (and the room is still open).
+    pub fn is_live(self) -> bool {
+        self.sessions.0.try_get_value() == Some(self.id)
+    }
+
+    /// Waits for the next animation frame (the page paints and handles input); whether the
+    /// session is still live afterwards.
+    pub async fn next_frame(self) -> bool {
+        glue::next_frame().await;
+        self.is_live()
+    }
+}
+
+/// One frame's compute budget, [`SLICE_MS`] from when it began.
+pub struct Slice(f64);
+
+impl Slice {
+    /// A budget starting now.
+    pub fn begin() -> Self {
+        Slice(glue::now())
+    }
+
+    /// Whether the budget is spent.
+    pub fn spent(&self) -> bool {
+        glue::now() - self.0 >= SLICE_MS
+    }
+}
+
+/// Advances `stepper` until it finishes or `slice` is spent (at least one step).
+pub async fn advance<S: Stepper>(stepper: &mut S, slice: &Slice) -> Result<Progress> {
+    loop {
+        let progress = stepper.step().await?;
+        if progress.finished() || slice.spent() {
+            return Ok(progress);
+        }
+    }
+}
+
+/// When results were last published.
+pub struct Redraw(f64);
+
+impl Redraw {
+    /// Published just now.
+    pub fn now() -> Self {
+        Redraw(glue::now())
+    }
+
+    /// Whether [`REDRAW_MS`] have passed since; if so, restarts the clock.
+    pub fn due(&mut self) -> bool {
+        let due = glue::now() - self.0 > REDRAW_MS;
+        if due {
+            self.0 = glue::now();
+        }
+        due
+    }
+}
+
+/// The notice (dismissable) and error banners.
+#[component]
+pub fn Banners(notice: RwSignal<Option<String>>, error: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || notice.get().is_some()>
+            <p class="notice" role="status">
+                {move || notice.get().unwrap_or_default()}
+                <button on:click=move |_| notice.set(None)>"×"</button>
+            </p>
+        </Show>
+        <Show when=move || error.get().is_some()>
+            <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+        </Show>
+    }
+}
+
+/// The transport bar's progress: `(done, total)` units of work.
+pub fn progress_bar(
+    progress: impl Fn() -> (usize, usize) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <progress id="progress" max=move || progress().1.max(1) value=move || progress().0></progress>
+    }
+}
+
+/// A room's figures as drawn from the latest result, or the message to show instead.
+pub type Figures = Memo<std::result::Result<Vec<FigureData>, String>>;
+
+/// The figures of experiment `E` from `result` (`waiting` while there is none yet).
+pub fn figures_of<E>(result: RwSignal<Option<E::Result>>, waiting: &'static str) -> Figures
+where
+    E: Experiment,
+    E::Result: Send + Sync + 'static,
+{
+    Memo::new(move |_| {
+        result.with(|r| match r {
+            Some(r) => E::figures(r).map_err(|e| e.to_string()),
+            None => Err(waiting.to_string()),
+        })
+    })
+}
+
+/// The result as the JSON export writes it.
+pub fn json_of<R: Serialize + Send + Sync + 'static>(
+    result: RwSignal<Option<R>>,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    move || result.with_untracked(|r| serde_json::to_string_pretty(r.as_ref()?).ok())
+}
+
+/// The figure `stem` of `figures` (with its SVG / PNG / CSV / JSON buttons), its explanation
+/// beside it; `json` gives the JSON export.
+pub fn card(
+    stem: &'static str,
+    figures: Figures,
+    json: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+    explain: impl IntoView + 'static,
+) -> impl IntoView {
+    let svg = Memo::new(move |_| {
+        figures.with(|f| {
+            let figure = f.as_ref()?.iter().find(|d| d.stem == stem);
+            figure
+                .ok_or_else(|| "computing…".to_string())?
+                .svg()
+                .map_err(|e| e.to_string())
+        })
+    });
+    let data = move || {
+        let csv = figures.with_untracked(|f| {
+            Some(
+                f.as_ref()
+                    .ok()?
+                    .iter()
+                    .find(|d| d.stem == stem)?
+                    .csv
+                    .clone(),
+            )
+        })?;
+        Some((csv, json()?))
+    };
+    view! {
+        <div class="row">
+            {export::figure(stem, svg, data)}
+            <div class="explain">{explain}</div>
+        </div>
+    }
+}
+
+/// A labelled `<select>` of every entry of `T`'s vocabulary table (or of `only`, when given).
+pub fn choice<T: Choice + Send + Sync>(
+    id: &'static str,
+    label: &'static str,
+    only: Option<&'static [T]>,
+    get: impl Fn() -> T + Copy + Send + Sync + 'static,
+    set: impl Fn(T) + Copy + 'static,
+) -> impl IntoView {
+    choice_or(id, label, only, get, set, None, || {})
+}
+
+/// [`choice`] with one more option after the table's, named "custom" (a value with fields,
+/// such as free exponents), labelled `custom` and chosen by calling `on_custom`.
+pub fn choice_or<T: Choice + Send + Sync>(
+    id: &'static str,
+    label: &'static str,
+    only: Option<&'static [T]>,
+    get: impl Fn() -> T + Copy + Send + Sync + 'static,
+    set: impl Fn(T) + Copy + 'static,
+    custom: Option<&'static str>,
+    on_custom: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let entries = T::TABLE
+        .iter()
+        .filter(move |e| only.is_none_or(|only| only.contains(&e.value)));
+    view! {
+        <div class="control">
+            <label for=id>{label}</label>
+            <select
+                id=id
+                prop:value=move || get().name()
+                on:change=move |ev| {
+                    let name = event_target_value(&ev);
+                    if custom.is_some() && name == "custom" {
+                        on_custom()
+                    } else if let Ok(value) = T::parse_name(&name) {
+                        set(value)
+                    }
+                }
+            >
+                {entries
+                    .map(|e| {
+                        let value = e.value;
+                        view! { <option value=e.name selected=move || get() == value>{e.label}</option> }
+                    })
+                    .collect_view()}
+                {custom.map(|text| {
+                    view! {
+                        <option value="custom" selected=move || get().entry().is_none()>{text}</option>
+                    }
+                })}
+            </select>
+        </div>
+    }
+}
+
+/// A labelled slider over powers of two, 2^min..2^max, set and read as the exponent.
+pub fn log2_slider(
+    id: &'static str,
+    label: &'static str,
+    min: u32,
+    max: impl Fn() -> u32 + Copy + Send + Sync + 'static,
+    get: impl Fn() -> u32 + Copy + Send + Sync + 'static,
+    set: impl Fn(u32) + Copy + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="control">
+            <label for=id>{label} " " <output>{move || 1usize << get()}</output></label>
+            <input
+                type="range"
+                id=id
+                min=min
+                max=max
+                step="1"
+                prop:value=get
+                on:change=move |ev| {
+                    if let Ok(k) = event_target_value(&ev).parse::<u32>() {
+                        set(k.clamp(min, max()))
+                    }
+                }
+            />
+        </div>
+    }
+}
+
+/// A labelled learning-rate slider on a log10 scale, the rate rounded to 3 digits.
+pub fn lr_slider(
+    min_log10: f64,
+    max_log10: f64,
+    get: impl Fn() -> f64 + Copy + Send + Sync + 'static,
+    set: impl Fn(f64) + Copy + 'static,
+) -> impl IntoView {
+    super::controls::range(
+        "lr",
+        "Learning rate (log10)",
+        min_log10,
+        max_log10,
+        0.25,
+        move || get().log10(),
+        move |v| set(super::controls::round_sig(10f64.powf(v))),
+        |v| format!("{:.3e}", 10f64.powf(v)),
+    )
+}

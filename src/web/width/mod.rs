@@ -1,0 +1,382 @@
+//! The Width room: the infinite-width kernels and how finite networks approach them, and the
+//! coordinate check that tells the kernel regime (NTK) from feature learning (muP).
+//!
+//! The config (a [`WidthConfig`]) lives in a signal and in the URL. Each change starts a new
+//! session that advances the experiments in slices between animation frames (the room shell,
+//! [`super::room`]) and publishes their results; the figures are the experiments' own.
+
+mod controls;
+mod text;
+
+use super::Compute;
+use super::room::{
+    Banners, Figures, Live, Redraw, Sessions, Slice, advance, card, config_from_url, figures_of,
+    json_of, keep_permalink, progress_bar,
+};
+use crate::core::parametrization::Parametrization;
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::{Error, Result};
+use crate::experiments::FigureData;
+use crate::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig, CoordCheckResult};
+use crate::experiments::width::function_space::{
+    FunctionSpace, FunctionSpaceConfig, FunctionSpaceResult,
+};
+use crate::experiments::width::kernel_convergence::{
+    KernelConvergence, KernelConvergenceConfig, KernelConvergenceResult,
+};
+use crate::experiments::width::lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
+use crate::experiments::width::{
+    CPU_MAX_WIDTH_LOG2, MAX_WIDTH_LOG2, WidthConfig, abc_figure, lr_transfer_figure,
+};
+use crate::gpu::{AnyEnsemble, GpuContext};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::sync::Arc;
+
+/// The URL path of this room.
+pub const PATH: &str = "/width";
+/// Optimizer steps per run of the learning-rate sweep.
+const LR_STEPS: usize = 20;
+
+/// The room's signals, shared by the controls and the session.
+#[derive(Clone, Copy)]
+struct Room {
+    config: RwSignal<WidthConfig>,
+    running: RwSignal<bool>,
+    sessions: Sessions,
+    progress: RwSignal<(usize, usize)>,
+    kernel: RwSignal<Option<KernelConvergenceResult>>,
+    coord: RwSignal<Option<CoordCheckResult>>,
+    fnspace: RwSignal<Option<FunctionSpaceResult>>,
+    lr: RwSignal<Vec<LrTransferResult>>,
+    lr_request: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+    /// Whether the coordinate check runs on WebGPU.
+    gpu: RwSignal<bool>,
+}
+
+/// The room's bounds on top of the config's own; `gpu`: whether WebGPU runs the sweep.
+fn check(config: &WidthConfig, gpu: bool) -> Result<()> {
+    config.validate()?;
+    if !gpu && config.max_width_log2 > CPU_MAX_WIDTH_LOG2 {
+        return Err(Error::config(
+            "max_width_log2",
+            format!(
+                "widths up to {} run on the CPU backend (up to {} on WebGPU); use `theorylab coordcheck` for wider",
+                1 << CPU_MAX_WIDTH_LOG2,
+                1 << MAX_WIDTH_LOG2
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[component]
+pub fn Width() -> impl IntoView {
+    let compute = expect_context::<Compute>();
+    // The backend is not known yet: accept what WebGPU could run; the session checks again.
+    let (initial, notice) = config_from_url(PATH, |c| check(c, true));
+    let room = Room {
+        config: RwSignal::new(initial),
+        running: RwSignal::new(true),
+        sessions: Sessions::default(),
+        progress: RwSignal::new((0, 0)),
+        kernel: RwSignal::new(None),
+        coord: RwSignal::new(None),
+        fnspace: RwSignal::new(None),
+        lr: RwSignal::new(Vec::new()),
+        lr_request: RwSignal::new(false),
+        error: RwSignal::new(None),
+        notice: RwSignal::new(notice),
+        gpu: RwSignal::new(false),
+    };
+    keep_permalink(PATH, room.config);
+    // The abc map is drawn from the config directly; its sliders start no sweep.
+    let experiments = Memo::new(move |_| WidthConfig {
+        abc: WidthConfig::default().abc,
+        ..room.config.get()
+    });
+    Effect::new(move |_| {
+        let config = experiments.get();
+        let Some(gpu) = compute.active() else {
+            return; // still detecting the GPU
+        };
+        room.gpu.set(gpu.is_some());
+        room.error.set(None);
+        room.running.set(true);
+        spawn_local(session(room.sessions.begin(), config, gpu, room));
+    });
+
+    let kernel = figures_of::<KernelConvergenceConfig>(room.kernel, "computing…");
+    let coord = figures_of::<CoordCheckConfig>(room.coord, "computing…");
+    let fnspace = figures_of::<FunctionSpaceConfig>(
+        room.fnspace,
+        "after the coordinate check: training in function space…",
+    );
+    let abc: Figures = Memo::new(move |_| {
+        room.config
+            .with(|c| single(abc_figure(&c.abc, c.depth, c.optimizer)))
+    });
+    let abc_json = move || {
+        room.config.with_untracked(|c| {
+            let verdict = crate::core::abc_regime::classify(&c.abc, c.depth, c.optimizer);
+            Some(serde_json::json!({ "rules": c.abc, "verdict": verdict }).to_string())
+        })
+    };
+    let lr: Figures = Memo::new(move |_| {
+        room.lr.with(|sweeps| {
+            if sweeps.is_empty() {
+                return Err(text::LR_WAITING.to_string());
+            }
+            let refs: Vec<&LrTransferResult> = sweeps.iter().collect();
+            single(lr_transfer_figure(&refs))
+        })
+    });
+    let lr_json = move || {
+        room.lr
+            .with_untracked(|s| serde_json::to_string_pretty(s).ok())
+    };
+    let (kernel_json, coord_json, fnspace_json) = (
+        json_of(room.kernel),
+        json_of(room.coord),
+        json_of(room.fnspace),
+    );
+
+    view! {
+        <section class="room width">
+            <div class="layout">
+                <controls::Controls config=room.config gpu=room.gpu error=room.error/>
+                <div class="figures">
+                    <Transport room=room/>
+                    <Banners notice=room.notice error=room.error/>
+                    <h2>"Feature learning vs width"</h2>
+                    {card("coordinate-check", coord, coord_json, text::COORDINATE_CHECK)}
+                    {card("coordinate-change", coord, coord_json, text::COORDINATE_CHANGE)}
+                    {card("movement", coord, coord_json, text::MOVEMENT)}
+                    <h2>"Training in function space"</h2>
+                    {card("fnspace-fit", fnspace, fnspace_json, text::FNSPACE_FIT)}
+                    {card("fnspace-loss", fnspace, fnspace_json, text::FNSPACE_LOSS)}
+                    {card("fnspace-gap", fnspace, fnspace_json, text::FNSPACE_GAP)}
+                    <h2>"The abc map"</h2>
+                    <controls::AbcControls config=room.config/>
+                    {card("abc-map", abc, abc_json, text::ABC_MAP)}
+                    <h2>"Learning-rate transfer"</h2>
+                    <button
+                        id="run-lr"
+                        on:click=move |_| {
+                            room.lr_request.set(true);
+                            room.running.set(true);
+                        }
+                        prop:disabled=move || room.lr_request.get()
+                    >
+                        "Run learning-rate sweep"
+                    </button>
+                    {card("lr-transfer", lr, lr_json, text::LR_TRANSFER)}
+                    <h2>"The infinite-width kernels"</h2>
+                    {card("kernels", kernel, kernel_json, text::KERNELS)}
+                    {card("kernel-error", kernel, kernel_json, text::KERNEL_ERROR)}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// Run again, stop, the progress and which backend runs which part.
+#[component]
+fn Transport(room: Room) -> impl IntoView {
+    let status = move || {
+        let (done, total) = room.progress.get();
+        // The session clears `running` only after publishing its final results, so "done"
+        // never shows stale figures.
+        let state = if room.running.get() {
+            "running"
+        } else if done >= total && total > 0 {
+            "done"
+        } else {
+            "stopped"
+        };
+        let backend = if room.gpu.get() {
+            "coordinate check on WebGPU, the rest on the CPU"
+        } else {
+            "CPU (wasm)"
+        };
+        format!("{done} / {total} network steps · {state} · {backend}")
+    };
+    view! {
+        <div class="transport">
+            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
+            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
+            {progress_bar(move || room.progress.get())}
+            <span id="sweep-status">{status}</span>
+        </div>
+    }
+}
+
+/// The learning-rate sweep the room runs on request: SP beside muP, with the room's optimizer
+/// and widths, 20 steps per rate, rates 2^-14..2^2.
+fn lr_configs(config: &WidthConfig) -> [LrTransferConfig; 2] {
+    [Parametrization::Sp, Parametrization::Mup].map(|parametrization| LrTransferConfig {
+        parametrization,
+        optimizer: config.optimizer,
+        widths: config.coordcheck().widths,
+        log2_lr_min: -14,
+        log2_lr_max: 2,
+        steps: LR_STEPS,
+        seeds: 1,
+        depth: config.depth,
+        activation: config.activation,
+        seed: config.seed,
+    })
+}
+
+/// The session's experiments, run in this order: the kernel comparison, the coordinate check
+/// (on WebGPU where the page has it), function-space training, then (when asked) the
+/// learning-rate sweeps.
+struct Parts {
+    kernel: (KernelConvergence, Progress),
+    coord: (CoordCheck<AnyEnsemble>, Progress),
+    fnspace: (FunctionSpace, Progress),
+    lr: Vec<(LrTransfer<f32>, Progress)>,
+}
+
+const UNSTARTED: Progress = Progress { done: 0, total: 1 };
+
+impl Parts {
+    fn new(config: &WidthConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
+        check(config, gpu.is_some())?;
+        Ok(Parts {
+            kernel: (KernelConvergence::new(&config.kernel())?, UNSTARTED),
+            coord: (CoordCheck::on(gpu, &config.coordcheck())?, UNSTARTED),
+            fnspace: (FunctionSpace::new(&config.function_space())?, UNSTARTED),
+            lr: Vec::new(),
+        })
+    }
+
+    fn progress(&self) -> impl Iterator<Item = Progress> + '_ {
+        [self.kernel.1, self.coord.1, self.fnspace.1]
+            .into_iter()
+            .chain(self.lr.iter().map(|(_, p)| *p))
+    }
+
+    fn finished(&self) -> bool {
+        self.progress().all(Progress::finished)
+    }
+
+    /// Work done and in total, over every part.
+    fn totals(&self) -> (usize, usize) {
+        self.progress()
+            .fold((0, 0), |(d, t), p| (d + p.done, t + p.total))
+    }
+
+    /// One frame's slice: the first unfinished parts, in order, until the budget is spent.
+    async fn slice(&mut self) -> Result<()> {
+        let slice = Slice::begin();
+        while !slice.spent() {
+            let Parts {
+                kernel,
+                coord,
+                fnspace,
+                lr,
+            } = self;
+            if !kernel.1.finished() {
+                kernel.1 = advance(&mut kernel.0, &slice).await?;
+            } else if !coord.1.finished() {
+                coord.1 = advance(&mut coord.0, &slice).await?;
+            } else if !fnspace.1.finished() {
+                fnspace.1 = advance(&mut fnspace.0, &slice).await?;
+            } else if let Some((sweep, p)) = lr.iter_mut().find(|(_, p)| !p.finished()) {
+                *p = advance(sweep, &slice).await?;
+            } else {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the results so far, one figure family per frame; false if superseded.
+    async fn publish(&self, room: Room, live: Live) -> bool {
+        room.kernel.set(Some(self.kernel.0.result()));
+        if !live.next_frame().await {
+            return false;
+        }
+        room.coord.set(Some(self.coord.0.result()));
+        if self.coord.1.finished() {
+            if !live.next_frame().await {
+                return false;
+            }
+            room.fnspace.set(Some(self.fnspace.0.result()));
+        }
+        if !self.lr.is_empty() {
+            if !live.next_frame().await {
+                return false;
+            }
+            room.lr
+                .set(self.lr.iter().map(|(s, _)| s.result()).collect());
+        }
+        true
+    }
+}
+
+/// One sweep, in slices per frame, until stopped or superseded.
+async fn session(live: Live, config: WidthConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
+    let mut parts = match Parts::new(&config, gpu) {
+        Ok(parts) => parts,
+        Err(e) => {
+            room.error.set(Some(e.to_string()));
+            room.kernel.set(None);
+            room.coord.set(None);
+            room.fnspace.set(None);
+            room.lr.set(Vec::new());
+            room.running.set(false);
+            return;
+        }
+    };
+    room.kernel.set(Some(parts.kernel.0.result()));
+    room.coord.set(None);
+    room.fnspace.set(None);
+    room.lr.set(Vec::new());
+    room.lr_request.set(false);
+    let mut redraw = Redraw::now();
+    while live.next_frame().await {
+        if room.lr_request.get_untracked() && parts.lr.is_empty() {
+            match lr_configs(&config)
+                .iter()
+                .map(LrTransfer::new)
+                .collect::<Result<Vec<_>>>()
+            {
+                Ok(sweeps) => parts.lr = sweeps.into_iter().map(|s| (s, UNSTARTED)).collect(),
+                Err(e) => room.error.set(Some(e.to_string())),
+            }
+            room.running.set(true);
+        }
+        if !room.running.get_untracked() || parts.finished() {
+            continue;
+        }
+        let outcome = parts.slice().await;
+        if !live.is_live() {
+            return;
+        }
+        if let Err(e) = outcome {
+            room.error.set(Some(e.to_string()));
+            room.running.set(false);
+        }
+        let finished = parts.finished();
+        // "done" only once the final results are on the page.
+        if !finished {
+            room.progress.set(parts.totals());
+        }
+        if (finished || redraw.due()) && !parts.publish(room, live).await {
+            return;
+        }
+        if finished {
+            room.progress.set(parts.totals());
+            room.running.set(false);
+        }
+    }
+}
+
+/// One figure as a card's list, or the message to show instead.
+fn single(figure: Result<FigureData>) -> std::result::Result<Vec<FigureData>, String> {
+    figure.map(|f| vec![f]).map_err(|e| e.to_string())
+}
