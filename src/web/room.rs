@@ -315,6 +315,27 @@ pub fn log2_slider(
     }
 }
 
+/// A labelled slider over whole numbers `min..=max` (depth, seeds, steps).
+pub fn count_slider(
+    id: &'static str,
+    label: &'static str,
+    min: usize,
+    max: usize,
+    get: impl Fn() -> usize + Copy + Send + Sync + 'static,
+    set: impl Fn(usize) + Copy + 'static,
+) -> impl IntoView {
+    super::controls::range(
+        id,
+        label,
+        min as f64,
+        max as f64,
+        1.0,
+        move || get() as f64,
+        move |v| set((v as usize).clamp(min, max)),
+        |v| format!("{v}"),
+    )
+}
+
 /// A labelled learning-rate slider on a log10 scale, the rate rounded to 3 digits.
 pub fn lr_slider(
     min_log10: f64,

@@ -3,7 +3,7 @@
 
 use super::super::Compute;
 use super::super::controls::{range, seed_input, select};
-use super::super::room::{choice, log2_slider, lr_slider};
+use super::super::room::{choice, count_slider, log2_slider, lr_slider};
 use crate::core::data::{Dataset, DatasetName, TargetColumns, parse_csv};
 use crate::core::parametrization::Parametrization;
 use crate::core::train::TrainConfig;
@@ -121,11 +121,10 @@ pub fn Controls(
                 move || config.with(|c| c.width.max(1).ilog2()),
                 move |k| config.update(|c| c.width = 1 << k),
             )}
-            {range(
-                "depth", "Hidden layers", 1.0, 8.0, 1.0,
-                move || config.with(|c| c.depth as f64),
-                move |v| config.update(|c| c.depth = v as usize),
-                |v| format!("{v}"),
+            {count_slider(
+                "depth", "Hidden layers", 1, 8,
+                move || config.with(|c| c.depth),
+                move |n| config.update(|c| c.depth = n),
             )}
             {choice(
                 "activation", "Activation", None,

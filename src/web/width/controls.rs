@@ -2,7 +2,7 @@
 //! Every control edits the config, which restarts the sweep (except the abc map's sliders).
 
 use super::super::controls::{range, round_sig, seed_input};
-use super::super::room::{choice, choice_or, log2_slider, lr_slider};
+use super::super::room::{choice, choice_or, count_slider, log2_slider, lr_slider};
 use crate::core::abc::AbcRules;
 use crate::core::abc_regime::classify;
 use crate::core::parametrization::Parametrization;
@@ -27,22 +27,20 @@ pub fn Controls(
                 move || config.with(|c| c.max_width_log2),
                 move |k| config.update(|c| c.max_width_log2 = k),
             )}
-            {range(
-                "depth", "Hidden layers", 1.0, 6.0, 1.0,
-                move || config.with(|c| c.depth as f64),
-                move |v| config.update(|c| c.depth = v as usize),
-                |v| format!("{v}"),
+            {count_slider(
+                "depth", "Hidden layers", 1, 6,
+                move || config.with(|c| c.depth),
+                move |n| config.update(|c| c.depth = n),
             )}
             {choice(
                 "activation", "Activation", None,
                 move || config.with(|c| c.activation),
                 move |a| config.update(|c| c.activation = a),
             )}
-            {range(
-                "seeds", "Seeds per width", 1.0, 8.0, 1.0,
-                move || config.with(|c| c.seeds as f64),
-                move |v| config.update(|c| c.seeds = v as usize),
-                |v| format!("{v}"),
+            {count_slider(
+                "seeds", "Seeds per width", 1, 8,
+                move || config.with(|c| c.seeds),
+                move |n| config.update(|c| c.seeds = n),
             )}
             <h2>"Training (coordinate check)"</h2>
             {choice_or(
@@ -62,11 +60,10 @@ pub fn Controls(
                 move || config.with(|c| c.lr),
                 move |lr| config.update(|c| c.lr = lr),
             )}
-            {range(
-                "steps", "Steps T", 2.0, 20.0, 1.0,
-                move || config.with(|c| c.steps as f64),
-                move |v| config.update(|c| c.steps = v as usize),
-                |v| format!("{v}"),
+            {count_slider(
+                "steps", "Steps T", 2, 20,
+                move || config.with(|c| c.steps),
+                move |n| config.update(|c| c.steps = n),
             )}
             <h2>"Kernels (NTK parametrization)"</h2>
             {range(
