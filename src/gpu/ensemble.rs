@@ -10,7 +10,7 @@
 use super::context::GpuContext;
 use super::kernels::{
     ActivationParams, BackwardParams, BiasGradParams, LossParams, MatmulParams, OptimizerParams,
-    activation_code,
+    Strides, activation_code,
 };
 use crate::core::activation::Activation;
 use crate::core::loss::{Loss, Target};
@@ -61,6 +61,20 @@ struct Pass {
     loss: Vec<Command>,
     reduce: Vec<Command>,
     backward: Vec<Command>,
+}
+
+/// Everything [`Pass`] keeps, and the gradients and losses only its commands refer to.
+struct PassBuffers {
+    x: wgpu::Buffer,
+    labels: wgpu::Buffer,
+    values: wgpu::Buffer,
+    z: Vec<wgpu::Buffer>,
+    h: Vec<wgpu::Buffer>,
+    d_output: wgpu::Buffer,
+    dh: Vec<wgpu::Buffer>,
+    dz: Vec<wgpu::Buffer>,
+    per_sample: wgpu::Buffer,
+    metrics: wgpu::Buffer,
 }
 
 /// An ensemble of MLPs on the GPU with their optimizer state.
@@ -399,72 +413,103 @@ impl GpuEnsemble {
         Ok(&self.passes[&batch])
     }
 
+    /// The buffers and commands of one step at `batch` samples: forward, loss, backward.
     fn build_pass(&self, batch: usize) -> Result<Pass> {
+        let buffers = self.pass_buffers(batch)?;
+        let forward = self.forward_commands(&buffers, batch);
+        let backward = self.backward_commands(&buffers, batch);
+        let (loss, reduce) = self.loss_commands(&buffers, batch);
+        let PassBuffers {
+            x,
+            labels,
+            values,
+            z,
+            h,
+            metrics,
+            ..
+        } = buffers;
+        Ok(Pass {
+            x,
+            labels,
+            values,
+            z,
+            h,
+            metrics,
+            forward,
+            loss,
+            reduce,
+            backward,
+        })
+    }
+
+    /// Every activation, gradient and loss buffer of a step at `batch` samples, each checked
+    /// against the adapter's limits before it is allocated.
+    fn pass_buffers(&self, batch: usize) -> Result<PassBuffers> {
         let (e, depth, dims) = (self.members, self.depth(), &self.dims);
         let k = dims[depth + 1];
-        let x = self.storage("x", dims[0] * batch)?;
-        let labels = self.storage("labels", batch)?;
-        let values = self.storage("values", k * batch)?;
-        let mut z = Vec::new();
-        let mut h = Vec::new();
-        for l in 0..=depth {
-            z.push(self.storage("z", e * dims[l + 1] * batch)?);
-            h.push(self.storage("h", e * dims[l + 1] * batch)?);
-        }
-        let d_output = self.storage("d_output", e * k * batch)?;
-        let dh: Vec<wgpu::Buffer> = (0..depth)
-            .map(|l| self.storage("dh", e * dims[l + 1] * batch))
-            .collect::<Result<_>>()?;
-        let dz: Vec<wgpu::Buffer> = (0..depth)
-            .map(|l| self.storage("dz", e * dims[l + 1] * batch))
-            .collect::<Result<_>>()?;
-        let per_sample = self.storage("per-sample loss", 2 * e * batch)?;
-        let metrics = self.storage("metrics", 2 * e)?;
-        let (b, m) = (batch as u32, e as u32);
-        let input = |l: usize| -> (&wgpu::Buffer, u32) {
-            if l == 0 {
-                (&x, 0)
-            } else {
-                (&h[l - 1], (dims[l] * batch) as u32)
-            }
+        let per_layer = |label: &str, layers: usize| -> Result<Vec<wgpu::Buffer>> {
+            (0..layers)
+                .map(|l| self.storage(label, e * dims[l + 1] * batch))
+                .collect()
         };
+        Ok(PassBuffers {
+            x: self.storage("x", dims[0] * batch)?,
+            labels: self.storage("labels", batch)?,
+            values: self.storage("values", k * batch)?,
+            z: per_layer("z", depth + 1)?,
+            h: per_layer("h", depth + 1)?,
+            d_output: self.storage("d_output", e * k * batch)?,
+            dh: per_layer("dh", depth)?,
+            dz: per_layer("dz", depth)?,
+            per_sample: self.storage("per-sample loss", 2 * e * batch)?,
+            metrics: self.storage("metrics", 2 * e)?,
+        })
+    }
 
+    /// The input of layer `l` and its stride between members (0: the shared `x`).
+    fn layer_input<'a>(
+        &self,
+        buffers: &'a PassBuffers,
+        l: usize,
+        batch: usize,
+    ) -> (&'a wgpu::Buffer, u32) {
+        if l == 0 {
+            (&buffers.x, 0)
+        } else {
+            (&buffers.h[l - 1], (self.dims[l] * batch) as u32)
+        }
+    }
+
+    /// Per layer l: z_l = m_w W_l h_{l-1}, then h_l = φ(z_l + m_b b_l) (+ α h_{l-1} in a
+    /// residual block); the output layer is linear.
+    fn forward_commands(&self, buffers: &PassBuffers, batch: usize) -> Vec<Command> {
+        let (depth, dims) = (self.depth(), &self.dims);
+        let b = batch as u32;
         let mut forward = Vec::new();
         for l in 0..=depth {
             let (fan_in, fan_out) = (dims[l] as u32, dims[l + 1] as u32);
             let s = self.scales[l];
-            let (h_in, in_batch) = input(l);
-            forward.push(self.matmul(
-                MatmulParams {
-                    m: fan_out,
-                    n: b,
-                    k: fan_in,
-                    a_row: 1,
-                    a_col: fan_out,
-                    a_batch: fan_out * fan_in,
-                    b_row: 1,
-                    b_col: fan_in,
-                    b_batch: in_batch,
-                    c_row: 1,
-                    c_col: fan_out,
-                    c_batch: fan_out * b,
-                    alpha: s.weight_multiplier,
-                    beta: 0.0,
-                    _pad: [0; 2],
-                },
-                &self.weights[l],
-                h_in,
-                &z[l],
-            ));
+            let (h_in, in_batch) = self.layer_input(buffers, l, batch);
+            let weight = Strides::matrix(fan_out, fan_out * fan_in);
+            let input = Strides::matrix(fan_in, in_batch);
+            let output = Strides::matrix(fan_out, fan_out * b);
+            let gemm = MatmulParams::gemm(
+                [fan_out, b, fan_in],
+                [weight, input, output],
+                s.weight_multiplier,
+                0.0,
+            );
+            forward.push(self.matmul(gemm, &self.weights[l], h_in, &buffers.z[l]));
+            let activation = if l == depth {
+                Activation::Linear
+            } else {
+                self.activation
+            };
             let params = ActivationParams {
                 rows: fan_out,
                 cols: b,
-                members: m,
-                activation: activation_code(if l == depth {
-                    Activation::Linear
-                } else {
-                    self.activation
-                }),
+                members: self.members as u32,
+                activation: activation_code(activation),
                 has_bias: u32::from(self.biases[l].is_some()),
                 residual: u32::from(s.residual.is_some()),
                 bias_multiplier: s.bias_multiplier,
@@ -483,57 +528,45 @@ impl GpuEnsemble {
                     (0, &uniform),
                     (1, bias),
                     (2, h_prev),
-                    (3, &z[l]),
-                    (4, &h[l]),
+                    (3, &buffers.z[l]),
+                    (4, &buffers.h[l]),
                 ],
-                elementwise_groups(e * dims[l + 1] * batch),
+                elementwise_groups(self.members * dims[l + 1] * batch),
             ));
         }
+        forward
+    }
 
-        let loss_params = LossParams {
-            k: k as u32,
-            batch: b,
-            members: m,
-            cross_entropy: u32::from(self.loss == Loss::CrossEntropy),
-            classes: 0, // set per upload
-            _pad: [0; 3],
-        };
-        let (loss, reduce) = (Vec::new(), Vec::new());
-
+    /// From the output gradient down: dW_l = m_w dz_l h_{l-1}^T, db_l = m_b Σ_batch dz_l,
+    /// dh_{l-1} = m_w W_l^T dz_l (+ dh_l through a residual skip), dz_{l-1} = φ'(z_{l-1}) dh_{l-1}.
+    fn backward_commands(&self, buffers: &PassBuffers, batch: usize) -> Vec<Command> {
+        let (e, depth, dims) = (self.members, self.depth(), &self.dims);
+        let b = batch as u32;
         let mut backward = Vec::new();
         for l in (0..=depth).rev() {
             let (fan_in, fan_out) = (dims[l] as u32, dims[l + 1] as u32);
             let s = self.scales[l];
-            let (h_in, in_batch) = input(l);
-            let dz_l = if l == depth { &d_output } else { &dz[l] };
-            // dW = m_w dz h_in^T: [out, batch] x [batch, in]
-            backward.push(self.matmul(
-                MatmulParams {
-                    m: fan_out,
-                    n: fan_in,
-                    k: b,
-                    a_row: 1,
-                    a_col: fan_out,
-                    a_batch: fan_out * b,
-                    b_row: fan_in,
-                    b_col: 1,
-                    b_batch: in_batch,
-                    c_row: 1,
-                    c_col: fan_out,
-                    c_batch: fan_out * fan_in,
-                    alpha: s.weight_multiplier,
-                    beta: 0.0,
-                    _pad: [0; 2],
-                },
-                dz_l,
-                h_in,
-                &self.weight_grads[l],
-            ));
+            let (h_in, in_batch) = self.layer_input(buffers, l, batch);
+            let dz_l = if l == depth {
+                &buffers.d_output
+            } else {
+                &buffers.dz[l]
+            };
+            let weight = Strides::matrix(fan_out, fan_out * fan_in);
+            let delta = Strides::matrix(fan_out, fan_out * b);
+            let input = Strides::matrix(fan_in, in_batch);
+            let gemm = MatmulParams::gemm(
+                [fan_out, fan_in, b],
+                [delta, input.transposed(), weight],
+                s.weight_multiplier,
+                0.0,
+            );
+            backward.push(self.matmul(gemm, dz_l, h_in, &self.weight_grads[l]));
             if let Some(bias_grad) = &self.bias_grads[l] {
                 let params = BiasGradParams {
                     rows: fan_out,
                     cols: b,
-                    members: m,
+                    members: e as u32,
                     multiplier: s.bias_multiplier,
                 };
                 let uniform = self.uniform(&params);
@@ -546,7 +579,7 @@ impl GpuEnsemble {
             if l == 0 {
                 break;
             }
-            // dh_{l-1} = m_w W_l^T dz_l (+ dh_l through the skip of a residual block l)
+            let dh = &buffers.dh;
             if s.residual.is_some() {
                 backward.push(Command::Copy {
                     from: dh[l].clone(),
@@ -554,33 +587,19 @@ impl GpuEnsemble {
                     bytes: dh[l].size(),
                 });
             }
-            backward.push(self.matmul(
-                MatmulParams {
-                    m: fan_in,
-                    n: b,
-                    k: fan_out,
-                    a_row: fan_out,
-                    a_col: 1,
-                    a_batch: fan_out * fan_in,
-                    b_row: 1,
-                    b_col: fan_out,
-                    b_batch: fan_out * b,
-                    c_row: 1,
-                    c_col: fan_in,
-                    c_batch: fan_in * b,
-                    alpha: s.weight_multiplier,
-                    beta: if s.residual.is_some() { 1.0 } else { 0.0 },
-                    _pad: [0; 2],
-                },
-                &self.weights[l],
-                dz_l,
-                &dh[l - 1],
-            ));
-            let previous = self.scales[l - 1];
+            let beta = if s.residual.is_some() { 1.0 } else { 0.0 };
+            let gradient = Strides::matrix(fan_in, fan_in * b);
+            let gemm = MatmulParams::gemm(
+                [fan_in, b, fan_out],
+                [weight.transposed(), delta, gradient],
+                s.weight_multiplier,
+                beta,
+            );
+            backward.push(self.matmul(gemm, &self.weights[l], dz_l, &dh[l - 1]));
             let params = BackwardParams {
                 count: (e * dims[l] * batch) as u32,
                 activation: activation_code(self.activation),
-                scale: previous.residual.unwrap_or(1.0),
+                scale: self.scales[l - 1].residual.unwrap_or(1.0),
                 _pad: 0,
             };
             let uniform = self.uniform(&params);
@@ -588,54 +607,54 @@ impl GpuEnsemble {
                 &self.ctx.pipelines.activation_backward,
                 &[
                     (0, &uniform),
-                    (1, &z[l - 1]),
+                    (1, &buffers.z[l - 1]),
                     (2, &dh[l - 1]),
-                    (3, &dz[l - 1]),
+                    (3, &buffers.dz[l - 1]),
                 ],
                 elementwise_groups(e * dims[l] * batch),
             ));
         }
+        backward
+    }
 
-        let mut pass = Pass {
-            x,
-            labels,
-            values,
-            z,
-            h,
-            metrics,
-            forward,
-            loss,
-            reduce,
-            backward,
-        };
+    /// The loss gradient and the per-member loss reduction, for real-valued targets (index 0)
+    /// and for class labels (index 1).
+    fn loss_commands(&self, buffers: &PassBuffers, batch: usize) -> (Vec<Command>, Vec<Command>) {
+        let (b, m) = (batch as u32, self.members as u32);
+        let (mut loss, mut reduce) = (Vec::new(), Vec::new());
         for classes in [false, true] {
             let params = LossParams {
+                k: self.dims[self.depth() + 1] as u32,
+                batch: b,
+                members: m,
+                cross_entropy: u32::from(self.loss == Loss::CrossEntropy),
                 classes: u32::from(classes),
-                ..loss_params
+                _pad: [0; 3],
             };
             let uniform = self.uniform(&params);
-            let gradient = self.dispatch(
+            loss.push(self.dispatch(
                 &self.ctx.pipelines.loss_gradient,
                 &[
                     (0, &uniform),
-                    (1, &pass.h[depth]),
-                    (2, &pass.labels),
-                    (3, &pass.values),
-                    (4, &d_output),
-                    (5, &per_sample),
+                    (1, &buffers.h[self.depth()]),
+                    (2, &buffers.labels),
+                    (3, &buffers.values),
+                    (4, &buffers.d_output),
+                    (5, &buffers.per_sample),
                 ],
                 [b.div_ceil(64), m, 1],
-            );
-            let reduce = self.dispatch(
+            ));
+            reduce.push(self.dispatch(
                 &self.ctx.pipelines.loss_reduce,
-                &[(0, &uniform), (5, &per_sample), (6, &pass.metrics)],
+                &[
+                    (0, &uniform),
+                    (5, &buffers.per_sample),
+                    (6, &buffers.metrics),
+                ],
                 [m.div_ceil(64), 1, 1],
-            );
-            // Index 0: values, 1: classes.
-            pass.loss.push(gradient);
-            pass.reduce.push(reduce);
+            ));
         }
-        Ok(pass)
+        (loss, reduce)
     }
 
     /// Uploads a batch and returns the index of the loss commands for its target kind.

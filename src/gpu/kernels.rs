@@ -52,6 +52,35 @@ impl MatmulKernel {
     }
 }
 
+/// Where element (i, j) of one member's matrix sits in its buffer: at
+/// `member * batch + i * row + j * col`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Strides {
+    pub row: u32,
+    pub col: u32,
+    pub batch: u32,
+}
+
+impl Strides {
+    /// A column-major matrix of `rows` rows per member, members `batch` floats apart.
+    pub fn matrix(rows: u32, batch: u32) -> Self {
+        Strides {
+            row: 1,
+            col: rows,
+            batch,
+        }
+    }
+
+    /// The same storage read as its transpose.
+    pub fn transposed(self) -> Self {
+        Strides {
+            row: self.col,
+            col: self.row,
+            ..self
+        }
+    }
+}
+
 /// Keep in sync with `MatmulParams` in shaders/matmul.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
@@ -71,6 +100,30 @@ pub(crate) struct MatmulParams {
     pub alpha: f32,
     pub beta: f32,
     pub _pad: [u32; 2],
+}
+
+impl MatmulParams {
+    /// C = alpha A B + beta C per member, for A `[m, k]`, B `[k, n]` and C `[m, n]` laid out as
+    /// `[a, b, c]` say.
+    pub fn gemm([m, n, k]: [u32; 3], [a, b, c]: [Strides; 3], alpha: f32, beta: f32) -> Self {
+        MatmulParams {
+            m,
+            n,
+            k,
+            a_row: a.row,
+            a_col: a.col,
+            a_batch: a.batch,
+            b_row: b.row,
+            b_col: b.col,
+            b_batch: b.batch,
+            c_row: c.row,
+            c_col: c.col,
+            c_batch: c.batch,
+            alpha,
+            beta,
+            _pad: [0; 2],
+        }
+    }
 }
 
 /// Keep in sync with `ActivationParams` in shaders/activation.wgsl.

@@ -1,17 +1,18 @@
 //! Drawing of one panel, generic over plotters' [`DrawingBackend`] so that the SVG and the PNG
 //! output run exactly the same code. Input has been validated by the caller (`super::validate`).
 
-use plotters::chart::{ChartBuilder, ChartContext, LabelAreaPosition, SeriesLabelPosition};
+use plotters::chart::{ChartBuilder, ChartContext, LabelAreaPosition};
 use plotters::coord::Shift;
 use plotters::coord::cartesian::Cartesian2d;
-use plotters::drawing::DrawingArea;
-use plotters::element::{EmptyElement, PathElement, Rectangle};
+use plotters::drawing::{DrawingArea, IntoDrawingArea};
+use plotters::element::{PathElement, Rectangle, Text};
 use plotters::prelude::DrawingBackend;
 use plotters::series::{DashedLineSeries, LineSeries};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{BLACK, Color, RGBColor, ShapeStyle, TextStyle, WHITE};
 
 use super::axis::{Axis, at_least_a_decade, padded_range};
+use super::probe::Probe;
 use super::raster::{MAX_RASTERS, Raster, sentinel};
 use super::style::{
     ColorMap, GRID, GRID_MINOR, MarkStyle, Shape, Sizes, darker, font, legend_corner, palette,
@@ -234,40 +235,107 @@ fn frame_box<'a, DB: DrawingBackend + 'a>(
 /// Draws the legend of the labelled series in the least crowded corner.
 fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
-    names: &[&str],
+    keys: &[(&str, Key)],
     samples: &[(f64, f64)],
     s: &Sizes,
     title: &str,
-) -> Result<()> {
-    let names: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
-    if names.is_empty() {
-        return Ok(());
+) -> Result<f64> {
+    let keys: Vec<&(&str, Key)> = keys.iter().filter(|(n, _)| !n.is_empty()).collect();
+    if keys.is_empty() {
+        return Ok(0.0);
     }
     let style = font(s.legend);
-    // The box size exactly as plotters will lay it out (MultiLineText, line height 1.25).
+    // Lines as plotters' MultiLineText sets them: line i at round(i * 1.25 * size).
+    let line_top = |i: usize| (i as f64 * 1.25 * s.legend).round() as i32;
+    let mut sizes = Vec::new();
     let (mut max_w, mut max_y) = (0, 0);
-    for (i, n) in names.iter().enumerate() {
-        let (w, h) = text_size(title, &style, n)?;
+    for (i, (name, _)) in keys.iter().enumerate() {
+        let (w, h) = text_size(title, &style, name)?;
         max_w = max_w.max(w);
-        max_y = max_y.max((i as f64 * 1.25 * s.legend).round() as i32 + h);
+        max_y = max_y.max(line_top(i) + h);
+        sizes.push(h);
     }
     let margin = (s.legend * 0.6).round() as i32;
     let sym = legend_symbol_width(s);
     let (lw, lh) = (max_w + sym + 2 * margin, max_y + 2 * margin);
-    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let area = chart.plotting_area().strip_coord_spec();
+    let (pw, ph) = area.dim_in_pixel();
     let pad = (f64::from(s.margin) * 0.6).round() as i32;
-    let (x, y) = legend_corner(samples, (lw, lh), (pw as i32, ph as i32), pad);
-    let pos = SeriesLabelPosition::Coordinate(x, y);
-    chart
-        .configure_series_labels()
-        .position(pos)
-        .margin(margin)
-        .legend_area_size(sym)
-        .label_font(style)
-        .background_style(WHITE.filled())
-        .border_style(RGBColor(60, 60, 60).stroke_width(s.thin))
-        .draw()
-        .map_err(de(title))
+    let ((x, y), covered) = legend_corner(samples, (lw, lh), (pw as i32, ph as i32), pad);
+    let corners = [(x, y), (x + lw, y + lh)];
+    area.draw(&Rectangle::new(corners, WHITE.filled()))
+        .map_err(de(title))?;
+    area.draw(&Rectangle::new(
+        corners,
+        RGBColor(60, 60, 60).stroke_width(s.thin),
+    ))
+    .map_err(de(title))?;
+    for (i, ((name, key), h)) in keys.iter().zip(sizes).enumerate() {
+        let top = y + margin + line_top(i);
+        area.draw(&Text::new(*name, (x + sym + margin, top), style.clone()))
+            .map_err(de(title))?;
+        draw_key(&area, *key, (x + margin, top + h / 2), s).map_err(de(title))?;
+    }
+    // The share of the plot's height the box needs, where every corner covers data.
+    Ok(if covered > 0 {
+        f64::from(lh + 2 * pad) / f64::from(ph.max(1))
+    } else {
+        0.0
+    })
+}
+
+/// What a legend entry shows beside its name.
+#[derive(Clone, Copy, Debug)]
+enum Key {
+    /// A point marker.
+    Mark(MarkStyle),
+    /// A short line, with the series' marker on it when it has markers.
+    Line(ShapeStyle, Option<MarkStyle>),
+    /// A dashed line (a theory curve).
+    Dashed(ShapeStyle),
+    /// A histogram bar: fill and outline.
+    Bar(ShapeStyle, ShapeStyle),
+}
+
+/// Draws `key` with its left end at `(x, y)` (the middle of its line of the legend). The
+/// legend is drawn here rather than by plotters, whose series labels measure every name with
+/// the browser's layout engine (a forced page layout per name) in the web build.
+fn draw_key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    key: Key,
+    (x, y): (i32, i32),
+    s: &Sizes,
+) -> std::result::Result<(), plotters::drawing::DrawingAreaErrorKind<DB::ErrorType>> {
+    let len = legend_symbol_len(s);
+    let line = |style: ShapeStyle, from: i32, to: i32| {
+        PathElement::new(vec![(x + from, y), (x + to, y)], style)
+    };
+    let mark = |m: MarkStyle| -> std::result::Result<(), _> {
+        if m.is_circle() {
+            area.draw(&m.circle((x + len / 2, y)))
+        } else {
+            area.draw(&m.poly((x + len / 2, y)))
+        }
+    };
+    match key {
+        Key::Mark(m) => mark(m),
+        Key::Line(style, m) => {
+            area.draw(&line(style, 0, len))?;
+            m.map_or(Ok(()), mark)
+        }
+        Key::Dashed(style) => {
+            let piece = len / 3;
+            area.draw(&line(style, 0, piece))?;
+            area.draw(&line(style, len - piece, len))
+        }
+        Key::Bar(fill, edge) => {
+            let h = (s.legend * 0.7).round() as i32;
+            let sym = legend_symbol_len(s);
+            let corners = [(x, y - h / 2), (x + sym, y + h / 2)];
+            area.draw(&Rectangle::new(corners, fill))?;
+            area.draw(&Rectangle::new(corners, edge))
+        }
+    }
 }
 
 /// Width of the symbol column of the legend.
@@ -280,82 +348,50 @@ fn legend_symbol_len(s: &Sizes) -> i32 {
     legend_symbol_width(s) - (s.legend * 0.6).round() as i32
 }
 
-/// Draws `pts` as markers; with `label`, also registers a legend entry showing the marker.
+/// Draws `pts` as markers; returns the marker as its legend shows it (opaque, at least the
+/// legend's marker size).
 fn draw_marks<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     pts: &[(f64, f64)],
     m: MarkStyle,
-    label: Option<&str>,
     s: &Sizes,
     t: &str,
-) -> Result<()> {
-    let mid = legend_symbol_len(s) / 2;
-    let mut lm = m;
-    lm.r = m.r.max(s.marker);
-    lm.fill = ShapeStyle {
+) -> Result<Key> {
+    if m.is_circle() {
+        chart
+            .draw_series(pts.iter().map(|&p| m.circle(p)))
+            .map_err(de(t))?;
+    } else {
+        chart
+            .draw_series(pts.iter().map(|&p| m.poly(p)))
+            .map_err(de(t))?;
+    }
+    let mut key = m;
+    key.r = m.r.max(s.marker);
+    key.fill = ShapeStyle {
         color: m.fill.color.mix(1.0),
         ..m.fill
     };
-    if m.is_circle() {
-        let anno = chart
-            .draw_series(pts.iter().map(|&p| m.circle(p)))
-            .map_err(de(t))?;
-        if let Some(name) = label {
-            anno.label(name)
-                .legend(move |(x, y)| lm.circle((x + mid, y)));
-        }
-    } else {
-        let anno = chart
-            .draw_series(pts.iter().map(|&p| m.poly(p)))
-            .map_err(de(t))?;
-        if let Some(name) = label {
-            anno.label(name).legend(move |(x, y)| lm.poly((x + mid, y)));
-        }
-    }
-    Ok(())
+    Ok(Key::Mark(key))
 }
 
-/// Draws a polyline, optionally with markers; with `label`, also registers a legend entry (a
-/// short line, with the marker when there are markers).
+/// Draws a polyline, optionally with markers; returns its legend key (a short line, with the
+/// marker when there are markers).
 fn draw_curve<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     pts: &[(f64, f64)],
     line: ShapeStyle,
     mark: Option<MarkStyle>,
-    label: Option<&str>,
     s: &Sizes,
     t: &str,
-) -> Result<()> {
-    let len = legend_symbol_len(s);
-    let anno = chart
+) -> Result<Key> {
+    chart
         .draw_series(LineSeries::new(pts.iter().copied(), line))
         .map_err(de(t))?;
-    if let Some(name) = label {
-        let anno = anno.label(name);
-        match mark {
-            None => {
-                anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + len, y)], line));
-            }
-            Some(m) if m.is_circle() => {
-                anno.legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (len, 0)], line)
-                        + m.circle((len / 2, 0))
-                });
-            }
-            Some(m) => {
-                anno.legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (len, 0)], line)
-                        + m.poly((len / 2, 0))
-                });
-            }
-        }
-    }
     if let Some(m) = mark {
-        draw_marks(chart, pts, m, None, s, t)?;
+        draw_marks(chart, pts, m, s, t)?;
     }
-    Ok(())
+    Ok(Key::Line(line, mark))
 }
 
 /// Theory lines: dark grey for the first law, then the palette's last strong colours (black
@@ -364,30 +400,19 @@ fn theory_color(j: usize) -> RGBColor {
     [RGBColor(80, 80, 80), palette(5), palette(3), palette(4)][j % 4]
 }
 
-/// Draws a dashed polyline (dashes three line widths long); with `label`, a dashed legend
-/// entry.
+/// Draws a dashed polyline (dashes three line widths long); returns its dashed legend key.
 fn draw_dashed<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     pts: &[(f64, f64)],
     line: ShapeStyle,
-    label: Option<&str>,
     s: &Sizes,
     t: &str,
-) -> Result<()> {
+) -> Result<Key> {
     let dash = (4 * s.line).max(4);
-    let anno = chart
+    chart
         .draw_series(DashedLineSeries::new(pts.iter().copied(), dash, dash, line))
         .map_err(de(t))?;
-    if let Some(name) = label {
-        let len = legend_symbol_len(s);
-        let piece = len / 3;
-        anno.label(name).legend(move |(x, y)| {
-            EmptyElement::at((x, y))
-                + PathElement::new(vec![(0, 0), (piece, 0)], line)
-                + PathElement::new(vec![(len - piece, 0), (len, 0)], line)
-        });
-    }
-    Ok(())
+    Ok(Key::Dashed(line))
 }
 
 /// Fractions of the plot area of a point list, for legend placement.
@@ -411,11 +436,46 @@ fn extent<'p>(lists: impl Iterator<Item = &'p [(f64, f64)]>) -> (f64, f64, f64, 
     e
 }
 
+/// Draws a line plot. Where its legend would cover data in every corner (learned by drawing it
+/// first on a [`Probe`]), the y axis gets headroom above the data for the legend, as one would
+/// by hand in matplotlib.
 fn draw_line<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     p: &LinePlot,
     s: &Sizes,
 ) -> Result<()> {
+    let probe = Probe(area.dim_in_pixel()).into_drawing_area();
+    let headroom = draw_line_with(&probe, p, s, 0.0)?;
+    draw_line_with(area, p, s, headroom)?;
+    Ok(())
+}
+
+/// Largest share of the plot's height given to legend headroom: the data keep the rest.
+const MAX_HEADROOM: f64 = 0.45;
+
+/// `(lo, hi)` raised at the top so that the old range fills only `1 - share` of the new one
+/// (in log10 for a log axis).
+fn with_headroom((lo, hi): (f64, f64), share: f64, log: bool) -> (f64, f64) {
+    let share = share.min(MAX_HEADROOM);
+    if share <= 0.0 {
+        return (lo, hi);
+    }
+    let grow = |lo: f64, hi: f64| hi + (hi - lo) * share / (1.0 - share);
+    if log {
+        (lo, 10f64.powf(grow(lo.log10(), hi.log10())))
+    } else {
+        (lo, grow(lo, hi))
+    }
+}
+
+/// [`draw_line`] with `headroom` (a share of the height) above the data; returns the
+/// headroom its legend would need (0 when it fits in a corner).
+fn draw_line_with<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &LinePlot,
+    s: &Sizes,
+    headroom: f64,
+) -> Result<f64> {
     let t = p.title.as_str();
     let (xlo, xhi, ylo, yhi) = extent(
         p.series
@@ -436,7 +496,7 @@ fn draw_line<DB: DrawingBackend>(
         x_label: &p.x_label,
         y_label: &p.y_label,
         x_range: padded_range(xlo, xhi, x_log),
-        y_range: padded_range(ylo, yhi, y_log),
+        y_range: with_headroom(padded_range(ylo, yhi, y_log), headroom, y_log),
         x_log,
         y_log,
         x_grid: true,
@@ -452,13 +512,14 @@ fn draw_line<DB: DrawingBackend>(
     ) = frame(area, &spec, s)?;
     let legend_shown = p.series.len() + p.markers.len() + p.theory.len() > 1;
     let mut samples = Vec::new();
+    let mut keys = Vec::new();
     for (i, series) in p.series.iter().enumerate() {
         let color = palette(i);
         let line = color.stroke_width(s.line);
         let mark = (series.points.len() < MARKER_LIMIT)
             .then(|| MarkStyle::new(Shape::nth(i), s.marker, color, 1.0, darker(color), s.thin));
-        let label = (legend_shown && !series.name.is_empty()).then_some(series.name.as_str());
-        draw_curve(&mut chart, &series.points, line, mark, label, s, t)?;
+        let key = draw_curve(&mut chart, &series.points, line, mark, s, t)?;
+        keys.push((series.name.as_str(), key));
         sample_polyline(&fractions(&x_axis, &y_axis, &series.points), &mut samples);
     }
     for (j, group) in p.markers.iter().enumerate() {
@@ -472,35 +533,21 @@ fn draw_line<DB: DrawingBackend>(
             darker(color),
             s.thin,
         );
-        let label = (legend_shown && !group.name.is_empty()).then_some(group.name.as_str());
-        draw_marks(&mut chart, &group.points, mark, label, s, t)?;
+        let key = draw_marks(&mut chart, &group.points, mark, s, t)?;
+        keys.push((group.name.as_str(), key));
         samples.extend(fractions(&x_axis, &y_axis, &group.points));
     }
     for (j, law) in p.theory.iter().enumerate() {
         let color = theory_color(j);
-        let label = (legend_shown && !law.name.is_empty()).then_some(law.name.as_str());
-        draw_dashed(
-            &mut chart,
-            &law.points,
-            color.stroke_width(s.line),
-            label,
-            s,
-            t,
-        )?;
+        let key = draw_dashed(&mut chart, &law.points, color.stroke_width(s.line), s, t)?;
+        keys.push((law.name.as_str(), key));
         sample_polyline(&fractions(&x_axis, &y_axis, &law.points), &mut samples);
     }
     frame_box(&chart, s, t)?;
     if legend_shown {
-        let names: Vec<&str> = p
-            .series
-            .iter()
-            .chain(&p.markers)
-            .chain(&p.theory)
-            .map(|s| s.name.as_str())
-            .collect();
-        legend(&mut chart, &names, &samples, s, t)?;
+        return legend(&mut chart, &keys, &samples, s, t);
     }
-    Ok(())
+    Ok(0.0)
 }
 
 fn draw_scatter<DB: DrawingBackend>(
@@ -530,37 +577,27 @@ fn draw_scatter<DB: DrawingBackend>(
         },
     ) = frame(area, &spec, s)?;
     let total: usize = p.groups.iter().map(|g| g.points.len()).sum();
-    draw_groups(
-        &mut chart,
-        &p.groups,
-        total,
-        RGBColor(40, 40, 40),
-        p.groups.len() > 1,
-        s,
-        t,
-    )?;
+    let keys = draw_groups(&mut chart, &p.groups, total, RGBColor(40, 40, 40), s, t)?;
     frame_box(&chart, s, t)?;
     if p.groups.len() > 1 {
-        let names: Vec<&str> = p.groups.iter().map(|g| g.name.as_str()).collect();
         let mut samples = Vec::new();
         for g in &p.groups {
             samples.extend(fractions(&x_axis, &y_axis, &g.points));
         }
-        legend(&mut chart, &names, &samples, s, t)?;
+        legend(&mut chart, &keys, &samples, s, t)?;
     }
     Ok(())
 }
 
-/// Draws point groups as markers (colour and shape per group) and registers legend entries.
-fn draw_groups<'a, DB: DrawingBackend + 'a>(
+/// Draws point groups as markers (colour and shape per group); returns their legend entries.
+fn draw_groups<'a, 'g, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
-    groups: &[super::Series],
+    groups: &'g [super::Series],
     total_points: usize,
     edge_color: RGBColor,
-    labelled: bool,
     s: &Sizes,
     t: &str,
-) -> Result<()> {
+) -> Result<Vec<(&'g str, Key)>> {
     // Dense clouds get smaller, more transparent markers so that overlap stays visible.
     let (alpha, r) = if total_points > 2000 {
         (0.45, (s.marker - 1).max(2))
@@ -569,12 +606,12 @@ fn draw_groups<'a, DB: DrawingBackend + 'a>(
     } else {
         (0.9, s.marker + 1)
     };
+    let mut keys = Vec::new();
     for (i, g) in groups.iter().enumerate() {
         let m = MarkStyle::new(Shape::nth(i), r, palette(i), alpha, edge_color, s.thin);
-        let label = (labelled && !g.name.is_empty()).then_some(g.name.as_str());
-        draw_marks(chart, &g.points, m, label, s, t)?;
+        keys.push((g.name.as_str(), draw_marks(chart, &g.points, m, s, t)?));
     }
-    Ok(())
+    Ok(keys)
 }
 
 fn draw_histogram<DB: DrawingBackend>(
@@ -625,7 +662,6 @@ fn draw_histogram<DB: DrawingBackend>(
         bar.mix(0.55)
     };
     let n = p.values.len();
-    let sym = legend_symbol_len(s);
     let bar_fill = bar.mix(0.55).filled();
     let bar_edge = outline.stroke_width(s.thin);
     // Empty bins draw nothing (a zero-height bar is invisible anyway).
@@ -633,19 +669,11 @@ fn draw_histogram<DB: DrawingBackend>(
     chart
         .draw_series(nonempty().map(|(e, d)| Rectangle::new([(e[0], 0.0), (e[1], *d)], bar_fill)))
         .map_err(de(t))?;
-    let bars = chart
+    chart
         .draw_series(nonempty().map(|(e, d)| Rectangle::new([(e[0], 0.0), (e[1], *d)], bar_edge)))
         .map_err(de(t))?;
-    let legend_shown = p.density.is_some();
     let hist_name = format!("histogram (n = {n})");
-    if legend_shown {
-        let h = (s.legend * 0.7).round() as i32;
-        bars.label(hist_name.as_str()).legend(move |(x, y)| {
-            EmptyElement::at((x, y))
-                + Rectangle::new([(0, -h / 2), (sym, h / 2)], bar_fill)
-                + Rectangle::new([(0, -h / 2), (sym, h / 2)], bar_edge)
-        });
-    }
+    let mut keys = vec![(hist_name.as_str(), Key::Bar(bar_fill, bar_edge))];
     let mut samples = Vec::new();
     for (e, d) in edges.windows(2).zip(&dens) {
         // The area under each bar counts as occupied.
@@ -662,17 +690,13 @@ fn draw_histogram<DB: DrawingBackend>(
         } else {
             c.name.as_str()
         };
-        draw_curve(&mut chart, &c.points, line, None, Some(name), s, t)?;
+        keys.push((name, draw_curve(&mut chart, &c.points, line, None, s, t)?));
         sample_polyline(&fractions(&x_axis, &y_axis, &c.points), &mut samples);
     }
     frame_box(&chart, s, t)?;
-    if let Some(c) = &p.density {
-        let name = if c.name.is_empty() {
-            "density"
-        } else {
-            c.name.as_str()
-        };
-        legend(&mut chart, &[hist_name.as_str(), name], &samples, s, t)?;
+    // A legend only where there is a density to tell from the bars.
+    if p.density.is_some() {
+        legend(&mut chart, &keys, &samples, s, t)?;
     }
     Ok(())
 }
@@ -772,16 +796,15 @@ fn draw_heatmap<DB: DrawingBackend>(
         draw_cells(&mut chart, p, &cmap, t)?;
     }
     let total: usize = p.overlay.iter().map(|g| g.points.len()).sum();
-    draw_groups(&mut chart, &p.overlay, total, BLACK, true, s, t)?;
+    let keys = draw_groups(&mut chart, &p.overlay, total, BLACK, s, t)?;
     frame_box(&chart, s, t)?;
     if !p.overlay.is_empty() {
         let (x_axis, y_axis) = (&geom.x, &geom.y);
-        let names: Vec<&str> = p.overlay.iter().map(|g| g.name.as_str()).collect();
         let mut samples = Vec::new();
         for g in &p.overlay {
             samples.extend(fractions(x_axis, y_axis, &g.points));
         }
-        legend(&mut chart, &names, &samples, s, t)?;
+        legend(&mut chart, &keys, &samples, s, t)?;
     }
 
     // The colour bar, aligned with the plotting area of the heatmap.

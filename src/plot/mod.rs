@@ -15,6 +15,7 @@ mod axis;
 mod draw;
 mod metrics;
 pub mod playground;
+mod probe;
 mod raster;
 mod style;
 mod svg;

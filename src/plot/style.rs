@@ -286,13 +286,14 @@ pub(crate) fn darker(c: RGBColor) -> RGBColor {
 /// Top-left pixel position (within the plot area) of the legend box in the corner that covers
 /// the fewest sample points, `pad` pixels from the frame. `samples` are positions as fractions
 /// of the plot area (x to the right, y upwards); `legend` and `plot` are sizes in pixels.
-/// Ties go to upper right, upper left, lower right, lower left, in that order.
+/// Ties go to upper right, upper left, lower right, lower left, in that order. Also returns how
+/// many samples the box covers there.
 pub(crate) fn legend_corner(
     samples: &[(f64, f64)],
     legend: (i32, i32),
     plot: (i32, i32),
     pad: i32,
-) -> (i32, i32) {
+) -> ((i32, i32), usize) {
     let fw = f64::from(legend.0 + 2 * pad) / f64::from(plot.0.max(1));
     let fh = f64::from(legend.1 + 2 * pad) / f64::from(plot.1.max(1));
     let (left, right) = (pad, plot.0 - legend.0 - pad);
@@ -313,7 +314,7 @@ pub(crate) fn legend_corner(
             best = (n, pos);
         }
     }
-    best.1
+    (best.1, best.0)
 }
 
 /// Points along the polyline `pts` (fractions of the plot area), densely enough that a line
@@ -354,7 +355,19 @@ mod tests {
     fn legend_avoids_points() {
         // A curve along the top edge: both upper corners are taken.
         let pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64 / 100.0, 0.95)).collect();
-        let pos = legend_corner(&pts, (100, 50), (400, 300), 5);
+        let (pos, covered) = legend_corner(&pts, (100, 50), (400, 300), 5);
         assert_eq!(pos, (295, 245), "lower right");
+        assert_eq!(covered, 0);
+        // A curve along the diagonal crosses the two corners it joins, and passes the other two.
+        let diagonal: Vec<(f64, f64)> = (0..=100)
+            .map(|i| (i as f64 / 100.0, i as f64 / 100.0))
+            .collect();
+        let (_, covered) = legend_corner(&diagonal, (100, 50), (400, 300), 5);
+        assert_eq!(covered, 0, "the off-diagonal corners are free");
+        // Data everywhere: every corner covers some.
+        let grid: Vec<(f64, f64)> = (0..=20)
+            .flat_map(|i| (0..=20).map(move |j| (i as f64 / 20.0, j as f64 / 20.0)))
+            .collect();
+        assert!(legend_corner(&grid, (100, 50), (400, 300), 5).1 > 0);
     }
 }

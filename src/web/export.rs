@@ -9,12 +9,14 @@ use leptos::task::spawn_local;
 const PNG_SCALE: f64 = 2.0;
 
 /// The figure `svg` (an SVG document, or an error message to show instead) with buttons that
-/// download `stem.svg`, `stem.png`, `stem.csv` and `stem.json`; `data` gives (CSV, JSON) when
-/// a button asks for it.
+/// download `stem.svg`, `stem.png`, `stem.csv` (the figure's data, so only once there is a
+/// figure) and `stem.json` (the whole result, available before the figure is); `csv` and `json`
+/// give them when a button asks.
 pub fn figure(
     stem: &'static str,
     svg: Memo<Result<String, String>>,
-    data: impl Fn() -> Option<(String, String)> + Copy + Send + Sync + 'static,
+    csv: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+    json: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let ok = move || svg.with(|s| s.is_ok());
     let save_svg = move |_| {
@@ -34,12 +36,12 @@ pub fn figure(
         }
     };
     let save_csv = move |_| {
-        if let Some((csv, _)) = data() {
+        if let Some(csv) = csv() {
             glue::download_text(&format!("{stem}.csv"), "text/csv", &csv);
         }
     };
     let save_json = move |_| {
-        if let Some((_, json)) = data() {
+        if let Some(json) = json() {
             glue::download_text(&format!("{stem}.json"), "application/json", &json);
         }
     };
@@ -55,7 +57,7 @@ pub fn figure(
             <figcaption class="exports">
                 <button on:click=save_svg prop:disabled=move || !ok() data-export="svg">"SVG"</button>
                 <button on:click=save_png prop:disabled=move || !ok() data-export="png">"PNG"</button>
-                <button on:click=save_csv data-export="csv">"CSV"</button>
+                <button on:click=save_csv prop:disabled=move || !ok() data-export="csv">"CSV"</button>
                 <button on:click=save_json data-export="json">"JSON"</button>
             </figcaption>
         </figure>

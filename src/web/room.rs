@@ -209,22 +209,15 @@ pub fn card(
                 .map_err(|e| e.to_string())
         })
     });
-    let data = move || {
-        let csv = figures.with_untracked(|f| {
-            Some(
-                f.as_ref()
-                    .ok()?
-                    .iter()
-                    .find(|d| d.stem == stem)?
-                    .csv
-                    .clone(),
-            )
-        })?;
-        Some((csv, json()?))
+    let csv = move || {
+        figures.with_untracked(|f| {
+            let figure = f.as_ref().ok()?.iter().find(|d| d.stem == stem)?;
+            Some(figure.csv.clone())
+        })
     };
     view! {
         <div class="row">
-            {export::figure(stem, svg, data)}
+            {export::figure(stem, svg, csv, json)}
             <div class="explain">{explain}</div>
         </div>
     }

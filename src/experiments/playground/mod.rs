@@ -234,7 +234,7 @@ pub fn unit_figures(network: &Mlp<f64>, plane: &Plane) -> Result<Vec<FigureData>
             stem,
             csv: plot::playground::unit_maps_csv(&unit_plane, &panels),
             panels,
-            panel_size: (190, 190),
+            panel_size: (180, 170),
         })
         .collect())
 }

@@ -207,13 +207,13 @@ impl Experiment for CoordCheckConfig {
             FigureData {
                 stem: "coordinate-check",
                 panels: shown_steps(plot::width::coordinate_check(r)?),
-                panel_size: (300, 300),
+                panel_size: (350, 330),
                 csv: csv.clone(),
             },
             FigureData {
                 stem: "coordinate-change",
                 panels: shown_steps(plot::width::coordinate_change(r)?),
-                panel_size: (300, 300),
+                panel_size: (350, 330),
                 csv,
             },
             FigureData {
