@@ -50,24 +50,20 @@ enum Command {
 /// Buffers and recorded commands for one batch size.
 #[derive(Debug)]
 struct Pass {
-    x: wgpu::Buffer,
-    labels: wgpu::Buffer,
-    values: wgpu::Buffer,
-    /// z_l and h_l per layer; the last h is a copy of the output z.
-    z: Vec<wgpu::Buffer>,
-    h: Vec<wgpu::Buffer>,
-    metrics: wgpu::Buffer,
+    buffers: PassBuffers,
     forward: Vec<Command>,
     loss: Vec<Command>,
     reduce: Vec<Command>,
     backward: Vec<Command>,
 }
 
-/// Everything [`Pass`] keeps, and the gradients and losses only its commands refer to.
+/// The input, targets, activations, gradients and losses of one step at one batch size.
+#[derive(Debug)]
 struct PassBuffers {
     x: wgpu::Buffer,
     labels: wgpu::Buffer,
     values: wgpu::Buffer,
+    /// z_l and h_l per layer; the last h is a copy of the output z.
     z: Vec<wgpu::Buffer>,
     h: Vec<wgpu::Buffer>,
     d_output: wgpu::Buffer,
@@ -419,22 +415,8 @@ impl GpuEnsemble {
         let forward = self.forward_commands(&buffers, batch);
         let backward = self.backward_commands(&buffers, batch);
         let (loss, reduce) = self.loss_commands(&buffers, batch);
-        let PassBuffers {
-            x,
-            labels,
-            values,
-            z,
-            h,
-            metrics,
-            ..
-        } = buffers;
         Ok(Pass {
-            x,
-            labels,
-            values,
-            z,
-            h,
-            metrics,
+            buffers,
             forward,
             loss,
             reduce,
@@ -671,7 +653,7 @@ impl GpuEnsemble {
         let queue = self.ctx.queue.clone();
         let loss = self.loss;
         let pass = self.pass(batch)?;
-        queue.write_buffer(&pass.x, 0, bytemuck::cast_slice(x.as_slice()));
+        queue.write_buffer(&pass.buffers.x, 0, bytemuck::cast_slice(x.as_slice()));
         match target {
             None => Ok(0),
             Some(Target::Classes(labels)) => {
@@ -683,7 +665,7 @@ impl GpuEnsemble {
                     });
                 }
                 let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
-                queue.write_buffer(&pass.labels, 0, bytemuck::cast_slice(&labels));
+                queue.write_buffer(&pass.buffers.labels, 0, bytemuck::cast_slice(&labels));
                 Ok(1)
             }
             Some(Target::Values(values)) => {
@@ -700,7 +682,11 @@ impl GpuEnsemble {
                         found: format!("{} x {}", values.nrows(), values.ncols()),
                     });
                 }
-                queue.write_buffer(&pass.values, 0, bytemuck::cast_slice(values.as_slice()));
+                queue.write_buffer(
+                    &pass.buffers.values,
+                    0,
+                    bytemuck::cast_slice(values.as_slice()),
+                );
                 Ok(0)
             }
         }
@@ -833,7 +819,7 @@ impl GpuEnsemble {
             .iter()
             .chain([&pass.loss[kind], &pass.reduce[kind]])
             .collect();
-        let metrics = self.run(&commands, &[&pass.metrics]).await?;
+        let metrics = self.run(&commands, &[&pass.buffers.metrics]).await?;
         Ok(metrics[0]
             .chunks_exact(2)
             .map(|m| (m[0] as f64, m[1] as f64))
@@ -847,7 +833,12 @@ impl GpuEnsemble {
         let pass = &self.passes[&batch];
         let depth = self.depth();
         let commands: Vec<&Command> = pass.forward.iter().collect();
-        let readbacks: Vec<&wgpu::Buffer> = pass.z.iter().chain(&pass.h[..depth]).collect();
+        let readbacks: Vec<&wgpu::Buffer> = pass
+            .buffers
+            .z
+            .iter()
+            .chain(&pass.buffers.h[..depth])
+            .collect();
         let data = self.run(&commands, &readbacks).await?;
         let dims = &self.dims;
         let member_matrix = |values: &[f32], rows: usize, e: usize| {
