@@ -133,6 +133,17 @@ await test("the app loads with no console errors; without the flag the header sa
   await page.close();
 });
 
+await test("a browser without wasm SIMD is told so instead of getting a broken page", async () => {
+  const page = await cpu.newPage();
+  // As a browser without 128-bit SIMD answers the page's feature test.
+  await page.addInitScript(() => { WebAssembly.validate = () => false; });
+  await page.goto(BASE);
+  await page.waitForSelector("p.error", { timeout: 30000 });
+  assert.match(await page.textContent("p.error"), /needs WebAssembly with 128-bit SIMD/);
+  assert.equal(await page.locator(".backend").count(), 0, "the app did not start");
+  await page.close();
+});
+
 await test("with --enable-unsafe-webgpu the header names the WebGPU adapter", async () => {
   const page = await open(gpu);
   assert.equal(await backendOf(page), "webgpu");

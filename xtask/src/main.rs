@@ -199,6 +199,7 @@ fn dist(root: &Path) -> Result<PathBuf> {
             "--enable-mutable-globals",
             "--enable-reference-types",
             "--enable-multivalue",
+            "--enable-simd",
         ])
         .arg(&bg)
         .arg("-o")
