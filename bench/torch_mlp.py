@@ -3,7 +3,7 @@
 
 Needs `pip install torch` (this script installs nothing). Uses as many threads as the Rust
 side (matrixmultiply's default: the machine's cores, at most 4), or THREADS from the
-environment. Prints the median time per step over 5 rounds of 200 steps.
+environment. Prints the median time per step over ROUNDS (default 5) rounds of 200 steps.
 """
 
 import os
@@ -37,7 +37,7 @@ def step():
 for _ in range(50):  # warm-up
     step()
 rounds = []
-for _ in range(5):
+for _ in range(int(os.environ.get("ROUNDS", 5))):
     start = time.perf_counter()
     for _ in range(200):
         step()
