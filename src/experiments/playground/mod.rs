@@ -221,22 +221,34 @@ pub fn decision_figure(
 /// The maps of the first [`UNITS`] units of the first [`UNIT_LAYERS`] hidden layers over
 /// `plane` at [`UNIT_GRID`] cells a side, one figure per layer.
 pub fn unit_figures(network: &Mlp<f64>, plane: &Plane) -> Result<Vec<FigureData>> {
+    let mut figures = Vec::new();
+    for layer in 0..UNIT_LAYERS {
+        figures.extend(unit_figure(network, plane, layer)?);
+    }
+    Ok(figures)
+}
+
+/// The maps of the first [`UNITS`] units of hidden layer `layer + 1` (None if the network has
+/// fewer hidden layers), as [`unit_figures`] draws them.
+pub fn unit_figure(network: &Mlp<f64>, plane: &Plane, layer: usize) -> Result<Option<FigureData>> {
+    const STEMS: [&str; UNIT_LAYERS] = ["units-layer-1", "units-layer-2"];
     let unit_plane = Plane {
         n: UNIT_GRID,
         ..*plane
     };
-    let maps = unit_maps(network, &unit_plane, UNIT_LAYERS, UNITS)?;
-    let stems = ["units-layer-1", "units-layer-2"];
-    Ok(stems
+    let maps = unit_maps(network, &unit_plane, layer + 1, UNITS)?;
+    let drawn = plot::playground::unit_maps(&unit_plane, &maps)
         .into_iter()
-        .zip(plot::playground::unit_maps(&unit_plane, &maps))
-        .map(|(stem, panels)| FigureData {
-            stem,
-            csv: plot::playground::unit_maps_csv(&unit_plane, &panels),
-            panels,
-            panel_size: (180, 170),
-        })
-        .collect())
+        .nth(layer);
+    let (Some(stem), Some(panels)) = (STEMS.get(layer), drawn) else {
+        return Ok(None);
+    };
+    Ok(Some(FigureData {
+        stem,
+        csv: plot::playground::unit_maps_csv(&unit_plane, &panels),
+        panels,
+        panel_size: (180, 170),
+    }))
 }
 
 /// The room's maps of a network trained on points of the plane, as the page draws them: the

@@ -7,7 +7,7 @@ use crate::core::stepper::Stepper;
 use crate::core::train::TrainConfig;
 use crate::error::{Error, Result};
 use crate::experiments::playground::training::Training;
-use crate::experiments::playground::{GRID, Plane, decision_figure, decision_map, unit_figures};
+use crate::experiments::playground::{GRID, Plane, decision_figure, decision_map, unit_figure};
 use crate::experiments::sweep::page_max_width_log2;
 use crate::gpu::GpuContext;
 use crate::web::glue;
@@ -67,8 +67,8 @@ impl Run {
     }
 
     /// Draws the run as it is now: the curves, the decision map, then (if `units`, or every
-    /// [`UNITS_EVERY`] draws) the hidden units' maps, each in a frame of its own so that no
-    /// single task does all the drawing; false if the session was superseded meanwhile.
+    /// [`UNITS_EVERY`] draws) the hidden units' maps, each computed in a frame and shown in the
+    /// next, so that no single task does much; false if the session was superseded meanwhile.
     async fn draw(&mut self, units: bool, room: Room, live: Live) -> Result<bool> {
         self.draws += 1;
         let network = self.training.network().await?;
@@ -81,6 +81,9 @@ impl Run {
         }
         let loss = room.config.with_untracked(|c| c.loss);
         let map = decision_map(&network, &self.plane, loss)?;
+        if !live.next_frame().await {
+            return Ok(false);
+        }
         let figure = decision_figure(&self.plane, &map, &self.train, self.test.as_ref());
         if !live.next_frame().await {
             return Ok(false);
@@ -91,13 +94,16 @@ impl Run {
             figure,
         }));
         if units || self.draws.is_multiple_of(UNITS_EVERY) {
-            for (layer, figure) in unit_figures(&network, &self.plane)?.into_iter().enumerate() {
+            // Each layer's maps are computed in one frame and drawn in the next.
+            for (layer, signal) in room.units.iter().enumerate() {
                 if !live.next_frame().await {
                     return Ok(false);
                 }
-                if let Some(signal) = room.units.get(layer) {
-                    signal.set(Some(figure));
+                let figure = unit_figure(&network, &self.plane, layer)?;
+                if !live.next_frame().await {
+                    return Ok(false);
                 }
+                signal.set(figure);
             }
         }
         Ok(true)
