@@ -7,8 +7,12 @@
 
 use crate::error::Result;
 use std::future::Future;
+
 #[cfg(not(target_arch = "wasm32"))]
-use std::ops::ControlFlow;
+#[path = "stepper_blocking.rs"]
+mod blocking;
+#[cfg(not(target_arch = "wasm32"))]
+pub use blocking::run;
 
 /// How far a stepper has come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,19 +40,4 @@ pub trait Stepper {
 
     /// The result so far (a stopped run reports what it has).
     fn result(&self) -> Self::Output;
-}
-
-/// Steps until done or until `on_progress` breaks, and returns the result, blocking on each
-/// slice (native code only: the browser awaits slices between animation frames).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn run<S: Stepper>(
-    stepper: &mut S,
-    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
-) -> Result<S::Output> {
-    loop {
-        let progress = pollster::block_on(stepper.step())?;
-        if on_progress(progress).is_break() || progress.finished() {
-            return Ok(stepper.result());
-        }
-    }
 }
