@@ -1,6 +1,8 @@
 //! Running a [`Stepper`] to the end by blocking on each slice: native code only (this file is
 //! not compiled to wasm, where the browser awaits slices between animation frames).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use super::{Progress, Stepper};
 use crate::error::Result;
 use std::ops::ControlFlow;
