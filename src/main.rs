@@ -1,11 +1,11 @@
 //! The native command line: one subcommand per experiment, grouped by room in `src/cli`
 //! (`playground.rs`: train, eval; `width.rs`: kernel, convergence, coordcheck, lrtransfer,
-//! fnspace, abc). This file only dispatches.
+//! fnspace, abc; `depth.rs`: depthwidth, aspect, criticality). This file only dispatches.
 
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{playground, width};
+use cli::{depth, playground, width};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -38,6 +38,12 @@ enum Command {
     Fnspace(width::FunctionSpaceArgs),
     /// Which infinite-width limit an abc-parametrization has (Yang & Hu 2021, Theorem 3.3).
     Abc(width::AbcArgs),
+    /// Random networks at initialization: per-layer moments and kurtosis, the tangent kernel's fluctuations, beside finite-width theory.
+    Depthwidth(depth::DepthwidthArgs),
+    /// Output kurtosis and NTK fluctuations over a grid of depths and widths: the collapse onto L/n.
+    Aspect(depth::AspectArgs),
+    /// Order to chaos: q*, c*, chi_1, depth scales, the critical line and the phase diagram.
+    Criticality(depth::CriticalityArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +56,9 @@ fn main() -> ExitCode {
         Command::Lrtransfer(args) => width::lrtransfer(args),
         Command::Fnspace(args) => width::fnspace(args),
         Command::Abc(args) => width::abc(args),
+        Command::Depthwidth(args) => depth::depthwidth(args),
+        Command::Aspect(args) => depth::aspect(args),
+        Command::Criticality(args) => depth::criticality(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

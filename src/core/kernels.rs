@@ -167,7 +167,7 @@ pub fn dual_by_quadrature(activation: Activation, q1: f64, q2: f64, c: f64) -> D
 /// phi'(x) to full relative accuracy in the tails, where the quadrature needs it: the
 /// training code's `1 - tanh^2` and `Phi(x) = (1 + erf(x/sqrt 2))/2` cancel to multiples of
 /// 1e-16 there, noise that adaptive bisection would chase forever.
-fn accurate_derivative(activation: Activation, x: f64) -> f64 {
+pub(crate) fn accurate_derivative(activation: Activation, x: f64) -> f64 {
     match activation {
         Activation::Tanh => {
             let c = x.cosh();

@@ -4,13 +4,16 @@
 pub mod abc;
 pub mod abc_regime;
 pub mod activation;
+pub mod criticality;
 pub mod data;
 pub mod ensemble;
+pub mod init_sampler;
 pub mod kernel_gd;
 pub mod kernels;
 pub mod loss;
 pub mod mlp;
 pub mod model_file;
+pub mod nearly_gaussian;
 pub mod optim;
 pub mod parametrization;
 pub mod quadrature;

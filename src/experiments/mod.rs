@@ -12,6 +12,7 @@
 //! compiler checks that a new one has every part. A room ([`RoomInfo`]) is the list of
 //! experiments one page shows; `docs/adding-a-room.md` says how to add one.
 
+pub mod depth;
 pub mod permalink;
 pub mod playground;
 pub mod sweep;
@@ -106,5 +107,11 @@ pub const ROOMS: &[RoomInfo] = &[
             "fnspace",
             "abc",
         ],
+    },
+    RoomInfo {
+        path: "depth",
+        title: "Depth",
+        summary: "nearly-Gaussian networks at init: the depth-to-width ratio L/n, criticality, order to chaos",
+        commands: &["depthwidth", "aspect", "criticality"],
     },
 ];

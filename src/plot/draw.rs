@@ -394,6 +394,31 @@ fn draw_curve<'a, DB: DrawingBackend + 'a>(
     Ok(Key::Line(line, mark))
 }
 
+/// Vertical error bars `y - e .. y + e` with short caps (clipped at the axis on a log scale,
+/// where `y - e` may be non-positive).
+fn draw_error_bars<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    pts: &[(f64, f64)],
+    errors: &[f64],
+    color: RGBColor,
+    y_log: bool,
+    s: &Sizes,
+    t: &str,
+) -> Result<()> {
+    let style = color.stroke_width(s.thin.max(1) + 1);
+    chart
+        .draw_series(pts.iter().zip(errors).map(|(&(x, y), &e)| {
+            let lo = if y_log && y - e <= 0.0 {
+                y * 1e-3
+            } else {
+                y - e
+            };
+            PathElement::new(vec![(x, lo), (x, y + e)], style)
+        }))
+        .map_err(de(t))?;
+    Ok(())
+}
+
 /// Theory lines: dark grey for the first law, then the palette's last strong colours (black
 /// is the palette's seventh), so that a law never takes the colour of a measured series.
 fn theory_color(j: usize) -> RGBColor {
@@ -477,15 +502,25 @@ fn draw_line_with<DB: DrawingBackend>(
     headroom: f64,
 ) -> Result<f64> {
     let t = p.title.as_str();
+    let x_log = p.x_scale == super::Scale::Log;
+    let y_log = p.y_scale == super::Scale::Log;
+    // Error bars' ends count towards the range (a lower end <= 0 on a log axis does not).
+    let bar_ends: Vec<(f64, f64)> = p
+        .series
+        .iter()
+        .zip(&p.errors)
+        .flat_map(|(s, e)| s.points.iter().zip(e))
+        .flat_map(|(&(x, y), &e)| [(x, y - e), (x, y + e)])
+        .filter(|&(_, y)| !y_log || y > 0.0)
+        .collect();
     let (xlo, xhi, ylo, yhi) = extent(
         p.series
             .iter()
             .chain(&p.markers)
             .chain(&p.theory)
-            .map(|s| s.points.as_slice()),
+            .map(|s| s.points.as_slice())
+            .chain(std::iter::once(bar_ends.as_slice()).filter(|b| !b.is_empty())),
     );
-    let x_log = p.x_scale == super::Scale::Log;
-    let y_log = p.y_scale == super::Scale::Log;
     let (ylo, yhi) = if y_log {
         at_least_a_decade(ylo, yhi)
     } else {
@@ -518,6 +553,12 @@ fn draw_line_with<DB: DrawingBackend>(
         let line = color.stroke_width(s.line);
         let mark = (series.points.len() < MARKER_LIMIT)
             .then(|| MarkStyle::new(Shape::nth(i), s.marker, color, 1.0, darker(color), s.thin));
+        if let Some(errors) = p.errors.get(i) {
+            draw_error_bars(&mut chart, &series.points, errors, color, y_log, s, t)?;
+            for (&(x, y), e) in series.points.iter().zip(errors) {
+                samples.extend(fractions(&x_axis, &y_axis, &[(x, y - e), (x, y + e)]));
+            }
+        }
         let key = draw_curve(&mut chart, &series.points, line, mark, s, t)?;
         keys.push((series.name.as_str(), key));
         sample_polyline(&fractions(&x_axis, &y_axis, &series.points), &mut samples);
@@ -626,8 +667,8 @@ fn draw_histogram<DB: DrawingBackend>(
     })?;
     let (mut xlo, mut xhi) = (edges[0], edges[edges.len() - 1]);
     let mut ymax = dens.iter().fold(0.0f64, |m, d| m.max(*d));
-    if let Some(c) = &p.density {
-        let (a, b, _, d) = extent(std::iter::once(c.points.as_slice()));
+    if !p.theory.is_empty() {
+        let (a, b, _, d) = extent(p.theory.iter().map(|c| c.points.as_slice()));
         xlo = xlo.min(a);
         xhi = xhi.max(b);
         ymax = ymax.max(d);
@@ -683,19 +724,24 @@ fn draw_histogram<DB: DrawingBackend>(
             samples.push((x_axis.frac(0.5 * (e[0] + e[1])), y_axis.frac(yv)));
         }
     }
-    if let Some(c) = &p.density {
-        let line = palette(1).stroke_width(s.line + 1);
+    for (j, c) in p.theory.iter().enumerate() {
+        let line = [palette(1), palette(5), palette(3)][j % 3].stroke_width(s.line + 1);
         let name = if c.name.is_empty() {
             "density"
         } else {
             c.name.as_str()
         };
-        keys.push((name, draw_curve(&mut chart, &c.points, line, None, s, t)?));
+        let key = if j == 0 {
+            draw_curve(&mut chart, &c.points, line, None, s, t)?
+        } else {
+            draw_dashed(&mut chart, &c.points, line, s, t)?
+        };
+        keys.push((name, key));
         sample_polyline(&fractions(&x_axis, &y_axis, &c.points), &mut samples);
     }
     frame_box(&chart, s, t)?;
     // A legend only where there is a density to tell from the bars.
-    if p.density.is_some() {
+    if !p.theory.is_empty() {
         legend(&mut chart, &keys, &samples, s, t)?;
     }
     Ok(())
@@ -796,12 +842,17 @@ fn draw_heatmap<DB: DrawingBackend>(
         draw_cells(&mut chart, p, &cmap, t)?;
     }
     let total: usize = p.overlay.iter().map(|g| g.points.len()).sum();
-    let keys = draw_groups(&mut chart, &p.overlay, total, BLACK, s, t)?;
+    let mut keys = draw_groups(&mut chart, &p.overlay, total, BLACK, s, t)?;
+    for (j, line) in p.lines.iter().enumerate() {
+        let style = if j == 0 { BLACK } else { RGBColor(80, 80, 80) }.stroke_width(s.line + 1);
+        let key = draw_curve(&mut chart, &line.points, style, None, s, t)?;
+        keys.push((line.name.as_str(), key));
+    }
     frame_box(&chart, s, t)?;
-    if !p.overlay.is_empty() {
+    if !p.overlay.is_empty() || !p.lines.is_empty() {
         let (x_axis, y_axis) = (&geom.x, &geom.y);
         let mut samples = Vec::new();
-        for g in &p.overlay {
+        for g in p.overlay.iter().chain(&p.lines) {
             samples.extend(fractions(x_axis, y_axis, &g.points));
         }
         legend(&mut chart, &keys, &samples, s, t)?;

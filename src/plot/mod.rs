@@ -12,6 +12,7 @@
 //! panel and the offending series; nothing here panics on bad data.
 
 mod axis;
+pub mod depth;
 mod draw;
 mod metrics;
 pub mod playground;
@@ -74,6 +75,10 @@ pub struct LinePlot {
     /// What theory predicts, drawn as dashed lines beside the measurement (and named in the
     /// legend), e.g. a slope `n^-1/2` through the first measured point.
     pub theory: Vec<Series>,
+    /// Error bars: `errors[i][k]` is the half-width (e.g. one standard error) of point k of
+    /// `series[i]`, drawn as a vertical bar; empty, or one list per series (an empty list:
+    /// no bars on that series).
+    pub errors: Vec<Vec<f64>>,
 }
 
 /// Point clouds, one colour and marker shape per group.
@@ -118,6 +123,8 @@ pub struct Heatmap {
     pub colorbar_label: String,
     /// Point groups drawn on top of the grid, with a legend.
     pub overlay: Vec<Series>,
+    /// Curves drawn on top of the grid (e.g. a phase boundary), solid black, with a legend.
+    pub lines: Vec<Series>,
 }
 
 /// Histogram of `values` in `bins` equal bins, drawn as a probability density (area 1) so that
@@ -133,8 +140,9 @@ pub struct Histogram {
     pub values: Vec<f64>,
     /// Number of equal-width bins over `[min, max]` of the values.
     pub bins: usize,
-    /// Optional reference density curve drawn over the bars.
-    pub density: Option<Series>,
+    /// Reference densities drawn over the bars as dashed lines (e.g. the Gaussian and its
+    /// first correction), each named in the legend.
+    pub theory: Vec<Series>,
 }
 
 /// One panel of a figure.
@@ -442,6 +450,38 @@ fn validate(fig: &Figure) -> Result<()> {
             for (i, s) in p.theory.iter().enumerate() {
                 check_series(t, &describe("theory line", i, s), s, xl, yl)?;
             }
+            if !p.errors.is_empty() && p.errors.len() != p.series.len() {
+                return Err(Error::plot(
+                    t,
+                    format!(
+                        "{} error-bar lists for {} series",
+                        p.errors.len(),
+                        p.series.len()
+                    ),
+                ));
+            }
+            for (i, (e, s)) in p.errors.iter().zip(&p.series).enumerate() {
+                if !e.is_empty() && e.len() != s.points.len() {
+                    return Err(Error::plot(
+                        t,
+                        format!(
+                            "{} has {} points but {} error bars",
+                            describe("series", i, s),
+                            s.points.len(),
+                            e.len()
+                        ),
+                    ));
+                }
+                if let Some(v) = e.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                    return Err(Error::plot(
+                        t,
+                        format!(
+                            "{}: error bar {v} is not finite and >= 0",
+                            describe("series", i, s)
+                        ),
+                    ));
+                }
+            }
         }
         Figure::Scatter(p) => {
             if p.groups.is_empty() {
@@ -495,6 +535,9 @@ fn validate(fig: &Figure) -> Result<()> {
             for (i, s) in p.overlay.iter().enumerate() {
                 check_series(t, &describe("overlay group", i, s), s, false, false)?;
             }
+            for (i, s) in p.lines.iter().enumerate() {
+                check_series(t, &describe("line", i, s), s, false, false)?;
+            }
         }
         Figure::Histogram(p) => {
             if p.bins == 0 {
@@ -509,8 +552,8 @@ fn validate(fig: &Figure) -> Result<()> {
                     format!("value {i} is not finite ({})", p.values[i]),
                 ));
             }
-            if let Some(d) = &p.density {
-                check_series(t, &describe("density curve", 0, d), d, false, false)?;
+            for (i, d) in p.theory.iter().enumerate() {
+                check_series(t, &describe("density curve", i, d), d, false, false)?;
             }
         }
     }

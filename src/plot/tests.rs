@@ -30,6 +30,7 @@ fn line_plot() -> LinePlot {
         x_scale: Scale::Linear,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        errors: Vec::new(),
         theory: Vec::new(),
         series: vec![
             Series {
@@ -485,6 +486,7 @@ fn svg_heatmap_cells_are_one_png_image_with_the_colour_of_each_value() {
         values: values.clone(),
         colorbar_label: "v".into(),
         overlay: Vec::new(),
+        lines: Vec::new(),
     };
     let svg = to_svg(&[Figure::Heatmap(h)], 400, 300).unwrap();
     // The grid, then its colour bar.

@@ -35,6 +35,7 @@ pub fn curves(result: &TrainResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Linear,
         y_scale,
         markers: Vec::new(),
+        errors: Vec::new(),
         theory: Vec::new(),
         series: [
             series("train", &c.step, &c.train_loss),
@@ -52,6 +53,7 @@ pub fn curves(result: &TrainResult) -> Result<Vec<Figure>> {
             x_scale: Scale::Linear,
             y_scale: Scale::Linear,
             markers: Vec::new(),
+            errors: Vec::new(),
             theory: Vec::new(),
             series: [
                 series("train", &c.step, &c.train_accuracy),

@@ -84,6 +84,7 @@ fn matrix_map(title: &str, m: &DMatrix<f64>) -> Figure {
             .collect(),
         colorbar_label: "kernel value".into(),
         overlay: Vec::new(),
+        lines: Vec::new(),
     })
 }
 
@@ -118,6 +119,7 @@ pub fn kernel_error(result: &KernelConvergenceResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Log,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        errors: Vec::new(),
         theory,
         series,
     })])
@@ -159,6 +161,7 @@ fn per_step(
                 x_scale: Scale::Log,
                 y_scale: Scale::Log,
                 markers: Vec::new(),
+                errors: Vec::new(),
                 theory,
                 series,
             })
@@ -212,6 +215,7 @@ pub fn movement(result: &CoordCheckResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Log,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        errors: Vec::new(),
         theory,
         series: vec![
             Series {
@@ -274,6 +278,7 @@ pub fn lr_transfer(results: &[&LrTransferResult]) -> Result<Vec<Figure>> {
                 x_scale: Scale::Linear,
                 y_scale: Scale::Log,
                 markers: Vec::new(),
+                errors: Vec::new(),
                 theory: Vec::new(),
                 series,
             })
@@ -358,6 +363,7 @@ pub fn function_space_fit(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
                 x_scale: Scale::Linear,
                 y_scale: Scale::Linear,
                 markers: vec![train.clone()],
+                errors: Vec::new(),
                 theory: Vec::new(),
                 series,
             })
@@ -406,6 +412,7 @@ pub fn function_space_loss(result: &FunctionSpaceResult) -> Result<Vec<Figure>> 
         x_scale: Scale::Linear,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        errors: Vec::new(),
         theory: Vec::new(),
         series,
     })])
@@ -442,6 +449,7 @@ pub fn linearization_gap(result: &FunctionSpaceResult) -> Result<Vec<Figure>> {
         x_scale: Scale::Log,
         y_scale: Scale::Log,
         markers: Vec::new(),
+        errors: Vec::new(),
         theory,
         series,
     })])
@@ -519,6 +527,7 @@ pub fn abc_map(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Resu
         y_scale: Scale::Linear,
         series,
         markers,
+        errors: Vec::new(),
         theory: Vec::new(),
     })])
 }

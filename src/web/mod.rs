@@ -4,6 +4,7 @@
 
 mod bench;
 mod controls;
+mod depth;
 mod export;
 mod glue;
 mod playground;
@@ -113,6 +114,7 @@ fn App() -> impl IntoView {
         <main>
             {move || match room_path.get().as_str() {
                 width::PATH => view! { <width::Width/> }.into_any(),
+                depth::PATH => view! { <depth::Depth/> }.into_any(),
                 _ => view! { <playground::Playground/> }.into_any(),
             }}
         </main>
@@ -177,6 +179,28 @@ fn About() -> impl IntoView {
                     "G. Yang et al., the "
                     <a href="https://github.com/microsoft/mup">"mup"</a>
                     " package: the coordinate check."
+                </li>
+            </ul>
+            <h3>"Depth"</h3>
+            <ul>
+                <li>
+                    "D. A. Roberts, S. Yaida, B. Hanin, "
+                    <a href="https://arxiv.org/abs/2106.10165">"The Principles of Deep Learning Theory"</a>
+                    " (2022): nearly-Gaussian networks, the four-point vertex and criticality."
+                </li>
+                <li>
+                    "B. Hanin, M. Nica, "
+                    <a href="https://arxiv.org/abs/1909.05989">
+                        "Finite Depth and Width Corrections to the Neural Tangent Kernel"
+                    </a>
+                    " (ICLR 2020): NTK fluctuations exponential in L/n."
+                </li>
+                <li>
+                    "B. Poole et al., "
+                    <a href="https://arxiv.org/abs/1606.05340">"Exponential expressivity in deep neural networks through transient chaos"</a>
+                    " (NeurIPS 2016), and S. S. Schoenholz et al., "
+                    <a href="https://arxiv.org/abs/1611.01232">"Deep Information Propagation"</a>
+                    " (ICLR 2017): order, chaos and depth scales."
                 </li>
             </ul>
             <h3>"Playground"</h3>

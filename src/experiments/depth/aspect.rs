@@ -1,0 +1,231 @@
+//! The depth-to-width ratio alone: ensembles over a grid of depths L and widths n, whose output
+//! kurtosis and tangent-kernel fluctuations collapse onto functions of L/n (PDLT ch. 5; Hanin &
+//! Nica 2019).
+
+use super::ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
+use crate::core::activation::Activation;
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::{Error, Result};
+use crate::experiments::sweep::check_counts;
+use serde::{Deserialize, Serialize};
+
+/// The grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AspectConfig {
+    /// phi.
+    pub activation: Activation,
+    /// `C_W`.
+    pub weight_var: f64,
+    /// `C_b`.
+    pub bias_var: f64,
+    /// Skip weight gamma.
+    pub residual: f64,
+    /// Depths L, ascending.
+    pub depths: Vec<usize>,
+    /// Widths n, ascending.
+    pub widths: Vec<usize>,
+    /// Networks per grid point.
+    pub samples: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for AspectConfig {
+    fn default() -> Self {
+        AspectConfig {
+            activation: Activation::Relu,
+            weight_var: 2.0,
+            bias_var: 0.0,
+            residual: 0.0,
+            depths: vec![1, 2, 4, 8, 16],
+            widths: vec![16, 32, 64],
+            samples: 2000,
+            seed: 0,
+        }
+    }
+}
+
+fn check_ascending(name: &str, values: &[usize]) -> Result<()> {
+    if values.is_empty() || values.len() > 16 {
+        return Err(Error::config(name, "give 1 to 16 values"));
+    }
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::config(name, "must be strictly increasing"));
+    }
+    Ok(())
+}
+
+impl AspectConfig {
+    /// The ensemble at one grid point.
+    pub fn point(&self, depth: usize, width: usize) -> EnsembleConfig {
+        EnsembleConfig {
+            activation: self.activation,
+            depth,
+            width,
+            samples: self.samples,
+            weight_var: self.weight_var,
+            bias_var: self.bias_var,
+            residual: self.residual,
+            seed: self.seed,
+            ..EnsembleConfig::default()
+        }
+    }
+
+    /// The grid points, width-major.
+    pub fn points(&self) -> Vec<(usize, usize)> {
+        self.widths
+            .iter()
+            .flat_map(|&n| self.depths.iter().map(move |&l| (l, n)))
+            .collect()
+    }
+
+    /// Checks the lists and every point (the largest one bounds the work).
+    pub fn validate(&self) -> Result<()> {
+        check_ascending("depths", &self.depths)?;
+        check_ascending("widths", &self.widths)?;
+        check_counts(&[("samples", self.samples, 2..=1_000_000)])?;
+        let total: u64 = self
+            .points()
+            .iter()
+            .map(|&(l, n)| (l as u64 + 1) * n as u64 * self.samples as u64)
+            .sum();
+        if total > super::ensemble::MAX_WORK {
+            return Err(Error::config(
+                "samples",
+                format!(
+                    "the grid needs {total} neuron draws, above the {} one run allows",
+                    super::ensemble::MAX_WORK
+                ),
+            ));
+        }
+        self.points()
+            .iter()
+            .try_for_each(|&(l, n)| self.point(l, n).validate())
+    }
+}
+
+/// One grid point's summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AspectPoint {
+    /// L.
+    pub depth: usize,
+    /// n.
+    pub width: usize,
+    /// Measured `E[z^4] / (3 E[z^2]^2)` of the readout.
+    pub kurtosis_ratio: f64,
+    /// Its standard error.
+    pub stderr: f64,
+    /// The lab's prediction (exact law or leading order; null where none applies).
+    pub theory: Option<f64>,
+    /// Leading order `1 + V / (n K^2)`.
+    pub theory_leading: Option<f64>,
+    /// Measured `E[Theta^2] / E[Theta]^2`.
+    pub ntk_ratio: f64,
+    /// Its standard error.
+    pub ntk_stderr: f64,
+    /// Its prediction (ReLU at `C_b = 0`).
+    pub ntk_theory: Option<f64>,
+    /// Hanin & Nica's `exp(5 L / n)`.
+    pub ntk_growth_law: Option<f64>,
+}
+
+impl AspectPoint {
+    fn of(r: &EnsembleResult) -> Self {
+        AspectPoint {
+            depth: r.config.depth,
+            width: r.config.width,
+            kurtosis_ratio: r.output.kurtosis_ratio,
+            stderr: r.output.stderr,
+            theory: r.output.theory,
+            theory_leading: r.output.theory_leading,
+            ntk_ratio: r.ntk.ratio,
+            ntk_stderr: r.ntk.stderr,
+            ntk_theory: r.ntk.theory,
+            ntk_growth_law: r.ntk.growth_law,
+        }
+    }
+}
+
+/// The grid's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AspectResult {
+    /// The config that produced it.
+    pub config: AspectConfig,
+    /// Finished points, width-major.
+    pub points: Vec<AspectPoint>,
+}
+
+/// The sweep as a [`Stepper`]: one grid point's ensemble after another.
+#[derive(Debug)]
+pub struct Aspect {
+    config: AspectConfig,
+    current: Option<Ensemble>,
+    points: Vec<AspectPoint>,
+    work_done: u64,
+}
+
+impl Aspect {
+    /// Validates the config.
+    pub fn new(config: &AspectConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Aspect {
+            config: config.clone(),
+            current: None,
+            points: Vec::new(),
+            work_done: 0,
+        })
+    }
+
+    fn work(&self, upto: usize) -> u64 {
+        self.config.points()[..upto]
+            .iter()
+            .map(|&(l, n)| (l as u64 + 1) * n as u64)
+            .sum()
+    }
+}
+
+impl Stepper for Aspect {
+    type Output = AspectResult;
+
+    async fn step(&mut self) -> Result<Progress> {
+        let grid = self.config.points();
+        let total_work = self.work(grid.len());
+        if self.points.len() < grid.len() {
+            if self.current.is_none() {
+                let (l, n) = grid[self.points.len()];
+                self.current = Some(Ensemble::new(&self.config.point(l, n))?);
+            }
+            let (before, upto) = (
+                self.work(self.points.len()),
+                self.work(self.points.len() + 1),
+            );
+            if let Some(current) = self.current.as_mut() {
+                let progress = current.step().await?;
+                self.work_done =
+                    before + (upto - before) * progress.done as u64 / progress.total.max(1) as u64;
+                if progress.finished() {
+                    self.points.push(AspectPoint::of(&current.result()));
+                    self.current = None;
+                }
+            }
+        }
+        // Progress in network-layer-neurons per sample, scaled to a count.
+        let finished = self.points.len() == grid.len();
+        Ok(Progress {
+            done: if finished {
+                total_work as usize
+            } else {
+                self.work_done as usize
+            },
+            total: total_work as usize,
+        })
+    }
+
+    fn result(&self) -> AspectResult {
+        AspectResult {
+            config: self.config.clone(),
+            points: self.points.clone(),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The Depth room: random networks at initialization are nearly Gaussian, with corrections set
+//! by the depth-to-width ratio L/n (Roberts, Yaida & Hanin 2022; Hanin & Nica 2019), and
+//! criticality keeps signals alive through depth (Poole et al. 2016; Schoenholz et al. 2017).
+//! Its controls are one config (what the permalink stores) that drives three experiments.
+
+pub mod aspect;
+pub mod criticality;
+pub mod ensemble;
+
+use super::{Experiment, FigureData};
+use crate::core::activation::Activation;
+use crate::error::{Error, Result};
+use crate::plot;
+use aspect::{Aspect, AspectConfig, AspectResult};
+use criticality::{CriticalityConfig, CriticalityResult, CriticalityRun};
+use ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
+use serde::{Deserialize, Serialize};
+
+/// Most hidden layers the page offers.
+pub const PAGE_MAX_DEPTH: usize = 64;
+/// Widest layer the page offers, as log2 (the sampler is O(n) per layer: 2^10 is cheap).
+pub const PAGE_MAX_WIDTH_LOG2: u32 = 10;
+/// Most networks per ensemble in the page, as log2.
+pub const PAGE_MAX_SAMPLES_LOG2: u32 = 14;
+
+/// Every control of the room.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DepthConfig {
+    /// phi.
+    pub activation: Activation,
+    /// Hidden layers L.
+    pub depth: usize,
+    /// Width n as log2.
+    pub width_log2: u32,
+    /// `C_W`.
+    pub weight_var: f64,
+    /// `C_b`.
+    pub bias_var: f64,
+    /// Skip weight gamma.
+    pub residual: f64,
+    /// Networks per ensemble as log2.
+    pub samples_log2: u32,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for DepthConfig {
+    fn default() -> Self {
+        DepthConfig {
+            activation: Activation::Relu,
+            depth: 8,
+            width_log2: 6,
+            weight_var: 2.0,
+            bias_var: 0.0,
+            residual: 0.0,
+            samples_log2: 11,
+            seed: 0,
+        }
+    }
+}
+
+impl DepthConfig {
+    /// Checks the room's bounds, then each experiment's config.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=PAGE_MAX_DEPTH).contains(&self.depth) {
+            return Err(Error::config(
+                "depth",
+                format!("{} is not in 1..={PAGE_MAX_DEPTH}", self.depth),
+            ));
+        }
+        if !(2..=PAGE_MAX_WIDTH_LOG2).contains(&self.width_log2) {
+            return Err(Error::config(
+                "width_log2",
+                format!("{} is not in 2..={PAGE_MAX_WIDTH_LOG2}", self.width_log2),
+            ));
+        }
+        if !(6..=PAGE_MAX_SAMPLES_LOG2).contains(&self.samples_log2) {
+            return Err(Error::config(
+                "samples_log2",
+                format!(
+                    "{} is not in 6..={PAGE_MAX_SAMPLES_LOG2}",
+                    self.samples_log2
+                ),
+            ));
+        }
+        self.ensemble().validate()?;
+        self.aspect().validate()?;
+        self.criticality().validate()
+    }
+
+    /// The ensemble at the sliders' architecture.
+    pub fn ensemble(&self) -> EnsembleConfig {
+        EnsembleConfig {
+            activation: self.activation,
+            depth: self.depth,
+            width: 1 << self.width_log2,
+            samples: 1 << self.samples_log2,
+            weight_var: self.weight_var,
+            bias_var: self.bias_var,
+            residual: self.residual,
+            seed: self.seed,
+            ..EnsembleConfig::default()
+        }
+    }
+
+    /// The L/n grid at the sliders' initialization (a quarter of the samples per point).
+    pub fn aspect(&self) -> AspectConfig {
+        AspectConfig {
+            activation: self.activation,
+            weight_var: self.weight_var,
+            bias_var: self.bias_var,
+            residual: self.residual,
+            samples: (1usize << self.samples_log2) / 2,
+            seed: self.seed,
+            ..AspectConfig::default()
+        }
+    }
+
+    /// The phase diagram (tanh's for linear networks, which have none) with the flows at the
+    /// sliders' width.
+    pub fn criticality(&self) -> CriticalityConfig {
+        let activation = match self.activation {
+            Activation::Linear => Activation::Tanh,
+            a => a,
+        };
+        CriticalityConfig {
+            activation,
+            weight_var: self.weight_var,
+            bias_var: self.bias_var,
+            cells: 16,
+            flow_width: 1 << self.width_log2,
+            flow_samples: (1usize << self.samples_log2).min(256),
+            seed: self.seed,
+            ..CriticalityConfig::default()
+        }
+    }
+}
+
+impl Experiment for EnsembleConfig {
+    const NAME: &'static str = "depthwidth";
+    type Result = EnsembleResult;
+    type Session = Ensemble;
+
+    fn start(&self) -> Result<Self::Session> {
+        Ensemble::new(self)
+    }
+
+    fn figures(r: &EnsembleResult) -> Result<Vec<FigureData>> {
+        let layers = plot::depth::layers_csv(r);
+        Ok(vec![
+            FigureData {
+                stem: "readout-histogram",
+                panels: plot::depth::output_histogram(r)?,
+                panel_size: (520, 380),
+                csv: plot::depth::output_histogram_csv(r),
+            },
+            FigureData {
+                stem: "kurtosis-by-layer",
+                panels: plot::depth::kurtosis_by_layer(r)?,
+                panel_size: (520, 380),
+                csv: layers,
+            },
+        ])
+    }
+}
+
+impl Experiment for AspectConfig {
+    const NAME: &'static str = "aspect";
+    type Result = AspectResult;
+    type Session = Aspect;
+
+    fn start(&self) -> Result<Self::Session> {
+        Aspect::new(self)
+    }
+
+    fn figures(r: &AspectResult) -> Result<Vec<FigureData>> {
+        let csv = plot::depth::aspect_csv(r);
+        Ok(vec![
+            FigureData {
+                stem: "kurtosis-collapse",
+                panels: plot::depth::kurtosis_collapse(r)?,
+                panel_size: (520, 400),
+                csv: csv.clone(),
+            },
+            FigureData {
+                stem: "ntk-fluctuations",
+                panels: plot::depth::ntk_fluctuations(r)?,
+                panel_size: (520, 400),
+                csv,
+            },
+        ])
+    }
+}
+
+impl Experiment for CriticalityConfig {
+    const NAME: &'static str = "criticality";
+    type Result = CriticalityResult;
+    type Session = CriticalityRun;
+
+    fn start(&self) -> Result<Self::Session> {
+        CriticalityRun::new(self)
+    }
+
+    fn figures(r: &CriticalityResult) -> Result<Vec<FigureData>> {
+        let mut figures = Vec::new();
+        if r.diagram.len() >= r.config.cells {
+            figures.push(FigureData {
+                stem: "phase-diagram",
+                panels: plot::depth::phase_diagram(r)?,
+                panel_size: if r.config.plane() {
+                    (360, 340)
+                } else {
+                    (420, 340)
+                },
+                csv: plot::depth::phase_csv(r),
+            });
+        }
+        if !r.flows.is_empty() {
+            figures.push(FigureData {
+                stem: "kernel-flow",
+                panels: plot::depth::kernel_flow(r)?,
+                panel_size: (360, 340),
+                csv: plot::depth::kernel_flow_csv(r),
+            });
+        }
+        Ok(figures)
+    }
+}

@@ -1,0 +1,238 @@
+//! The Depth room: ensembles of random networks at initialization beside finite-width theory,
+//! the collapse onto L/n, and order to chaos.
+//!
+//! The config (a [`DepthConfig`]) lives in a signal and in the URL. Each change starts a new
+//! session that advances the experiments in slices between animation frames (the room shell,
+//! [`super::room`]) and publishes their results; the figures are the experiments' own. The
+//! ensembles are sampled exactly in law in O(n) per layer (`core::init_sampler`), so they run
+//! on the CPU backend at every width the page offers.
+
+mod controls;
+mod text;
+
+use super::room::{
+    Banners, Live, Redraw, Sessions, Slice, advance, card, config_from_url, figures_of, json_of,
+    keep_permalink, progress_bar,
+};
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::Result;
+use crate::experiments::depth::DepthConfig;
+use crate::experiments::depth::aspect::{Aspect, AspectConfig, AspectResult};
+use crate::experiments::depth::criticality::{
+    CriticalityConfig, CriticalityResult, CriticalityRun,
+};
+use crate::experiments::depth::ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// The URL path of this room.
+pub const PATH: &str = "/depth";
+
+/// The room's signals, shared by the controls and the session.
+#[derive(Clone, Copy)]
+struct Room {
+    config: RwSignal<DepthConfig>,
+    running: RwSignal<bool>,
+    sessions: Sessions,
+    progress: RwSignal<(usize, usize)>,
+    ensemble: RwSignal<Option<EnsembleResult>>,
+    criticality: RwSignal<Option<CriticalityResult>>,
+    aspect: RwSignal<Option<AspectResult>>,
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+}
+
+#[component]
+pub fn Depth() -> impl IntoView {
+    let (initial, notice) = config_from_url(PATH, DepthConfig::validate);
+    let room = Room {
+        config: RwSignal::new(initial),
+        running: RwSignal::new(true),
+        sessions: Sessions::default(),
+        progress: RwSignal::new((0, 0)),
+        ensemble: RwSignal::new(None),
+        criticality: RwSignal::new(None),
+        aspect: RwSignal::new(None),
+        error: RwSignal::new(None),
+        notice: RwSignal::new(notice),
+    };
+    keep_permalink(PATH, room.config);
+    Effect::new(move |_| {
+        let config = room.config.get();
+        room.error.set(None);
+        room.running.set(true);
+        spawn_local(session(room.sessions.begin(), config, room));
+    });
+    let ensemble = figures_of::<EnsembleConfig>(room.ensemble, "sampling networks…");
+    let criticality = figures_of::<CriticalityConfig>(room.criticality, "computing the maps…");
+    let aspect = figures_of::<AspectConfig>(room.aspect, "after the ensemble: the L/n grid…");
+    let (ensemble_json, criticality_json, aspect_json) = (
+        json_of(room.ensemble),
+        json_of(room.criticality),
+        json_of(room.aspect),
+    );
+    view! {
+        <section class="room depth">
+            <div class="layout">
+                <controls::Controls config=room.config error=room.error/>
+                <div class="figures">
+                    <Transport room=room/>
+                    <Banners notice=room.notice error=room.error/>
+                    <h2>"Nearly-Gaussian networks"</h2>
+                    {card("readout-histogram", ensemble, ensemble_json, text::HISTOGRAM)}
+                    {card("kurtosis-by-layer", ensemble, ensemble_json, text::KURTOSIS_LAYER)}
+                    <h2>"Order and chaos"</h2>
+                    {card("phase-diagram", criticality, criticality_json, text::PHASE)}
+                    {card("kernel-flow", criticality, criticality_json, text::FLOW)}
+                    <h2>"The depth-to-width ratio"</h2>
+                    {card("kurtosis-collapse", aspect, aspect_json, text::COLLAPSE)}
+                    {card("ntk-fluctuations", aspect, aspect_json, text::NTK)}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// Run again, stop, the progress and the backend.
+#[component]
+fn Transport(room: Room) -> impl IntoView {
+    let status = move || {
+        let (done, total) = room.progress.get();
+        let state = if room.running.get() {
+            "running"
+        } else if done >= total && total > 0 {
+            "done"
+        } else {
+            "stopped"
+        };
+        format!("{done} / {total} work units · {state} · CPU (wasm), exact-in-law sampler")
+    };
+    view! {
+        <div class="transport">
+            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
+            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
+            {progress_bar(move || room.progress.get())}
+            <span id="sweep-status">{status}</span>
+        </div>
+    }
+}
+
+/// The session's experiments, run in this order: the ensemble, the criticality maps and flows,
+/// the L/n grid.
+struct Parts {
+    ensemble: (Ensemble, Progress),
+    criticality: (CriticalityRun, Progress),
+    aspect: (Aspect, Progress),
+}
+
+const UNSTARTED: Progress = Progress { done: 0, total: 1 };
+
+impl Parts {
+    fn new(config: &DepthConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Parts {
+            ensemble: (Ensemble::new(&config.ensemble())?, UNSTARTED),
+            criticality: (CriticalityRun::new(&config.criticality())?, UNSTARTED),
+            aspect: (Aspect::new(&config.aspect())?, UNSTARTED),
+        })
+    }
+
+    fn progress(&self) -> [Progress; 3] {
+        [self.ensemble.1, self.criticality.1, self.aspect.1]
+    }
+
+    fn finished(&self) -> bool {
+        self.progress().iter().all(|p| p.finished())
+    }
+
+    /// Parts done and in total: each part counts as its share done out of 1000.
+    fn totals(&self) -> (usize, usize) {
+        let share = |p: &Progress| 1000 * p.done.min(p.total) / p.total.max(1);
+        (self.progress().iter().map(share).sum(), 3000)
+    }
+
+    /// One frame's slice: the first unfinished parts, in order, until the budget is spent.
+    async fn slice(&mut self) -> Result<()> {
+        let slice = Slice::begin();
+        while !slice.spent() {
+            let Parts {
+                ensemble,
+                criticality,
+                aspect,
+            } = self;
+            if !ensemble.1.finished() {
+                ensemble.1 = advance(&mut ensemble.0, &slice).await?;
+            } else if !criticality.1.finished() {
+                criticality.1 = advance(&mut criticality.0, &slice).await?;
+            } else if !aspect.1.finished() {
+                aspect.1 = advance(&mut aspect.0, &slice).await?;
+            } else {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the results so far, one figure family per frame; false if superseded.
+    async fn publish(&self, room: Room, live: Live) -> bool {
+        room.ensemble.set(Some(self.ensemble.0.result()));
+        if !self.ensemble.1.finished() {
+            return true;
+        }
+        if !live.next_frame().await {
+            return false;
+        }
+        room.criticality.set(Some(self.criticality.0.result()));
+        if !self.criticality.1.finished() {
+            return true;
+        }
+        if !live.next_frame().await {
+            return false;
+        }
+        room.aspect.set(Some(self.aspect.0.result()));
+        true
+    }
+}
+
+/// One session, in slices per frame, until stopped or superseded.
+async fn session(live: Live, config: DepthConfig, room: Room) {
+    let mut parts = match Parts::new(&config) {
+        Ok(parts) => parts,
+        Err(e) => {
+            room.error.set(Some(e.to_string()));
+            room.ensemble.set(None);
+            room.criticality.set(None);
+            room.aspect.set(None);
+            room.running.set(false);
+            return;
+        }
+    };
+    room.ensemble.set(None);
+    room.criticality.set(None);
+    room.aspect.set(None);
+    let mut redraw = Redraw::now();
+    while live.next_frame().await {
+        if !room.running.get_untracked() || parts.finished() {
+            continue;
+        }
+        let outcome = parts.slice().await;
+        if !live.is_live() {
+            return;
+        }
+        if let Err(e) = outcome {
+            room.error.set(Some(e.to_string()));
+            room.running.set(false);
+        }
+        let finished = parts.finished();
+        if !finished {
+            room.progress.set(parts.totals());
+        }
+        if (finished || redraw.due()) && !parts.publish(room, live).await {
+            return;
+        }
+        if finished {
+            room.progress.set(parts.totals());
+            room.running.set(false);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! What each figure of the Depth room shows, and what to look for.
+
+/// The readout histogram.
+pub const HISTOGRAM: &str = "The readout z^(L+1) of many random networks at one fixed input. \
+At infinite width it is Gaussian (solid line, same variance). At finite width its excess kurtosis \
+is 3 V / (n K^2) to first order (PDLT eq. 4.118): the dashed curve is the Gaussian times \
+1 + (kappa/24) He_4(z/sigma) with the theory's kappa (clipped at 0 when kappa is large, where a \
+first-order density goes negative). Raise the depth or lower the width: the peak sharpens and \
+the tails fatten.";
+
+/// Kurtosis through depth.
+pub const KURTOSIS_LAYER: &str = "Excess kurtosis E z^4 / (E z^2)^2 - 3 of each layer's \
+preactivation, from all n neurons of every network (error bars: one standard error, delta \
+method over networks). ReLU and linear networks at C_b = 0 have an exact law, E z^4 / (3 E[z^2]^2) \
+= (1 + 5/n)^(l-1) or (1 + 2/n)^(l-1); every activation has PDLT's four-point vertex recursion \
+V^(l+1) = chi_par^2 V^(l) + C_W^2 (<phi^4> - <phi^2>^2), evaluated by quadrature. With a skip \
+gamma the recursion gains (gamma^2 + chi)^2 and 2 gamma^2 a (<z^2 phi^2> - K <phi^2>): the growth \
+per layer falls as gamma rises. ReLU and GELU with a skip break the sign symmetry the recursion \
+needs, and no theory line is drawn.";
+
+/// The collapse onto L/n.
+pub const COLLAPSE: &str = "Output excess kurtosis over a grid of depths L and widths n: the \
+points of every width fall on one curve of L/n. To leading order it is the line 3 V / (n K^2) \
+(15 L/n for critical ReLU); the exact law 3 ((1 + 5/n)^L - 1) bends above it as L/n grows, \
+towards 3 (exp(5 L/n) - 1).";
+
+/// NTK fluctuations.
+pub const NTK: &str = "The tangent kernel Theta(x, x) of each network (NTK parametrization, \
+neural-tangents' convention): its normalized second moment E[Theta^2] / E[Theta]^2 is 1 at \
+infinite width and grows exponentially in L/n (Hanin & Nica 2019, rate exp(5 L/n)). The dashed \
+law per width is the lab's derivation for ReLU: Theta is a sum of L + 1 layer terms, each a \
+product of forward and backward norm ratios with E X^2 = 1 + 5/n and E X Y = 1 + 1/n (shared \
+ReLU masks), so the ratio is the mean over layer pairs of (1 + 5/n)^(L-|l-m|) (1 + 1/n)^|l-m|: \
+1 + (11/3) L/n to leading order.";
+
+/// The phase diagram.
+pub const PHASE: &str = "Mean-field signal propagation (Poole et al. 2016; Schoenholz et al. \
+2017): q* is the fixed point of the length map q -> C_W E[phi(sqrt(q) z)^2] + C_b, chi_1 = C_W \
+E[phi'(sqrt(q*) z)^2] the slope of the correlation map at c = 1. Left of the black line \
+(chi_1 < 1) nearby inputs converge (c* = 1, ordered); right of it they decorrelate (c* < 1, \
+chaotic). The correlation depth scale xi_c = -1/log(C_W E[phi'(u1) phi'(u2)]) diverges on the \
+line: only there do deep networks keep their inputs apart. ReLU and GELU are shown along their \
+C_b = 0 edge (ReLU is critical at C_W = 2).";
+
+/// The kernel flow.
+pub const FLOW: &str = "Three ensembles of width n at 0.75, 1 and 1.33 times the critical C_W \
+(the current C_b): their measured E[z^2], the correlation of two inputs (c = 0.5 at the input) \
+and the gradient norm E|df/dz^(l)|^2 by layer (markers), beside the exact iteration of the \
+length and correlation maps and the backward recursion E|delta^l|^2 = C_W <phi'^2> \
+E|delta^(l+1)|^2 (dashed). Ordered: correlations go to 1 and gradients vanish; chaotic: \
+correlations fall to c* and gradients explode; critical: both change only polynomially.";

@@ -1,0 +1,574 @@
+//! The Depth room against theory: random networks at initialization are nearly Gaussian with
+//! corrections in L/n (PDLT ch. 4-5), their tangent kernels fluctuate like the layer-sum law,
+//! and the mean-field maps put the order-to-chaos line where direct iteration finds it.
+//!
+//! Monte-Carlo tolerances are 4 standard errors (delta method over networks): a two-sided
+//! false alarm of 6e-5 per check. Where theory is a leading order, the size of the next order
+//! (the square of the first) is added and said so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
+use std::ops::ControlFlow;
+use theorylab::core::activation::Activation;
+use theorylab::core::criticality::{Accuracy, MeanField};
+use theorylab::core::kernels::{KernelParametrization, KernelSpec, empirical_ntk, network};
+use theorylab::core::nearly_gaussian::{DepthSpec, layer_theory};
+use theorylab::core::rng::{Rng, Stream};
+use theorylab::core::stepper::run;
+use theorylab::experiments::depth::DepthConfig;
+use theorylab::experiments::depth::aspect::AspectConfig;
+use theorylab::experiments::depth::criticality::CriticalityConfig;
+use theorylab::experiments::depth::ensemble::{
+    EnsembleConfig, EnsembleResult, RatioSums, ntk_ratio_theory,
+};
+use theorylab::experiments::{Experiment, FigureData};
+use theorylab::plot::{Figure, MIN_FONT_PX};
+
+include!("golden/criticality_tanh.rs");
+
+fn sample(config: EnsembleConfig) -> EnsembleResult {
+    run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap()
+}
+
+fn assert_within(what: &str, measured: f64, theory: f64, tolerance: f64) {
+    assert!(
+        (measured - theory).abs() <= tolerance,
+        "{what}: measured {measured}, theory {theory}, tolerance {tolerance}"
+    );
+}
+
+/// ReLU at C_b = 0: E z^4 / (3 E[z^2]^2) = (1 + 5/n)^(l-1) exactly at every layer, and the
+/// second moment is K = C_W q exactly.
+#[test]
+fn relu_kurtosis_follows_the_exact_law_layer_by_layer() {
+    let r = sample(EnsembleConfig {
+        depth: 6,
+        width: 32,
+        samples: 4000,
+        ..EnsembleConfig::default()
+    });
+    for l in &r.layers {
+        let m = &l.moments;
+        let exact = (1.0 + 5.0 / 32.0f64).powi(l.layer as i32 - 1);
+        assert_eq!(m.theory, Some(exact));
+        assert_within(
+            &format!("layer {}", l.layer),
+            m.kurtosis_ratio,
+            exact,
+            4.0 * m.stderr,
+        );
+    }
+}
+
+/// Deep linear networks: (1 + 2/n)^(l-1).
+#[test]
+fn linear_kurtosis_follows_the_exact_law() {
+    let r = sample(EnsembleConfig {
+        activation: Activation::Linear,
+        weight_var: 1.0,
+        depth: 6,
+        width: 16,
+        samples: 4000,
+        ..EnsembleConfig::default()
+    });
+    for l in &r.layers {
+        let exact = (1.0 + 2.0 / 16.0f64).powi(l.layer as i32 - 1);
+        assert_within(
+            &format!("layer {}", l.layer),
+            l.moments.kurtosis_ratio,
+            exact,
+            4.0 * l.moments.stderr,
+        );
+    }
+}
+
+/// Any activation: PDLT's vertex recursion at leading order. The next order is the square of
+/// the first, added to the tolerance.
+#[test]
+fn tanh_kurtosis_follows_the_vertex_recursion_with_and_without_a_skip() {
+    for (residual, weight_var, bias_var) in [(0.0, 1.0, 0.0), (0.0, 1.5, 0.1), (0.5, 1.0, 0.0)] {
+        let r = sample(EnsembleConfig {
+            activation: Activation::Tanh,
+            weight_var,
+            bias_var,
+            residual,
+            depth: 6,
+            width: 128,
+            samples: 3000,
+            ..EnsembleConfig::default()
+        });
+        for l in &r.layers {
+            let m = &l.moments;
+            let lead = m.theory_leading.unwrap();
+            assert_within(
+                &format!("gamma {residual}, C_W {weight_var}, layer {}", l.layer),
+                m.kurtosis_ratio,
+                lead,
+                4.0 * m.stderr + (lead - 1.0).powi(2),
+            );
+            // The infinite-width kernel and the second moment: 1/n corrections, far inside
+            // 5% at n = 128.
+            assert!((m.second_moment / m.kernel - 1.0).abs() < 0.05);
+            assert!((l.correlation - l.correlation_theory).abs() < 0.02);
+        }
+    }
+}
+
+/// The kurtosis grows more slowly per layer the larger the skip weight (critical tanh).
+#[test]
+fn a_skip_slows_the_growth_of_the_vertex() {
+    let vertex_over_k2 = |residual: f64| {
+        let t = layer_theory(&DepthSpec {
+            activation: Activation::Tanh,
+            weight_var: 1.0,
+            bias_var: 0.0,
+            residual,
+            depth: 10,
+            width: 64,
+            q_input: 1.0,
+        });
+        let last = t[t.len() - 2];
+        last.vertex / last.kernel.powi(2)
+    };
+    let growth: Vec<f64> = [0.0, 0.3, 0.6, 0.9].map(vertex_over_k2).to_vec();
+    assert!(growth.windows(2).all(|w| w[1] < w[0]), "{growth:?}");
+}
+
+/// At vanishing L/n the network is Gaussian: the ratio is 1 within its standard error.
+#[test]
+fn wide_shallow_networks_are_gaussian() {
+    let r = sample(EnsembleConfig {
+        activation: Activation::Erf,
+        weight_var: 1.5,
+        bias_var: 0.1,
+        depth: 1,
+        width: 4096,
+        samples: 400,
+        ..EnsembleConfig::default()
+    });
+    // Theory: 1 + V/(n K^2) with n = 4096 is within 1e-3 of 1.
+    assert!((r.output.theory.unwrap() - 1.0).abs() < 1e-3);
+    assert_within(
+        "readout",
+        r.output.kurtosis_ratio,
+        1.0,
+        4.0 * r.output.stderr + 1e-3,
+    );
+}
+
+/// The exact-in-law sampler against networks with explicit weight matrices (the kernel
+/// module's NTK-parametrized MLP, one readout): the same kurtosis law and the same tangent
+/// kernel statistics.
+#[test]
+fn the_sampler_matches_networks_with_explicit_weights() {
+    let (depth, width, samples) = (3, 16, 3000);
+    let spec = KernelSpec {
+        depth,
+        activation: Activation::Relu,
+        weight_var: 2.0,
+        bias_var: 0.0,
+        parametrization: KernelParametrization::Ntk,
+    };
+    let d = 4;
+    // |x|^2 / d = 1.
+    let x = nalgebra::DMatrix::from_element(d, 1, 1.0);
+    let mut rng = Rng::new(7, Stream::Init);
+    let (mut output, mut ntk) = (RatioSums::default(), RatioSums::default());
+    for _ in 0..samples {
+        let mlp = network(&spec, d, width, &mut rng).unwrap();
+        let f = mlp.forward(&x).unwrap().output()[(0, 0)];
+        output.add(f.powi(4), f * f);
+        let theta = empirical_ntk(&mlp, &x).unwrap()[(0, 0)];
+        ntk.add(theta * theta, theta);
+    }
+    let (ratio, se) = output.ratio(3.0);
+    assert_within(
+        "explicit readout kurtosis",
+        ratio,
+        (1.0 + 5.0 / 16.0f64).powi(3),
+        4.0 * se,
+    );
+    let sampled = sample(EnsembleConfig {
+        depth,
+        width,
+        samples,
+        ..EnsembleConfig::default()
+    });
+    let (ntk_ratio, ntk_se) = ntk.ratio(1.0);
+    assert_within(
+        "NTK ratio, explicit vs sampled",
+        ntk_ratio,
+        sampled.ntk.ratio,
+        4.0 * (ntk_se.powi(2) + sampled.ntk.stderr.powi(2)).sqrt(),
+    );
+    // E[Theta]: the same for both (standard error of a mean over networks).
+    let mean = ntk.b / ntk.count;
+    let sd = ((ntk.bb / ntk.count - mean * mean).max(0.0) / ntk.count).sqrt();
+    assert_within(
+        "E Theta",
+        mean,
+        sampled.ntk.mean,
+        4.0 * sd * std::f64::consts::SQRT_2,
+    );
+}
+
+/// The layer-sum law of the ReLU tangent kernel's fluctuations.
+#[test]
+fn relu_ntk_fluctuations_follow_the_layer_sum_law() {
+    for (depth, width) in [(4, 32), (8, 32)] {
+        let r = sample(EnsembleConfig {
+            depth,
+            width,
+            samples: 8000,
+            ..EnsembleConfig::default()
+        });
+        let theory = r.ntk.theory.unwrap();
+        assert_within(
+            &format!("L = {depth}, n = {width}"),
+            r.ntk.ratio,
+            theory,
+            4.0 * r.ntk.stderr,
+        );
+    }
+    // Its leading order is 1 + (11/3) L/n, and its growth rate at large L/n is Hanin & Nica's 5.
+    let law = |depth: usize, width: usize| {
+        ntk_ratio_theory(
+            &EnsembleConfig {
+                depth,
+                width,
+                ..EnsembleConfig::default()
+            }
+            .spec(),
+        )
+        .unwrap()
+    };
+    let small = (law(1, 100_000) - 1.0) / 1e-5;
+    // 1 + (11/3) b + O(b^2 + 1/L): at L = 1 the sum over two layers gives (1/4)(2 * 5 + 2 * 1) = 3.
+    assert!((small - 3.0).abs() < 1e-3, "{small}");
+    // At b = L/n = 0.01 the O(b^2) and O(1/L) terms move the slope by about 0.1.
+    let slope = ((law(100, 10_000) - 1.0) / 0.01 - 11.0 / 3.0).abs();
+    assert!(slope < 0.2, "small-L/n slope off 11/3 by {slope}");
+    let rate = (law(4000, 1000) / law(3000, 1000)).ln();
+    // exp(5 b) g(4 b), g(a) = 2 (a - 1 + e^-a) / a^2: from b = 3 to 4 the rate is
+    // 5 + ln(g(16) / g(12)) = 4.73.
+    assert!((rate - 5.0).abs() < 0.3, "rate {rate}");
+}
+
+/// The named critical points.
+#[test]
+fn critical_points_are_where_the_theory_puts_them() {
+    let relu = MeanField {
+        activation: Activation::Relu,
+        weight_var: 2.0,
+        bias_var: 0.0,
+    };
+    assert_eq!(relu.critical_weight_var(1.0), Some(2.0));
+    assert!((relu.criticality(1.0).chi_1.unwrap() - 1.0).abs() < 1e-15);
+    // tanh at C_W = 1, C_b = 0: q* = 0 and chi_1 = phi'(0)^2 = 1.
+    let tanh = MeanField {
+        activation: Activation::Tanh,
+        weight_var: 1.0,
+        bias_var: 0.0,
+    };
+    let c = tanh.criticality(1.0);
+    assert_eq!(c.q_star, Some(0.0));
+    assert!((c.chi_1.unwrap() - 1.0).abs() < 1e-12);
+    let crit = tanh.critical_weight_var(1.0).unwrap();
+    assert!((crit - 1.0).abs() < 1e-6, "{crit}");
+}
+
+/// On the line chi_1 = 1 (found by bisection on chi_1) the correlation map, iterated directly,
+/// has slope 1 at c = 1: a perturbation 1 - c neither shrinks nor grows geometrically.
+#[test]
+fn the_critical_line_agrees_with_direct_iteration_of_the_maps() {
+    for activation in [Activation::Tanh, Activation::Erf] {
+        for bias_var in [0.05, 0.2] {
+            let at = |weight_var| MeanField {
+                activation,
+                weight_var,
+                bias_var,
+            };
+            let crit = at(1.0).critical_weight_var(1.0).unwrap();
+            let field = at(crit);
+            // q by iterating the length map 500 times from q = 1.
+            let mut q = 1.0;
+            for _ in 0..500 {
+                q = field.length_map(q);
+            }
+            let eps = 1e-4;
+            let slope = (1.0 - field.correlation_map(q, 1.0 - eps)) / eps;
+            // The map is 1 - chi_1 eps + O(eps^2) with an O(1) curvature: slack 10 eps.
+            assert!(
+                (slope - 1.0).abs() < 10.0 * eps,
+                "{activation:?} C_b {bias_var}: slope {slope}"
+            );
+            // Off the line, 1 - c^l decays like exp(-l / xi_c) in the ordered phase.
+            let ordered = at(0.8 * crit);
+            let c = ordered.criticality(1.0);
+            let flow = ordered.kernel_flow(c.q_star.unwrap(), 0.9, 200);
+            let (a, b) = (1.0 - flow[100].1, 1.0 - flow[150].1);
+            let xi = 50.0 / (a / b).ln();
+            assert!(
+                (xi / c.xi_c.unwrap() - 1.0).abs() < 0.02,
+                "xi {xi} vs {:?}",
+                c.xi_c
+            );
+        }
+    }
+}
+
+/// Golden values from `tests/golden/criticality_tanh.py` (mpmath, 30 digits, an independent
+/// quadrature): tanh at C_b = 0.05, ordered (C_W = 1.5) and chaotic (2.5). The lab's adaptive
+/// quadrature asks for 1e-11; the roots are bisected to f64 resolution, so 1e-8 relative holds
+/// with room (c* enters xi_c through a slope, 1e-7).
+#[test]
+fn tanh_criticality_matches_an_independent_quadrature() {
+    for (weight_var, q_star, chi_1, c_star, xi_c) in GOLDEN {
+        let c = MeanField {
+            activation: Activation::Tanh,
+            weight_var,
+            bias_var: 0.05,
+        }
+        .criticality(1.0);
+        let close = |a: f64, b: f64, tol: f64| (a / b - 1.0).abs() < tol;
+        assert!(
+            close(c.q_star.unwrap(), q_star, 1e-8),
+            "q* {:?} vs {q_star}",
+            c.q_star
+        );
+        assert!(
+            close(c.chi_1.unwrap(), chi_1, 1e-8),
+            "chi_1 {:?} vs {chi_1}",
+            c.chi_1
+        );
+        assert!(
+            close(c.c_star.unwrap(), c_star, 1e-7),
+            "c* {:?} vs {c_star}",
+            c.c_star
+        );
+        assert!(
+            close(c.xi_c.unwrap(), xi_c, 1e-6),
+            "xi_c {:?} vs {xi_c}",
+            c.xi_c
+        );
+        // The diagram's Gauss–Hermite rule: 1e-6 of the adaptive values (its error ~1e-7).
+        let d = MeanField {
+            activation: Activation::Tanh,
+            weight_var,
+            bias_var: 0.05,
+        }
+        .criticality_with(1.0, Accuracy::Diagram);
+        assert!(
+            close(d.c_star.unwrap(), c_star, 1e-6),
+            "diagram c* {:?}",
+            d.c_star
+        );
+        assert!(
+            close(d.xi_c.unwrap(), xi_c, 1e-5),
+            "diagram xi_c {:?}",
+            d.xi_c
+        );
+    }
+}
+
+/// Bad input names the option.
+#[test]
+fn bad_input_names_the_option() {
+    let bad = [
+        (
+            EnsembleConfig {
+                width: 0,
+                ..EnsembleConfig::default()
+            }
+            .validate(),
+            "width",
+        ),
+        (
+            EnsembleConfig {
+                depth: 0,
+                ..EnsembleConfig::default()
+            }
+            .validate(),
+            "depth",
+        ),
+        (
+            EnsembleConfig {
+                samples: 0,
+                ..EnsembleConfig::default()
+            }
+            .validate(),
+            "samples",
+        ),
+        (
+            EnsembleConfig {
+                weight_var: f64::NAN,
+                ..EnsembleConfig::default()
+            }
+            .validate(),
+            "weight variance",
+        ),
+        (
+            EnsembleConfig {
+                bias_var: -1.0,
+                ..EnsembleConfig::default()
+            }
+            .validate(),
+            "bias variance",
+        ),
+        (
+            EnsembleConfig {
+                residual: 1.0,
+                ..EnsembleConfig::default()
+            }
+            .validate(),
+            "residual",
+        ),
+        (
+            EnsembleConfig {
+                samples: 1_000_000,
+                width: 4096,
+                ..EnsembleConfig::default()
+            }
+            .validate(),
+            "samples",
+        ),
+        (
+            CriticalityConfig {
+                activation: Activation::Linear,
+                ..CriticalityConfig::default()
+            }
+            .validate(),
+            "activation",
+        ),
+        (
+            AspectConfig {
+                widths: vec![32, 16],
+                ..AspectConfig::default()
+            }
+            .validate(),
+            "widths",
+        ),
+        (
+            DepthConfig {
+                width_log2: 11,
+                ..DepthConfig::default()
+            }
+            .validate(),
+            "width_log2",
+        ),
+    ];
+    for (result, field) in bad {
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains(field), "{message} should name {field}");
+    }
+}
+
+fn figures<E: Experiment>(config: E) -> Vec<FigureData> {
+    let result = run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
+    E::figures(&result).unwrap()
+}
+
+/// Every figure of the room: its CSV is rectangular, no text is under 11 px, the theory is
+/// drawn, and the drawn numbers are the result's.
+#[test]
+fn every_depth_figure_draws_the_results_numbers_readably() {
+    let page = DepthConfig {
+        samples_log2: 8,
+        ..DepthConfig::default()
+    };
+    let ensemble = page.ensemble();
+    let result = sample(ensemble.clone());
+    let mut all = EnsembleConfig::figures(&result).unwrap();
+    all.extend(figures(AspectConfig {
+        depths: vec![1, 4],
+        widths: vec![16, 32],
+        samples: 200,
+        ..page.aspect()
+    }));
+    all.extend(figures(CriticalityConfig {
+        cells: 6,
+        flow_samples: 20,
+        flow_depth: 5,
+        ..page.criticality()
+    }));
+    all.extend(figures(CriticalityConfig {
+        activation: Activation::Relu,
+        weight_var: 2.0,
+        bias_var: 0.0,
+        cells: 6,
+        flow_samples: 20,
+        flow_depth: 5,
+        ..CriticalityConfig::default()
+    }));
+    let stems: Vec<&str> = all.iter().map(|f| f.stem).collect();
+    assert_eq!(
+        stems,
+        [
+            "readout-histogram",
+            "kurtosis-by-layer",
+            "kurtosis-collapse",
+            "ntk-fluctuations",
+            "phase-diagram",
+            "kernel-flow",
+            "phase-diagram",
+            "kernel-flow"
+        ]
+    );
+    for figure in &all {
+        let mut lines = figure.csv.lines();
+        let columns = lines.next().unwrap().split(',').count();
+        for row in lines {
+            assert_eq!(row.split(',').count(), columns, "{}: {row}", figure.stem);
+        }
+        let svg = figure.svg().unwrap();
+        let smallest = svg
+            .match_indices("font-size")
+            .map(|(i, _)| {
+                let rest = &svg[i + "font-size".len()..];
+                rest.trim_start_matches(['=', '"', ':', ' '])
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect::<String>()
+                    .parse::<f64>()
+                    .unwrap()
+            })
+            .fold(f64::INFINITY, f64::min);
+        // Sizes are written rounded to whole pixels: 0.5 px of slack.
+        assert!(
+            smallest >= MIN_FONT_PX - 0.5,
+            "{}: text at {smallest} px",
+            figure.stem
+        );
+        for panel in &figure.panels {
+            if let Figure::Line(p) = panel {
+                assert!(
+                    !p.theory.is_empty(),
+                    "{}: {} draws no theory",
+                    figure.stem,
+                    p.title
+                );
+            }
+        }
+    }
+    // The kurtosis panel draws the result's numbers: excess = 3 (ratio - 1), bars 3 stderr.
+    let Figure::Line(panel) = &all[1].panels[0] else {
+        panic!("kurtosis is a line plot")
+    };
+    for (l, (&(x, y), e)) in result
+        .layers
+        .iter()
+        .zip(panel.series[0].points.iter().zip(&panel.errors[0]))
+    {
+        assert_eq!(x, l.layer as f64);
+        assert_eq!(y, 3.0 * (l.moments.kurtosis_ratio - 1.0));
+        assert_eq!(*e, 3.0 * l.moments.stderr);
+    }
+    let Figure::Histogram(h) = &all[0].panels[0] else {
+        panic!("a histogram")
+    };
+    assert_eq!(
+        h.values.len(),
+        result.output_values.len().min(h.values.len())
+    );
+    assert_eq!(h.theory.len(), 2, "Gaussian and its quartic correction");
+}
