@@ -40,7 +40,7 @@ pub struct Criticality {
     pub q_star: Option<f64>,
     /// `c*`, the stable fixed point of the correlation map (1 in the ordered phase).
     pub c_star: Option<f64>,
-    /// `chi_1 = C_W E[phi'^2]` at `q*`.
+    /// `chi_1 = C_W E[phi'^2]` at `q*` (ReLU at `C_b = 0`: at any q, it is scale free).
     pub chi_1: Option<f64>,
     /// `chi_q = dq^(l+1)/dq^l` at `q*` = `chi_1 + C_W E[phi'' phi]`.
     pub chi_q: Option<f64>,
@@ -291,7 +291,17 @@ impl MeanField {
 
     /// [`Self::criticality`] with the bivariate averages at `accuracy`.
     pub fn criticality_with(&self, q_input: f64, accuracy: Accuracy) -> Criticality {
-        let Some(q) = self.q_star(q_input) else {
+        let q_star = self.q_star(q_input);
+        // ReLU without bias is scale free (phi(a z) = a phi(z) for a > 0): its slopes and the
+        // correlation map do not depend on q, so they are evaluated at the input's q, and stay
+        // defined where q* is 0 (ordered) or diverges (chaotic).
+        let scale_free = self.activation == Activation::Relu && self.bias_var == 0.0;
+        let q_ref = match q_star {
+            Some(q) if q > 0.0 || !scale_free => Some(q),
+            _ if scale_free => Some(q_input),
+            _ => None,
+        };
+        let Some(q) = q_ref else {
             return Criticality {
                 q_star: None,
                 c_star: None,
@@ -314,7 +324,7 @@ impl MeanField {
             }
         };
         Criticality {
-            q_star: Some(q),
+            q_star,
             c_star: Some(c_star),
             chi_1: Some(chi_1),
             chi_q: Some(chi_q),
