@@ -118,18 +118,18 @@ pub fn kurtosis_by_layer(r: &EnsembleResult) -> Result<Vec<Figure>> {
         .iter()
         .map(|l| l.moments.theory.map(|t| (l.layer as f64, excess(t))))
         .collect::<Option<Vec<_>>>()
+        && exact
+        && r.layers.len() > 1
     {
-        if exact && r.layers.len() > 1 {
-            let growth = if r.config.activation == crate::core::activation::Activation::Relu {
-                "(1 + 5/n)^(l-1)"
-            } else {
-                "(1 + 2/n)^(l-1)"
-            };
-            theory.push(Series {
-                name: format!("exact law, ratio {growth}"),
-                points,
-            });
-        }
+        let growth = if r.config.activation == crate::core::activation::Activation::Relu {
+            "(1 + 5/n)^(l-1)"
+        } else {
+            "(1 + 2/n)^(l-1)"
+        };
+        theory.push(Series {
+            name: format!("exact law, ratio {growth}"),
+            points,
+        });
     }
     if let Some(points) = r
         .layers

@@ -113,6 +113,7 @@ fn heatmap(signed: bool) -> Heatmap {
         nx,
         ny,
         values,
+        lines: Vec::new(),
         colorbar_label: if signed {
             "network output f(x)".into()
         } else {
@@ -152,10 +153,10 @@ fn histogram() -> Histogram {
         x_label: "pre-activation".into(),
         values,
         bins: 40,
-        density: Some(Series {
+        theory: vec![Series {
             name: "N(0, 1) pdf".into(),
             points: pdf,
-        }),
+        }],
     }
 }
 
@@ -421,9 +422,7 @@ fn refusals_name_the_problem() {
     h.values[5] = f64::NEG_INFINITY;
     assert!(svg(Figure::Histogram(h)).contains("value 5"));
     let mut h = histogram();
-    if let Some(d) = h.density.as_mut() {
-        d.points[0].1 = f64::NAN;
-    }
+    h.theory[0].points[0].1 = f64::NAN;
     assert!(svg(Figure::Histogram(h)).contains("'N(0, 1) pdf'"));
 }
 
