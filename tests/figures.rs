@@ -9,6 +9,10 @@ use std::ops::ControlFlow;
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
+use theorylab::core::activation::Activation;
+use theorylab::experiments::depth::aspect::AspectConfig;
+use theorylab::experiments::depth::criticality::CriticalityConfig;
+use theorylab::experiments::depth::ensemble::EnsembleConfig;
 use theorylab::experiments::width::coordcheck::CoordCheckConfig;
 use theorylab::experiments::width::function_space::FunctionSpaceConfig;
 use theorylab::experiments::width::kernel_convergence::KernelConvergenceConfig;
@@ -31,7 +35,7 @@ fn small_coordcheck(parametrization: Parametrization) -> CoordCheckConfig {
     }
 }
 
-fn every_width_figure() -> Vec<FigureData> {
+fn every_figure() -> Vec<FigureData> {
     let mut all = figures(small_coordcheck(Parametrization::Mup));
     all.extend(figures(KernelConvergenceConfig {
         widths: vec![16, 32, 64],
@@ -53,6 +57,32 @@ fn every_width_figure() -> Vec<FigureData> {
         steps: 3,
         ..LrTransferConfig::default()
     }));
+    all.extend(every_depth_figure());
+    all
+}
+
+fn every_depth_figure() -> Vec<FigureData> {
+    let mut all = figures(EnsembleConfig {
+        samples: 200,
+        ..EnsembleConfig::default()
+    });
+    all.extend(figures(AspectConfig {
+        depths: vec![1, 4],
+        widths: vec![16, 32],
+        samples: 100,
+        ..AspectConfig::default()
+    }));
+    for activation in [Activation::Tanh, Activation::Relu] {
+        all.extend(figures(CriticalityConfig {
+            activation,
+            weight_var: if activation == Activation::Relu { 2.0 } else { 1.5 },
+            bias_var: 0.0,
+            cells: 6,
+            flow_samples: 20,
+            flow_depth: 5,
+            ..CriticalityConfig::default()
+        }));
+    }
     all
 }
 
@@ -73,7 +103,7 @@ fn font_sizes(svg: &str) -> Vec<f64> {
 
 #[test]
 fn every_figure_has_its_data_as_csv() {
-    let all = every_width_figure();
+    let all = every_figure();
     let stems: Vec<&str> = all.iter().map(|f| f.stem).collect();
     assert_eq!(
         stems,
@@ -86,7 +116,15 @@ fn every_figure_has_its_data_as_csv() {
             "fnspace-fit",
             "fnspace-loss",
             "fnspace-gap",
-            "lr-transfer"
+            "lr-transfer",
+            "readout-histogram",
+            "kurtosis-by-layer",
+            "kurtosis-collapse",
+            "ntk-fluctuations",
+            "phase-diagram",
+            "kernel-flow",
+            "phase-diagram",
+            "kernel-flow"
         ]
     );
     for figure in &all {
@@ -104,7 +142,7 @@ fn every_figure_has_its_data_as_csv() {
 
 #[test]
 fn no_text_is_smaller_than_eleven_pixels() {
-    for figure in every_width_figure() {
+    for figure in every_figure() {
         let svg = figure.svg().unwrap();
         let sizes = font_sizes(&svg);
         assert!(!sizes.is_empty(), "{}: no text", figure.stem);
@@ -172,7 +210,7 @@ fn scaling_plots_draw_the_laws_the_theory_names() {
             }
         }
     }
-    let kernel_error = &every_width_figure()[4];
+    let kernel_error = &every_figure()[4];
     let panel = line_plots(kernel_error)[0];
     assert_eq!(panel.theory[0].name, "theory n^-1/2");
     let (a, b) = (panel.theory[0].points[0], panel.theory[0].points[1]);
