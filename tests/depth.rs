@@ -509,8 +509,10 @@ fn every_depth_figure_draws_the_results_numbers_readably() {
             "kurtosis-collapse",
             "ntk-fluctuations",
             "phase-diagram",
+            "gradient-ratio",
             "kernel-flow",
             "phase-diagram",
+            "gradient-ratio",
             "kernel-flow"
         ]
     );
@@ -571,4 +573,53 @@ fn every_depth_figure_draws_the_results_numbers_readably() {
         result.output_values.len().min(h.values.len())
     );
     assert_eq!(h.theory.len(), 2, "Gaussian and its quartic correction");
+}
+
+/// Gradients through depth: E|delta^l|^2 = C_W E[phi'(z^l)^2] E|delta^(l+1)|^2 at infinite
+/// width (Schoenholz et al. 2017, eq. 18), so the ratio between the first and the last of L
+/// hidden layers is prod chi(q^l), vanishing below the line chi_1 = 1 and exploding above it.
+/// Sampling error: the delta-method standard error over the networks (4 of them allowed).
+/// Finite width: each of the L - 1 factors carries a relative O(1/n) correction, so the log
+/// ratio moves by O(L / n) per unit of |log ratio| plus O(L / n) from the first and last layers;
+/// the allowance is L / n (1 + |log theory|) (here 10 / 512 ~ 2%). The printed deviations use
+/// at most 2.2 standard errors and half of the allowance.
+#[test]
+fn gradient_ratios_follow_chi_1_through_depth() {
+    for (activation, weight_var, bias_var) in [
+        (Activation::Tanh, 0.8, 0.05),
+        (Activation::Tanh, 2.5, 0.05),
+        (Activation::Erf, 3.0, 0.2),
+        (Activation::Relu, 1.6, 0.0),
+        (Activation::Relu, 2.4, 0.0),
+    ] {
+        let config = CriticalityConfig {
+            activation,
+            flow_depth: 10,
+            flow_width: 512,
+            gradient_samples: 400,
+            ..CriticalityConfig::default()
+        };
+        let g = config.gradient_cell(weight_var, bias_var, 0);
+        let finite_width = (g.theory.ln().abs() + 1.0) * 10.0 / 512.0;
+        let sigma = g.stderr / g.measured;
+        let off = (g.measured.ln() - g.theory.ln()).abs();
+        println!(
+            "{activation:?} C_W = {weight_var}: ratio {:.4e} ± {:.2e}, theory {:.4e}; |log diff| {off:.4} vs {:.4} s.e. + {finite_width:.4}",
+            g.measured, g.stderr, g.theory, sigma
+        );
+        assert!(
+            off <= 4.0 * sigma + finite_width,
+            "{activation:?} at C_W = {weight_var}: measured {} theory {}",
+            g.measured,
+            g.theory
+        );
+        let critical = MeanField {
+            activation,
+            weight_var: 1.0,
+            bias_var,
+        }
+        .critical_weight_var(1.0)
+        .unwrap();
+        assert_eq!(g.theory > 1.0, weight_var > critical, "{activation:?}");
+    }
 }

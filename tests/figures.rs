@@ -6,10 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
 
 use std::ops::ControlFlow;
+use theorylab::core::activation::Activation;
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
-use theorylab::core::activation::Activation;
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
@@ -75,7 +75,11 @@ fn every_depth_figure() -> Vec<FigureData> {
     for activation in [Activation::Tanh, Activation::Relu] {
         all.extend(figures(CriticalityConfig {
             activation,
-            weight_var: if activation == Activation::Relu { 2.0 } else { 1.5 },
+            weight_var: if activation == Activation::Relu {
+                2.0
+            } else {
+                1.5
+            },
             bias_var: 0.0,
             cells: 6,
             flow_samples: 20,
@@ -122,8 +126,10 @@ fn every_figure_has_its_data_as_csv() {
             "kurtosis-collapse",
             "ntk-fluctuations",
             "phase-diagram",
+            "gradient-ratio",
             "kernel-flow",
             "phase-diagram",
+            "gradient-ratio",
             "kernel-flow"
         ]
     );

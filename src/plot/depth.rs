@@ -612,3 +612,138 @@ pub fn kernel_flow_csv(r: &CriticalityResult) -> String {
     }
     csv
 }
+
+/// Gradients through depth over the diagram: the measured `E|df/dz^(1)|^2 / E|df/dz^(L)|^2`
+/// as a map (log10, white at 1) with the line `chi_1 = 1`, and measured against mean-field
+/// theory cell by cell beside the identity (tanh, erf); along the `C_b = 0` edge, the ratio
+/// against `C_W` with one-standard-error bars beside theory (ReLU, GELU).
+pub fn gradient_ratio(r: &CriticalityResult) -> Result<Vec<Figure>> {
+    let c = &r.config;
+    let rows = r.gradient_ratio.len() / c.cells;
+    if rows == 0 {
+        return Err(Error::plot("gradient ratio", "no row computed yet"));
+    }
+    let cells = &r.gradient_ratio[..rows * c.cells];
+    if let Some(k) = cells
+        .iter()
+        .position(|g| !(g.measured > 0.0 && g.measured.is_finite() && g.theory > 0.0))
+    {
+        return Err(Error::plot(
+            "gradient ratio",
+            format!("cell {k} has no finite positive ratio"),
+        ));
+    }
+    let layers = format!("L = {}, n = {}", c.flow_depth, c.flow_width);
+    if !c.plane() {
+        let at = |f: &dyn Fn(&crate::experiments::depth::criticality::GradientCell) -> f64| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (c.weight_var_at(i), f(g)))
+                .collect::<Vec<_>>()
+        };
+        let measured = at(&|g| g.measured);
+        let (lo, hi) = measured
+            .iter()
+            .chain(at(&|g| g.theory).iter())
+            .fold((f64::INFINITY, 0.0f64), |(a, b), &(_, v)| {
+                (a.min(v), b.max(v))
+            });
+        let mut theory = vec![Series {
+            name: "mean field ∏ C_W E[φ'²]".into(),
+            points: at(&|g| g.theory),
+        }];
+        if let Some(&(w, _)) = r.critical_line.first().filter(|l| l.0.is_finite()) {
+            theory.push(Series {
+                name: format!("critical C_W = {w:.3}"),
+                points: vec![(w, lo), (w, hi)],
+            });
+        }
+        return Ok(vec![Figure::Line(LinePlot {
+            title: format!("Gradient ratio first / last layer ({layers})"),
+            x_label: "weight variance C_W (C_b = 0)".into(),
+            y_label: "E|∂f/∂z¹|² / E|∂f/∂zᴸ|² (log scale)".into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Log,
+            series: vec![Series {
+                name: format!("{} networks per C_W ± 1 s.e.", c.gradient_samples),
+                points: measured,
+            }],
+            markers: Vec::new(),
+            errors: vec![cells.iter().map(|g| g.stderr).collect()],
+            theory,
+        })]);
+    }
+    let (blo, bhi) = c.bias_var_range;
+    let y_hi = blo + (bhi - blo) * rows as f64 / c.cells as f64;
+    let line: Vec<(f64, f64)> = r
+        .critical_line
+        .iter()
+        .copied()
+        .filter(|(w, _)| w.is_finite() && (c.weight_var_range.0..=c.weight_var_range.1).contains(w))
+        .collect();
+    let map = Figure::Heatmap(Heatmap {
+        title: format!("Measured gradient ratio ({layers})"),
+        x_label: "weight variance σ_w² = C_W".into(),
+        y_label: "bias variance σ_b² = C_b".into(),
+        x_range: c.weight_var_range,
+        y_range: (blo, y_hi.max(blo + 1e-9)),
+        nx: c.cells,
+        ny: rows,
+        values: cells.iter().map(|g| g.measured.log10()).collect(),
+        colorbar_label: "log10 E|∂f/∂z¹|² / E|∂f/∂zᴸ|²".into(),
+        overlay: Vec::new(),
+        lines: if line.len() > 1 {
+            vec![Series {
+                name: "theory: χ₁ = 1".into(),
+                points: line,
+            }]
+        } else {
+            Vec::new()
+        },
+    });
+    let pairs: Vec<(f64, f64)> = cells
+        .iter()
+        .map(|g| (g.theory.log10(), g.measured.log10()))
+        .collect();
+    let (lo, hi) = pairs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(t, m)| {
+            (a.min(t.min(m)), b.max(t.max(m)))
+        });
+    let scatter = Figure::Line(LinePlot {
+        title: "Every cell: measured against mean field".into(),
+        x_label: "theory log10 ∏ C_W E[φ'(√qˡ z)²]".into(),
+        y_label: "measured log10 ratio".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        series: Vec::new(),
+        markers: vec![Series {
+            name: format!("cells, {} networks each", c.gradient_samples),
+            points: pairs,
+        }],
+        errors: Vec::new(),
+        theory: vec![Series {
+            name: "measured = theory".into(),
+            points: vec![(lo, lo), (hi, hi)],
+        }],
+    });
+    Ok(vec![map, scatter])
+}
+
+/// `weight_var,bias_var,measured,stderr,theory` per cell of the gradient-ratio map.
+pub fn gradient_csv(r: &CriticalityResult) -> String {
+    let c = &r.config;
+    let mut csv = String::from("weight_var,bias_var,measured,stderr,theory\n");
+    for (k, g) in r.gradient_ratio.iter().enumerate() {
+        csv += &format!(
+            "{},{},{},{},{}\n",
+            c.weight_var_at(k % c.cells),
+            c.bias_var_at(k / c.cells),
+            g.measured,
+            g.stderr,
+            g.theory
+        );
+    }
+    csv
+}

@@ -437,8 +437,8 @@ fn validate(fig: &Figure) -> Result<()> {
     let t = fig.title();
     match fig {
         Figure::Line(p) => {
-            if p.series.is_empty() {
-                return Err(Error::plot(t, "no series to draw"));
+            if p.series.is_empty() && p.markers.is_empty() {
+                return Err(Error::plot(t, "no series or markers to draw"));
             }
             let (xl, yl) = (p.x_scale == Scale::Log, p.y_scale == Scale::Log);
             for (i, s) in p.series.iter().enumerate() {

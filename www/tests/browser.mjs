@@ -465,6 +465,68 @@ await test("the Width room restores a permalink and refuses a hostile one with a
   await page.close();
 });
 
+/** Opens the Depth room at `query` and waits until its three experiments are done. */
+async function openDepth(ctx, query = "") {
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  const start = Date.now();
+  await page.goto(BASE + "#/depth" + (query ? "?" + query : ""));
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
+    null, { timeout: 120000 });
+  page.seconds = (Date.now() - start) / 1000;
+  return page;
+}
+
+const DEPTH_FIGURES = ["readout-histogram", "kurtosis-by-layer", "phase-diagram", "gradient-ratio", "kernel-flow",
+  "kurtosis-collapse", "ntk-fluctuations"];
+
+await test("the Depth room's default view completes on the CPU backend and draws every figure", async () => {
+  const page = await openDepth(cpu);
+  console.log(`     default Depth view complete in ${page.seconds.toFixed(1)} s (page load included)`);
+  for (const name of DEPTH_FIGURES) assert.match(await figureSvg(page, name), /<svg/, `${name} has no SVG`);
+  assert.match(await figureSvg(page, "kurtosis-by-layer"), /exact law/);
+  assert.match(await figureSvg(page, "phase-diagram"), /critical C_W = 2.000/);
+  assert.equal(await page.getAttribute(".room.active", "href"), "#/depth");
+  await page.screenshot({ path: join(SHOTS, "depth.png"), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Depth room's ensemble and criticality equal the native CLI's", async () => {
+  const page = await openDepth(cpu, "activation=tanh&depth=4&width_log2=5&samples_log2=8&weight_var=1.5&bias_var=0.05");
+  assert.equal(await page.inputValue("#activation"), "tanh");
+  const web = JSON.parse((await exportFile(page, "kurtosis-by-layer", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["depthwidth", "--activation", "tanh", "--depth", "4",
+    "--width", "32", "--samples", "256", "--weight-var", "1.5", "--bias-var", "0.05", "--seed", "0",
+    "--json"]).toString());
+  // f64 on both sides, the same random streams: only libm's last bits (wasm vs native ln, exp,
+  // tanh) differ, amplified by nothing here; 1e-9 relative is a million times that and far below
+  // one standard error (~1e-2).
+  const close = (a, b, what) =>
+    assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(b), 1e-12), `${what}: web ${a}, native ${b}`);
+  close(web.kurtosis_ratio, native.kurtosis_ratio, "readout kurtosis ratio");
+  close(web.theory, native.theory, "readout theory");
+  assert.equal(web.layers.length, native.layers.length);
+  web.layers.forEach((l, i) => close(l.second_moment, native.layers[i].second_moment, `layer ${i + 1} E z^2`));
+  const phase = JSON.parse((await exportFile(page, "phase-diagram", "json")).bytes.toString());
+  const point = JSON.parse(execFileSync(CLI, ["criticality", "--activation", "tanh", "--weight-var", "1.5",
+    "--bias-var", "0.05", "--json"]).toString());
+  for (const key of ["q_star", "chi_1", "critical_weight_var"]) close(phase[key], point[key], key);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Depth room refuses a hostile permalink with a notice", async () => {
+  const page = await openDepth(cpu, "depth=0&residual=1.5&activation=sigmoidal");
+  await page.waitForSelector(".notice");
+  assert.match(await page.textContent(".notice"), /showing the defaults/);
+  assert.equal(await page.inputValue("#depth"), "8");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the About panel lists the papers", async () => {
   const page = await open(cpu);
   await page.click(".about-toggle");

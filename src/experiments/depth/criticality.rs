@@ -7,6 +7,9 @@
 use super::ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
 use crate::core::activation::Activation;
 use crate::core::criticality::{Accuracy, Criticality, MeanField};
+use crate::core::init_sampler::InitSampler;
+use crate::core::nearly_gaussian::DepthSpec;
+use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::sweep::check_counts;
@@ -39,6 +42,8 @@ pub struct CriticalityConfig {
     pub flow_width: usize,
     /// Their networks.
     pub flow_samples: usize,
+    /// Networks per cell of the gradient-ratio map (depth `flow_depth`, width `flow_width`).
+    pub gradient_samples: usize,
     /// Seed.
     pub seed: u64,
 }
@@ -56,6 +61,7 @@ impl Default for CriticalityConfig {
             flow_depth: 30,
             flow_width: 64,
             flow_samples: 200,
+            gradient_samples: 32,
             seed: 0,
         }
     }
@@ -90,6 +96,7 @@ impl CriticalityConfig {
             ("flow depth", self.flow_depth, 1..=200),
             ("flow width", self.flow_width, 1..=4096),
             ("flow samples", self.flow_samples, 2..=100_000),
+            ("gradient samples", self.gradient_samples, 2..=100_000),
         ])?;
         for (name, (lo, hi), min) in [
             ("weight_var_range", self.weight_var_range, f64::MIN_POSITIVE),
@@ -146,8 +153,84 @@ pub struct CriticalityResult {
     pub diagram: Vec<Criticality>,
     /// The line `chi_1 = 1`: `(C_W, C_b)` per row of the diagram.
     pub critical_line: Vec<(f64, f64)>,
+    /// The gradient-norm ratio per cell, in the diagram's order (finished rows).
+    pub gradient_ratio: Vec<GradientCell>,
     /// Ensembles at `FLOW_MULTIPLES` of the critical `C_W` (finished ones).
     pub flows: Vec<EnsembleResult>,
+}
+
+/// The ratio `E|df/dz^(1)|^2 / E|df/dz^(L)|^2` between the first and the last hidden layer of
+/// sampled networks at one cell, beside mean-field theory (Schoenholz et al. 2017, eq. 18:
+/// `E|delta^l|^2 = C_W E[phi'(z^l)^2] E|delta^(l+1)|^2`, so the ratio is `chi_1^(L-1)` at `q*`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradientCell {
+    /// Ratio of the two sample means over `gradient_samples` networks.
+    pub measured: f64,
+    /// Its delta-method standard error.
+    pub stderr: f64,
+    /// `prod_(l=1)^(L-1) C_W E[phi'(sqrt(q^l) z)^2]` along the exact length map from
+    /// `q^1 = C_W q_input + C_b`.
+    pub theory: f64,
+}
+
+/// `(E a / E b, its standard error)` over pairs: the delta method, `Var R = (Var a - 2 R Cov(a,
+/// b) + R^2 Var b) / (S (E b)^2)` with sample (co)variances (S - 1).
+pub fn ratio_of_means(pairs: &[(f64, f64)]) -> (f64, f64) {
+    let s = pairs.len() as f64;
+    let (ma, mb) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(x, y), &(a, b)| (x + a / s, y + b / s));
+    let r = ma / mb;
+    let (mut vaa, mut vbb, mut vab) = (0.0, 0.0, 0.0);
+    for &(a, b) in pairs {
+        vaa += (a - ma) * (a - ma);
+        vbb += (b - mb) * (b - mb);
+        vab += (a - ma) * (b - mb);
+    }
+    let var = (vaa - 2.0 * r * vab + r * r * vbb) / ((s - 1.0) * s * mb * mb);
+    (r, var.max(0.0).sqrt())
+}
+
+impl CriticalityConfig {
+    /// The gradient ratio at `(C_W, C_b)`, from `gradient_samples` networks drawn with the
+    /// cell's own stream (`cell` numbers it).
+    pub fn gradient_cell(&self, weight_var: f64, bias_var: f64, cell: usize) -> GradientCell {
+        let depth = self.flow_depth;
+        let spec = DepthSpec {
+            activation: self.activation,
+            weight_var,
+            bias_var,
+            residual: 0.0,
+            depth,
+            width: self.flow_width,
+            q_input: self.q_input,
+        };
+        let sampler = InitSampler::new(spec, 0.5);
+        let mut rng = Rng::new(self.seed.wrapping_add(1 + cell as u64), Stream::Init);
+        let pairs: Vec<(f64, f64)> = (0..self.gradient_samples)
+            .map(|_| {
+                let g = sampler.sample(&mut rng).gradient;
+                (g[0], g[depth - 1])
+            })
+            .collect();
+        let (measured, stderr) = ratio_of_means(&pairs);
+        let mf = MeanField {
+            activation: self.activation,
+            weight_var,
+            bias_var,
+        };
+        let mut q = weight_var * self.q_input + bias_var;
+        let mut theory = 1.0;
+        for _ in 1..depth {
+            theory *= mf.chi_1_at(q);
+            q = mf.length_map(q);
+        }
+        GradientCell {
+            measured,
+            stderr,
+            theory,
+        }
+    }
 }
 
 /// The computation as a [`Stepper`]: one row of the diagram, or a slice of a flow ensemble,
@@ -158,6 +241,7 @@ pub struct CriticalityRun {
     point: Option<(Criticality, Option<f64>)>,
     diagram: Vec<Criticality>,
     critical_line: Vec<(f64, f64)>,
+    gradient_ratio: Vec<GradientCell>,
     flows: Vec<EnsembleResult>,
     current: Option<Ensemble>,
 }
@@ -171,6 +255,7 @@ impl CriticalityRun {
             point: None,
             diagram: Vec::new(),
             critical_line: Vec::new(),
+            gradient_ratio: Vec::new(),
             flows: Vec::new(),
             current: None,
         })
@@ -201,7 +286,7 @@ impl Stepper for CriticalityRun {
     async fn step(&mut self) -> Result<Progress> {
         let c = &self.config;
         let rows = c.rows();
-        let total = 1 + rows + FLOW_MULTIPLES.len() * c.flow_samples;
+        let total = 1 + 2 * rows + FLOW_MULTIPLES.len() * c.flow_samples;
         if self.point.is_none() {
             let mf = c.mean_field();
             self.point = Some((mf.criticality(c.q_input), mf.critical_weight_var(c.q_input)));
@@ -225,6 +310,13 @@ impl Stepper for CriticalityRun {
             .critical_weight_var(c.q_input);
             self.critical_line
                 .push((line.unwrap_or(f64::NAN), bias_var));
+        } else if self.gradient_ratio.len() < rows * c.cells {
+            let j = self.gradient_ratio.len() / c.cells;
+            for i in 0..c.cells {
+                let cell = self.gradient_ratio.len();
+                let g = c.gradient_cell(c.weight_var_at(i), c.bias_var_at(j), cell);
+                self.gradient_ratio.push(g);
+            }
         } else if self.flows.len() < FLOW_MULTIPLES.len() {
             if self.current.is_none() {
                 let critical = self.point.and_then(|p| p.1);
@@ -241,7 +333,10 @@ impl Stepper for CriticalityRun {
         let done_flow = self.flows.len() * self.config.flow_samples
             + self.current.as_ref().map_or(0, Ensemble::done);
         Ok(Progress {
-            done: usize::from(self.point.is_some()) + self.critical_line.len() + done_flow,
+            done: usize::from(self.point.is_some())
+                + self.critical_line.len()
+                + self.gradient_ratio.len() / self.config.cells
+                + done_flow,
             total,
         })
     }
@@ -265,6 +360,7 @@ impl Stepper for CriticalityRun {
             critical_weight_var: critical,
             diagram: self.diagram.clone(),
             critical_line: self.critical_line.clone(),
+            gradient_ratio: self.gradient_ratio.clone(),
             flows: self.flows.clone(),
         }
     }

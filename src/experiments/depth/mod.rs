@@ -216,6 +216,18 @@ impl Experiment for CriticalityConfig {
                 csv: plot::depth::phase_csv(r),
             });
         }
+        if r.gradient_ratio.len() >= r.config.cells {
+            figures.push(FigureData {
+                stem: "gradient-ratio",
+                panels: plot::depth::gradient_ratio(r)?,
+                panel_size: if r.config.plane() {
+                    (400, 340)
+                } else {
+                    (520, 340)
+                },
+                csv: plot::depth::gradient_csv(r),
+            });
+        }
         if !r.flows.is_empty() {
             figures.push(FigureData {
                 stem: "kernel-flow",

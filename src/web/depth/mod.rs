@@ -83,6 +83,7 @@ pub fn Depth() -> impl IntoView {
                     {card("kurtosis-by-layer", ensemble, ensemble_json, text::KURTOSIS_LAYER)}
                     <h2>"Order and chaos"</h2>
                     {card("phase-diagram", criticality, criticality_json, text::PHASE)}
+                    {card("gradient-ratio", criticality, criticality_json, text::GRADIENT)}
                     {card("kernel-flow", criticality, criticality_json, text::FLOW)}
                     <h2>"The depth-to-width ratio"</h2>
                     {card("kurtosis-collapse", aspect, aspect_json, text::COLLAPSE)}

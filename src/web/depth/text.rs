@@ -48,4 +48,7 @@ pub const FLOW: &str = "Three ensembles of width n at 0.75, 1 and 1.33 times the
 and the gradient norm E|df/dz^(l)|^2 by layer (markers), beside the exact iteration of the \
 length and correlation maps and the backward recursion E|delta^l|^2 = C_W <phi'^2> \
 E|delta^(l+1)|^2 (dashed). Ordered: correlations go to 1 and gradients vanish; chaotic: \
-correlations fall to c* and gradients explode; critical: both change only polynomially.";
+correlations fall to c* and gradients explode; critical: both change only polynomially. ReLU at C_b = 0 is scale free: its correlation map does not depend on C_W, so its three correlation curves coincide.";
+
+/// The gradient-ratio map.
+pub const GRADIENT: &str = "The ratio E|df/dz^(1)|^2 / E|df/dz^(L)|^2 of gradient norms between the first and the last hidden layer, measured on sampled networks at every cell of the diagram (depth and width as in the kernel flow). Mean field predicts the product of C_W E[phi'(sqrt(q^l) z)^2] over the layers, chi_1^(L-1) once q has reached q* (Schoenholz et al. 2017, eq. 18): gradients vanish left of the line chi_1 = 1 (blue) and explode right of it (red); white, a ratio of 1, should lie on the line. The right panel puts every cell's measurement against the theory: the points lie on the dashed diagonal, off it by O(L/n).";
