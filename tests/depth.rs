@@ -323,6 +323,17 @@ fn the_critical_line_agrees_with_direct_iteration_of_the_maps() {
 /// with room (c* enters xi_c through a slope, 1e-7).
 #[test]
 fn tanh_criticality_matches_an_independent_quadrature() {
+    let critical = MeanField {
+        activation: Activation::Tanh,
+        weight_var: 1.0,
+        bias_var: 0.05,
+    }
+    .critical_weight_var(1.0)
+    .unwrap();
+    assert!(
+        (critical / GOLDEN_CRITICAL_WEIGHT_VAR - 1.0).abs() < 1e-8,
+        "critical C_W {critical} vs {GOLDEN_CRITICAL_WEIGHT_VAR}"
+    );
     for (weight_var, q_star, chi_1, c_star, xi_c) in GOLDEN {
         let c = MeanField {
             activation: Activation::Tanh,
@@ -622,4 +633,28 @@ fn gradient_ratios_follow_chi_1_through_depth() {
         .unwrap();
         assert_eq!(g.theory > 1.0, weight_var > critical, "{activation:?}");
     }
+}
+
+/// A click on the map picks the cell under it: the grid's corners give the extreme cells'
+/// centres, the middle of cell (i, j) gives cell (i, j).
+#[test]
+fn a_click_on_the_map_picks_the_cell_under_it() {
+    let c = CriticalityConfig {
+        cells: 16,
+        ..CriticalityConfig::default()
+    };
+    assert_eq!(c.cell_at(0.0, 0.0), (c.weight_var_at(0), c.bias_var_at(0)));
+    assert_eq!(
+        c.cell_at(1.0, 1.0),
+        (c.weight_var_at(15), c.bias_var_at(15))
+    );
+    let (i, j) = (5, 11);
+    let centre = |k: usize| (k as f64 + 0.5) / 16.0;
+    assert_eq!(
+        c.cell_at(centre(i), centre(j)),
+        (c.weight_var_at(i), c.bias_var_at(j))
+    );
+    // C_W = 0.5 + 3.5 (5.5 / 16), C_b = 0.5 (11.5 / 16): the cell centres the CSV lists.
+    assert!((c.weight_var_at(i) - (0.5 + 3.5 * 5.5 / 16.0)).abs() < 1e-15);
+    assert!((c.bias_var_at(j) - 0.5 * 11.5 / 16.0).abs() < 1e-15);
 }

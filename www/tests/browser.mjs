@@ -514,6 +514,20 @@ await test("the Depth room's ensemble and criticality equal the native CLI's", a
   const point = JSON.parse(execFileSync(CLI, ["criticality", "--activation", "tanh", "--weight-var", "1.5",
     "--bias-var", "0.05", "--json"]).toString());
   for (const key of ["q_star", "chi_1", "critical_weight_var"]) close(phase[key], point[key], key);
+  // A click on the phase diagram's grid (its wide <image>; the colour bar is narrow) at a
+  // quarter of its width and three quarters of its height picks cell (4, 4) of 16: C_W =
+  // 0.5 + 3.5 x 4.5 / 16 = 1.484, C_b = 0.5 x 4.5 / 16 = 0.1406, rounded to 3 digits.
+  const grids = [];
+  for (const image of await page.locator('[data-figure="phase-diagram"] image').all()) {
+    const box = await image.boundingBox();
+    if (box && box.width > 60) grids.push(box);
+  }
+  assert.ok(grids.length >= 1, "no grid image in the phase diagram");
+  const g = grids[0];
+  await page.mouse.click(g.x + 0.25 * g.width, g.y + 0.75 * g.height);
+  await page.waitForFunction(() => /weight_var=1\.48/.test(location.hash), null, { timeout: 10000 });
+  assert.match(page.url(), /bias_var=0\.141/);
+  assert.match(await page.textContent('label[for="weight-var"] output'), /^1\.48$/);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -133,6 +133,14 @@ impl CriticalityConfig {
         lo + (hi - lo) * (j as f64 + 0.5) / self.cells as f64
     }
 
+    /// The centre `(C_W, C_b)` of the diagram's cell at fractions `(fx, fy)` of the grid's
+    /// width and height (0: lowest `C_W`, `C_b`), as a click on the map picks it.
+    pub fn cell_at(&self, fx: f64, fy: f64) -> (f64, f64) {
+        let index =
+            |f: f64| ((f * self.cells as f64).floor().max(0.0) as usize).min(self.cells - 1);
+        (self.weight_var_at(index(fx)), self.bias_var_at(index(fy)))
+    }
+
     /// Rows of the diagram.
     pub fn rows(&self) -> usize {
         if self.plane() { self.cells } else { 1 }

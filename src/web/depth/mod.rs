@@ -82,8 +82,10 @@ pub fn Depth() -> impl IntoView {
                     {card("readout-histogram", ensemble, ensemble_json, text::HISTOGRAM)}
                     {card("kurtosis-by-layer", ensemble, ensemble_json, text::KURTOSIS_LAYER)}
                     <h2>"Order and chaos"</h2>
-                    {card("phase-diagram", criticality, criticality_json, text::PHASE)}
-                    {card("gradient-ratio", criticality, criticality_json, text::GRADIENT)}
+                    <div class="pick" on:click=move |ev| pick_cell(&ev, room)>
+                        {card("phase-diagram", criticality, criticality_json, text::PHASE)}
+                        {card("gradient-ratio", criticality, criticality_json, text::GRADIENT)}
+                    </div>
                     {card("kernel-flow", criticality, criticality_json, text::FLOW)}
                     <h2>"The depth-to-width ratio"</h2>
                     {card("kurtosis-collapse", aspect, aspect_json, text::COLLAPSE)}
@@ -92,6 +94,44 @@ pub fn Depth() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// A click on a cell of a map over the (C_W, C_b) plane (the grid is the figure's one wide
+/// `<image>`; the colour bar is the narrow one) sets the two sliders to the cell's centre.
+fn pick_cell(ev: &leptos::ev::MouseEvent, room: Room) {
+    use wasm_bindgen::JsCast;
+    let Some(target) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let r = target.get_bounding_client_rect();
+    if !target.tag_name().eq_ignore_ascii_case("image") || r.width() < 60.0 || r.height() <= 0.0 {
+        return;
+    }
+    let Some(config) = room
+        .criticality
+        .with_untracked(|r| {
+            // Both maps complete: each grid image then spans every row.
+            let cells = r.as_ref()?.config.cells;
+            r.as_ref()
+                .filter(|r| {
+                    r.diagram.len() == cells * cells && r.gradient_ratio.len() == cells * cells
+                })
+                .map(|r| r.config.clone())
+        })
+        .filter(CriticalityConfig::plane)
+    else {
+        return;
+    };
+    let fx = (f64::from(ev.client_x()) - r.left()) / r.width();
+    let fy = (f64::from(ev.client_y()) - r.top()) / r.height();
+    let (weight_var, bias_var) = config.cell_at(fx, 1.0 - fy);
+    room.config.update(|c| {
+        c.weight_var = super::controls::round_sig(weight_var);
+        c.bias_var = super::controls::round_sig(bias_var);
+    });
 }
 
 /// Run again, stop, the progress and the backend.
