@@ -317,7 +317,7 @@ fn the_critical_line_agrees_with_direct_iteration_of_the_maps() {
     }
 }
 
-/// Golden values from `tests/golden/criticality_tanh.py` (mpmath, 30 digits, an independent
+/// Golden values from `tests/golden/criticality_tanh.py` (mpmath, 20 digits, an independent
 /// quadrature): tanh at C_b = 0.05, ordered (C_W = 1.5) and chaotic (2.5). The lab's adaptive
 /// quadrature asks for 1e-11; the roots are bisected to f64 resolution, so 1e-8 relative holds
 /// with room (c* enters xi_c through a slope, 1e-7).
