@@ -611,6 +611,15 @@ fn gradient_ratios_follow_chi_1_through_depth() {
             ..CriticalityConfig::default()
         };
         let g = config.gradient_cell(weight_var, bias_var, 0);
+        // The theory is a product of adaptive-quadrature factors: against mpmath's
+        // (tests/golden/criticality_tanh.py) for tanh at C_W = 2.5, C_b = 0.05, L = 10.
+        if activation == Activation::Tanh && weight_var == 2.5 {
+            assert!(
+                (g.theory / 1.7328973751561442 - 1.0).abs() < 1e-9,
+                "{}",
+                g.theory
+            );
+        }
         let finite_width = (g.theory.ln().abs() + 1.0) * 10.0 / 512.0;
         let sigma = g.stderr / g.measured;
         let off = (g.measured.ln() - g.theory.ln()).abs();

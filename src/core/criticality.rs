@@ -389,6 +389,18 @@ impl MeanField {
         Some(0.5 * (lo + hi))
     }
 
+    /// The mean-field ratio `E|df/dz^(1)|^2 / E|df/dz^(L)|^2` of a depth-`depth` network:
+    /// `prod_(l=1)^(L-1) C_W E[phi'(sqrt(q^l) z)^2]` along the length map from `q1`
+    /// (Schoenholz et al. 2017, eq. 18), by adaptive quadrature.
+    pub fn gradient_ratio(&self, q1: f64, depth: usize) -> f64 {
+        let (mut q, mut ratio) = (q1, 1.0);
+        for _ in 1..depth {
+            ratio *= self.chi_1_at(q);
+            q = self.length_map(q);
+        }
+        ratio
+    }
+
     /// The exact iteration of the length and correlation maps for `depth` layers from the first
     /// layer's `(q^1, c^1)`: `(q^l, c^l)` for `l = 1..=depth`.
     pub fn kernel_flow(&self, q1: f64, c1: f64, depth: usize) -> Vec<(f64, f64)> {

@@ -49,3 +49,12 @@ for cw in ["1.5", "2.5"]:
 
 crit = mp.findroot(lambda cw: chi_1(cw, q_star(cw)) - 1, 1.7)
 print(f"// critical C_W at C_b = 0.05: {mp.nstr(crit, 15)}")
+
+# The gradient ratio prod_(l=1)^9 C_W E[phi'(sqrt(q^l) z)^2] of tanh at C_W = 2.5, C_b = 0.05,
+# L = 10, from q^1 = C_W + C_b (tests/depth.rs, gradient_ratios_follow_chi_1_through_depth).
+cw = mp.mpf("2.5")
+q, ratio = cw + CB, mp.mpf(1)
+for _ in range(9):
+    ratio *= chi_1(cw, q)
+    q = cw * gauss(lambda x: phi(x) ** 2, q) + CB
+print(f"// gradient ratio, tanh C_W = 2.5, L = 10: {mp.nstr(ratio, 17)}")

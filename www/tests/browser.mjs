@@ -500,7 +500,7 @@ await test("the Depth room's ensemble and criticality equal the native CLI's", a
   const web = JSON.parse((await exportFile(page, "kurtosis-by-layer", "json")).bytes.toString());
   const native = JSON.parse(execFileSync(CLI, ["depthwidth", "--activation", "tanh", "--depth", "4",
     "--width", "32", "--samples", "256", "--weight-var", "1.5", "--bias-var", "0.05", "--seed", "0",
-    "--json"]).toString());
+    "--json"], { maxBuffer: 256 << 20 }).toString());
   // f64 on both sides, the same random streams: only libm's last bits (wasm vs native ln, exp,
   // tanh) differ, amplified by nothing here; 1e-9 relative is a million times that and far below
   // one standard error (~1e-2).
@@ -512,19 +512,21 @@ await test("the Depth room's ensemble and criticality equal the native CLI's", a
   web.layers.forEach((l, i) => close(l.second_moment, native.layers[i].second_moment, `layer ${i + 1} E z^2`));
   const phase = JSON.parse((await exportFile(page, "phase-diagram", "json")).bytes.toString());
   const point = JSON.parse(execFileSync(CLI, ["criticality", "--activation", "tanh", "--weight-var", "1.5",
-    "--bias-var", "0.05", "--json"]).toString());
+    "--bias-var", "0.05", "--json"], { maxBuffer: 256 << 20 }).toString());
   for (const key of ["q_star", "chi_1", "critical_weight_var"]) close(phase[key], point[key], key);
-  // A click on the phase diagram's grid (its wide <image>; the colour bar is narrow) at a
-  // quarter of its width and three quarters of its height picks cell (4, 4) of 16: C_W =
+  // A click on the phase diagram's grid (its wide <image>; the colour bar is narrow) at 0.3 of
+  // its width and 0.7 of its height (inside cells, off their borders at multiples of 1/16)
+  // picks cell (4, 4) of 16: C_W =
   // 0.5 + 3.5 x 4.5 / 16 = 1.484, C_b = 0.5 x 4.5 / 16 = 0.1406, rounded to 3 digits.
   const grids = [];
   for (const image of await page.locator('[data-figure="phase-diagram"] image').all()) {
     const box = await image.boundingBox();
-    if (box && box.width > 60) grids.push(box);
+    if (box && box.width > 60) grids.push(image);
   }
   assert.ok(grids.length >= 1, "no grid image in the phase diagram");
-  const g = grids[0];
-  await page.mouse.click(g.x + 0.25 * g.width, g.y + 0.75 * g.height);
+  await grids[0].scrollIntoViewIfNeeded(); // mouse coordinates are the viewport's
+  const g = await grids[0].boundingBox();
+  await page.mouse.click(g.x + 0.3 * g.width, g.y + 0.7 * g.height);
   await page.waitForFunction(() => /weight_var=1\.48/.test(location.hash), null, { timeout: 10000 });
   assert.match(page.url(), /bias_var=0\.141/);
   assert.match(await page.textContent('label[for="weight-var"] output'), /^1\.48$/);

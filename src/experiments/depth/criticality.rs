@@ -61,7 +61,7 @@ impl Default for CriticalityConfig {
             flow_depth: 30,
             flow_width: 64,
             flow_samples: 200,
-            gradient_samples: 32,
+            gradient_samples: 8,
             seed: 0,
         }
     }
@@ -227,12 +227,7 @@ impl CriticalityConfig {
             weight_var,
             bias_var,
         };
-        let mut q = weight_var * self.q_input + bias_var;
-        let mut theory = 1.0;
-        for _ in 1..depth {
-            theory *= mf.chi_1_at(q);
-            q = mf.length_map(q);
-        }
+        let theory = mf.gradient_ratio(weight_var * self.q_input + bias_var, depth);
         GradientCell {
             measured,
             stderr,

@@ -111,7 +111,7 @@ impl DepthConfig {
             weight_var: self.weight_var,
             bias_var: self.bias_var,
             residual: self.residual,
-            samples: (1usize << self.samples_log2) / 2,
+            samples: (1usize << self.samples_log2) / 4,
             seed: self.seed,
             ..AspectConfig::default()
         }
@@ -130,7 +130,7 @@ impl DepthConfig {
             bias_var: self.bias_var,
             cells: 16,
             flow_width: 1 << self.width_log2,
-            flow_samples: (1usize << self.samples_log2).min(256),
+            flow_samples: (1usize << self.samples_log2).min(128),
             seed: self.seed,
             ..CriticalityConfig::default()
         }
