@@ -232,36 +232,49 @@ fn frame_box<'a, DB: DrawingBackend + 'a>(
     .map_err(de(title))
 }
 
-/// Draws the legend of the labelled series in the least crowded corner.
-fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    keys: &[(&str, Key)],
-    samples: &[(f64, f64)],
-    s: &Sizes,
-    title: &str,
-) -> Result<f64> {
-    let keys: Vec<&(&str, Key)> = keys.iter().filter(|(n, _)| !n.is_empty()).collect();
-    if keys.is_empty() {
-        return Ok(0.0);
+/// A legend box's size for the named keys: `(width, height, each line's text height)`; `None`
+/// when no key has a name.
+fn legend_size(names: &[&str], s: &Sizes, title: &str) -> Result<Option<(i32, i32, Vec<i32>)>> {
+    if names.is_empty() {
+        return Ok(None);
     }
     let style = font(s.legend);
-    // Lines as plotters' MultiLineText sets them: line i at round(i * 1.25 * size).
-    let line_top = |i: usize| (i as f64 * 1.25 * s.legend).round() as i32;
     let mut sizes = Vec::new();
     let (mut max_w, mut max_y) = (0, 0);
-    for (i, (name, _)) in keys.iter().enumerate() {
+    for (i, name) in names.iter().enumerate() {
         let (w, h) = text_size(title, &style, name)?;
         max_w = max_w.max(w);
-        max_y = max_y.max(line_top(i) + h);
+        max_y = max_y.max(legend_line_top(i, s) + h);
         sizes.push(h);
     }
-    let margin = (s.legend * 0.6).round() as i32;
-    let sym = legend_symbol_width(s);
-    let (lw, lh) = (max_w + sym + 2 * margin, max_y + 2 * margin);
-    let area = chart.plotting_area().strip_coord_spec();
-    let (pw, ph) = area.dim_in_pixel();
-    let pad = (f64::from(s.margin) * 0.6).round() as i32;
-    let ((x, y), covered) = legend_corner(samples, (lw, lh), (pw as i32, ph as i32), pad);
+    let margin = legend_margin(s);
+    Ok(Some((
+        max_w + legend_symbol_width(s) + 2 * margin,
+        max_y + 2 * margin,
+        sizes,
+    )))
+}
+
+/// Lines as plotters' MultiLineText sets them: line i at round(i * 1.25 * size).
+fn legend_line_top(i: usize, s: &Sizes) -> i32 {
+    (i as f64 * 1.25 * s.legend).round() as i32
+}
+
+fn legend_margin(s: &Sizes) -> i32 {
+    (s.legend * 0.6).round() as i32
+}
+
+/// Draws the legend box with its top-left corner at `(x, y)` of `area`.
+fn draw_legend_box<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    keys: &[&(&str, Key)],
+    (x, y): (i32, i32),
+    (lw, lh, sizes): (i32, i32, &[i32]),
+    s: &Sizes,
+    title: &str,
+) -> Result<()> {
+    let style = font(s.legend);
+    let (margin, sym) = (legend_margin(s), legend_symbol_width(s));
     let corners = [(x, y), (x + lw, y + lh)];
     area.draw(&Rectangle::new(corners, WHITE.filled()))
         .map_err(de(title))?;
@@ -271,12 +284,34 @@ fn legend<'a, DB: DrawingBackend + 'a>(
     ))
     .map_err(de(title))?;
     for (i, ((name, key), h)) in keys.iter().zip(sizes).enumerate() {
-        let top = y + margin + line_top(i);
+        let top = y + margin + legend_line_top(i, s);
         area.draw(&Text::new(*name, (x + sym + margin, top), style.clone()))
             .map_err(de(title))?;
-        draw_key(&area, *key, (x + margin, top + h / 2), s).map_err(de(title))?;
+        draw_key(area, *key, (x + margin, top + h / 2), s).map_err(de(title))?;
     }
-    // The share of the plot's height the box needs, where every corner covers data.
+    Ok(())
+}
+
+/// Draws the legend inside the plot, in the corner with the least data (`samples`, as
+/// fractions of the axes); returns the share of the plot's height the box needs where every
+/// corner covers data (0 otherwise).
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    keys: &[(&str, Key)],
+    samples: &[(f64, f64)],
+    s: &Sizes,
+    title: &str,
+) -> Result<f64> {
+    let keys: Vec<&(&str, Key)> = keys.iter().filter(|(n, _)| !n.is_empty()).collect();
+    let names: Vec<&str> = keys.iter().map(|(n, _)| *n).collect();
+    let Some((lw, lh, sizes)) = legend_size(&names, s, title)? else {
+        return Ok(0.0);
+    };
+    let area = chart.plotting_area().strip_coord_spec();
+    let (pw, ph) = area.dim_in_pixel();
+    let pad = (f64::from(s.margin) * 0.6).round() as i32;
+    let ((x, y), covered) = legend_corner(samples, (lw, lh), (pw as i32, ph as i32), pad);
+    draw_legend_box(&area, &keys, (x, y), (lw, lh, &sizes), s, title)?;
     Ok(if covered > 0 {
         f64::from(lh + 2 * pad) / f64::from(ph.max(1))
     } else {
@@ -814,6 +849,18 @@ fn draw_heatmap<DB: DrawingBackend>(
         x_grid: false,
         y_grid: false,
     };
+    // The legend goes in a strip under the grid: every cell of a heatmap is data.
+    let names: Vec<&str> = p
+        .overlay
+        .iter()
+        .chain(&p.lines)
+        .map(|g| g.name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let legend_box = legend_size(&names, s, t)?;
+    let strip = legend_box.as_ref().map_or(0, |b| b.1 + s.margin);
+    let (_, main_h) = main.dim_in_pixel();
+    let (main, below) = main.split_vertically((main_h as i32 - strip).max(50));
     let (mut chart, geom) = frame(&main, &spec, s)?;
     let index = rasters.map(|r| r.borrow().len());
     if let (Some(rasters), Some(index)) = (rasters, index.filter(|&i| i < MAX_RASTERS)) {
@@ -849,19 +896,17 @@ fn draw_heatmap<DB: DrawingBackend>(
         keys.push((line.name.as_str(), key));
     }
     frame_box(&chart, s, t)?;
-    if !p.overlay.is_empty() || !p.lines.is_empty() {
-        let (x_axis, y_axis) = (&geom.x, &geom.y);
-        let mut samples = Vec::new();
-        for g in p.overlay.iter().chain(&p.lines) {
-            samples.extend(fractions(x_axis, y_axis, &g.points));
-        }
-        legend(&mut chart, &keys, &samples, s, t)?;
+    if let Some((lw, lh, sizes)) = legend_box {
+        let keys: Vec<&(&str, Key)> = keys.iter().filter(|(n, _)| !n.is_empty()).collect();
+        let (bw, _) = below.dim_in_pixel();
+        let x = ((bw as i32 - lw) / 2).max(0);
+        draw_legend_box(&below, &keys, (x, s.margin / 2), (lw, lh, &sizes), s, t)?;
     }
 
     // The colour bar, aligned with the plotting area of the heatmap.
     let mut bar = ChartBuilder::on(&cb)
         .margin_top(geom.top)
-        .margin_bottom(geom.bottom)
+        .margin_bottom(geom.bottom + strip)
         .margin_left(s.margin)
         .margin_right(s.margin)
         .set_label_area_size(LabelAreaPosition::Right, cb_label_area)
