@@ -34,7 +34,7 @@ pub struct MeanField {
 }
 
 /// The fixed points, slopes and depth scales at one `(C_W, C_b)`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Criticality {
     /// `q*`; `None` where the length map has no fixed point (q grows without bound).
     pub q_star: Option<f64>,
@@ -302,15 +302,7 @@ impl MeanField {
             _ => None,
         };
         let Some(q) = q_ref else {
-            return Criticality {
-                q_star: None,
-                c_star: None,
-                chi_1: None,
-                chi_q: None,
-                chi_c: None,
-                xi_q: None,
-                xi_c: None,
-            };
+            return Criticality::default();
         };
         let chi_1 = self.chi_1_at(q);
         let chi_q = self.length_slope(q);

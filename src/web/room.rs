@@ -143,6 +143,70 @@ impl Redraw {
     }
 }
 
+/// A session's experiments as [`drive`] runs them: slices in order, results published.
+pub trait Parts {
+    /// The room's signals the results go to.
+    type Room: Copy;
+
+    /// Whether every experiment is done.
+    fn finished(&self) -> bool;
+
+    /// Work units done and in total, for the progress bar.
+    fn totals(&self) -> (usize, usize);
+
+    /// One frame's slice of the first unfinished experiments.
+    async fn slice(&mut self) -> Result<()>;
+
+    /// Publishes the results so far (one figure family per frame); false if superseded.
+    async fn publish(&self, room: Self::Room, live: Live) -> bool;
+
+    /// Called at every frame before the slice: starts work the page asked for meanwhile.
+    fn before_frame(&mut self, _room: Self::Room) {}
+}
+
+/// The signals every room's transport bar reads.
+#[derive(Clone, Copy)]
+pub struct SessionSignals {
+    /// Whether the session runs (false: stopped, or done).
+    pub running: RwSignal<bool>,
+    /// Work units done and in total.
+    pub progress: RwSignal<(usize, usize)>,
+    /// The error banner.
+    pub error: RwSignal<Option<String>>,
+}
+
+/// Runs `parts` a slice per animation frame until done, stopped or superseded, publishing the
+/// results at most every [`REDRAW_MS`] and once more at the end; "done" only once the final
+/// results are on the page.
+pub async fn drive<P: Parts>(mut parts: P, room: P::Room, signals: SessionSignals, live: Live) {
+    let mut redraw = Redraw::now();
+    while live.next_frame().await {
+        parts.before_frame(room);
+        if !signals.running.get_untracked() || parts.finished() {
+            continue;
+        }
+        let outcome = parts.slice().await;
+        if !live.is_live() {
+            return;
+        }
+        if let Err(e) = outcome {
+            signals.error.set(Some(e.to_string()));
+            signals.running.set(false);
+        }
+        let finished = parts.finished();
+        if !finished {
+            signals.progress.set(parts.totals());
+        }
+        if (finished || redraw.due()) && !parts.publish(room, live).await {
+            return;
+        }
+        if finished {
+            signals.progress.set(parts.totals());
+            signals.running.set(false);
+        }
+    }
+}
+
 /// The notice (dismissable) and error banners.
 #[component]
 pub fn Banners(notice: RwSignal<Option<String>>, error: RwSignal<Option<String>>) -> impl IntoView {

@@ -345,18 +345,7 @@ impl Stepper for CriticalityRun {
     }
 
     fn result(&self) -> CriticalityResult {
-        let (point, critical) = self.point.unwrap_or((
-            Criticality {
-                q_star: None,
-                c_star: None,
-                chi_1: None,
-                chi_q: None,
-                chi_c: None,
-                xi_q: None,
-                xi_c: None,
-            },
-            None,
-        ));
+        let (point, critical) = self.point.unwrap_or_default();
         CriticalityResult {
             config: self.config.clone(),
             point,

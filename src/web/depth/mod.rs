@@ -11,8 +11,8 @@ mod controls;
 mod text;
 
 use super::room::{
-    Banners, Live, Redraw, Sessions, Slice, advance, card, config_from_url, figures_of, json_of,
-    keep_permalink, progress_bar,
+    self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
+    figures_of, json_of, keep_permalink, progress_bar,
 };
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::Result;
@@ -181,6 +181,10 @@ impl Parts {
     fn progress(&self) -> [Progress; 3] {
         [self.ensemble.1, self.criticality.1, self.aspect.1]
     }
+}
+
+impl room::Parts for Parts {
+    type Room = Room;
 
     fn finished(&self) -> bool {
         self.progress().iter().all(|p| p.finished())
@@ -237,42 +241,25 @@ impl Parts {
 
 /// One session, in slices per frame, until stopped or superseded.
 async fn session(live: Live, config: DepthConfig, room: Room) {
-    let mut parts = match Parts::new(&config) {
-        Ok(parts) => parts,
-        Err(e) => {
-            room.error.set(Some(e.to_string()));
-            room.ensemble.set(None);
-            room.criticality.set(None);
-            room.aspect.set(None);
-            room.running.set(false);
-            return;
-        }
-    };
     room.ensemble.set(None);
     room.criticality.set(None);
     room.aspect.set(None);
-    let mut redraw = Redraw::now();
-    while live.next_frame().await {
-        if !room.running.get_untracked() || parts.finished() {
-            continue;
+    match Parts::new(&config) {
+        Ok(parts) => {
+            drive(
+                parts,
+                room,
+                SessionSignals {
+                    running: room.running,
+                    progress: room.progress,
+                    error: room.error,
+                },
+                live,
+            )
+            .await
         }
-        let outcome = parts.slice().await;
-        if !live.is_live() {
-            return;
-        }
-        if let Err(e) = outcome {
+        Err(e) => {
             room.error.set(Some(e.to_string()));
-            room.running.set(false);
-        }
-        let finished = parts.finished();
-        if !finished {
-            room.progress.set(parts.totals());
-        }
-        if (finished || redraw.due()) && !parts.publish(room, live).await {
-            return;
-        }
-        if finished {
-            room.progress.set(parts.totals());
             room.running.set(false);
         }
     }

@@ -10,8 +10,8 @@ mod text;
 
 use super::Compute;
 use super::room::{
-    Banners, Figures, Live, Redraw, Sessions, Slice, advance, card, config_from_url, figures_of,
-    json_of, keep_permalink, progress_bar,
+    self, Banners, Figures, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url,
+    drive, figures_of, json_of, keep_permalink, progress_bar,
 };
 use crate::core::parametrization::Parametrization;
 use crate::core::stepper::{Progress, Stepper};
@@ -234,6 +234,7 @@ fn lr_configs(config: &WidthConfig) -> [LrTransferConfig; 2] {
 /// (on WebGPU where the page has it), function-space training, then (when asked) the
 /// learning-rate sweeps.
 struct Parts {
+    config: WidthConfig,
     kernel: (KernelConvergence, Progress),
     coord: (CoordCheck<AnyEnsemble>, Progress),
     fnspace: (FunctionSpace, Progress),
@@ -246,6 +247,7 @@ impl Parts {
     fn new(config: &WidthConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         check(config, gpu.is_some())?;
         Ok(Parts {
+            config: config.clone(),
             kernel: (KernelConvergence::new(&config.kernel())?, UNSTARTED),
             coord: (CoordCheck::on(gpu, &config.coordcheck())?, UNSTARTED),
             fnspace: (FunctionSpace::new(&config.function_space())?, UNSTARTED),
@@ -257,6 +259,25 @@ impl Parts {
         [self.kernel.1, self.coord.1, self.fnspace.1]
             .into_iter()
             .chain(self.lr.iter().map(|(_, p)| *p))
+    }
+}
+
+impl room::Parts for Parts {
+    type Room = Room;
+
+    /// The learning-rate sweeps start when the page asks for them.
+    fn before_frame(&mut self, room: Room) {
+        if room.lr_request.get_untracked() && self.lr.is_empty() {
+            match lr_configs(&self.config)
+                .iter()
+                .map(LrTransfer::new)
+                .collect::<Result<Vec<_>>>()
+            {
+                Ok(sweeps) => self.lr = sweeps.into_iter().map(|s| (s, UNSTARTED)).collect(),
+                Err(e) => room.error.set(Some(e.to_string())),
+            }
+            room.running.set(true);
+        }
     }
 
     fn finished(&self) -> bool {
@@ -278,6 +299,7 @@ impl Parts {
                 coord,
                 fnspace,
                 lr,
+                ..
             } = self;
             if !kernel.1.finished() {
                 kernel.1 = advance(&mut kernel.0, &slice).await?;
@@ -320,57 +342,28 @@ impl Parts {
 
 /// One sweep, in slices per frame, until stopped or superseded.
 async fn session(live: Live, config: WidthConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
-    let mut parts = match Parts::new(&config, gpu) {
-        Ok(parts) => parts,
-        Err(e) => {
-            room.error.set(Some(e.to_string()));
-            room.kernel.set(None);
-            room.coord.set(None);
-            room.fnspace.set(None);
-            room.lr.set(Vec::new());
-            room.running.set(false);
-            return;
-        }
-    };
-    room.kernel.set(Some(parts.kernel.0.result()));
     room.coord.set(None);
     room.fnspace.set(None);
     room.lr.set(Vec::new());
-    room.lr_request.set(false);
-    let mut redraw = Redraw::now();
-    while live.next_frame().await {
-        if room.lr_request.get_untracked() && parts.lr.is_empty() {
-            match lr_configs(&config)
-                .iter()
-                .map(LrTransfer::new)
-                .collect::<Result<Vec<_>>>()
-            {
-                Ok(sweeps) => parts.lr = sweeps.into_iter().map(|s| (s, UNSTARTED)).collect(),
-                Err(e) => room.error.set(Some(e.to_string())),
-            }
-            room.running.set(true);
+    match Parts::new(&config, gpu) {
+        Ok(parts) => {
+            room.kernel.set(Some(parts.kernel.0.result()));
+            room.lr_request.set(false);
+            drive(
+                parts,
+                room,
+                SessionSignals {
+                    running: room.running,
+                    progress: room.progress,
+                    error: room.error,
+                },
+                live,
+            )
+            .await;
         }
-        if !room.running.get_untracked() || parts.finished() {
-            continue;
-        }
-        let outcome = parts.slice().await;
-        if !live.is_live() {
-            return;
-        }
-        if let Err(e) = outcome {
+        Err(e) => {
             room.error.set(Some(e.to_string()));
-            room.running.set(false);
-        }
-        let finished = parts.finished();
-        // "done" only once the final results are on the page.
-        if !finished {
-            room.progress.set(parts.totals());
-        }
-        if (finished || redraw.due()) && !parts.publish(room, live).await {
-            return;
-        }
-        if finished {
-            room.progress.set(parts.totals());
+            room.kernel.set(None);
             room.running.set(false);
         }
     }
