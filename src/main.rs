@@ -1,11 +1,12 @@
 //! The native command line: one subcommand per experiment, grouped by room in `src/cli`
 //! (`playground.rs`: train, eval; `width.rs`: kernel, convergence, coordcheck, lrtransfer,
-//! fnspace, abc; `depth.rs`: depthwidth, aspect, criticality). This file only dispatches.
+//! fnspace, abc; `depth.rs`: depthwidth, aspect, criticality;
+//! `collapse.rs`: collapse, nc-metrics). This file only dispatches.
 
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{depth, playground, width};
+use cli::{collapse, depth, playground, width};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -44,6 +45,10 @@ enum Command {
     Aspect(depth::AspectArgs),
     /// Order to chaos: q*, c*, chi_1, depth scales, the critical line and the phase diagram.
     Criticality(depth::CriticalityArgs),
+    /// Neural collapse: train into the terminal phase and record NC1-NC4 (Papyan et al. 2020), beside the closed form of the unconstrained features model.
+    Collapse(Box<collapse::CollapseArgs>),
+    /// NC1-NC4 of features (and a classifier) exported from elsewhere, as CSV files.
+    NcMetrics(collapse::NcMetricsArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::Depthwidth(args) => depth::depthwidth(args),
         Command::Aspect(args) => depth::aspect(args),
         Command::Criticality(args) => depth::criticality(args),
+        Command::Collapse(args) => collapse::collapse(*args),
+        Command::NcMetrics(args) => collapse::nc_metrics_command(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

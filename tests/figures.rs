@@ -7,9 +7,11 @@
 
 use std::ops::ControlFlow;
 use theorylab::core::activation::Activation;
+use theorylab::core::loss::Loss;
 use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
+use theorylab::experiments::collapse::{CollapseConfig, CollapseData};
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
@@ -58,6 +60,28 @@ fn every_figure() -> Vec<FigureData> {
         ..LrTransferConfig::default()
     }));
     all.extend(every_depth_figure());
+    all.extend(every_collapse_figure());
+    all
+}
+
+fn every_collapse_figure() -> Vec<FigureData> {
+    let mut all = figures(CollapseConfig {
+        epochs: Some(30),
+        ..CollapseConfig::default()
+    });
+    // The features model with the closed form drawn, and C = 3 with the ideal triangle.
+    all.extend(figures(CollapseConfig {
+        dataset: CollapseData::Ufm,
+        classes: 3,
+        class_sizes: vec![40, 20, 10],
+        loss: Loss::Mse,
+        bias: false,
+        weight_decay: 0.02,
+        feature_decay: 0.02,
+        width: 6,
+        epochs: Some(3000),
+        ..CollapseConfig::default()
+    }));
     all
 }
 
@@ -130,7 +154,15 @@ fn every_figure_has_its_data_as_csv() {
             "kernel-flow",
             "phase-diagram",
             "gradient-ratio",
-            "kernel-flow"
+            "kernel-flow",
+            "collapse-metrics",
+            "features",
+            "mean-gram",
+            "norms",
+            "collapse-metrics",
+            "features",
+            "mean-gram",
+            "norms",
         ]
     );
     for figure in &all {

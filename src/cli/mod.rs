@@ -1,5 +1,6 @@
 //! The command line's pieces: one module per room, the generic run path, and file I/O.
 
+pub mod collapse;
 pub mod depth;
 pub mod files;
 pub mod playground;

@@ -4,6 +4,7 @@
 pub mod abc;
 pub mod abc_regime;
 pub mod activation;
+pub mod collapse;
 pub mod criticality;
 pub mod data;
 pub mod ensemble;
@@ -21,4 +22,5 @@ pub mod rng;
 pub mod scalar;
 pub mod stepper;
 pub mod train;
+pub mod ufm;
 pub mod vocabulary;

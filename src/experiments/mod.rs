@@ -12,6 +12,7 @@
 //! compiler checks that a new one has every part. A room ([`RoomInfo`]) is the list of
 //! experiments one page shows; `docs/adding-a-room.md` says how to add one.
 
+pub mod collapse;
 pub mod depth;
 pub mod permalink;
 pub mod playground;
@@ -113,5 +114,11 @@ pub const ROOMS: &[RoomInfo] = &[
         title: "Depth",
         summary: "nearly-Gaussian networks at init: the depth-to-width ratio L/n, criticality, order to chaos",
         commands: &["depthwidth", "aspect", "criticality"],
+    },
+    RoomInfo {
+        path: "collapse",
+        title: "Collapse",
+        summary: "neural collapse in the terminal phase: NC1-NC4, the simplex ETF, minority collapse",
+        commands: &["collapse", "nc-metrics"],
     },
 ];

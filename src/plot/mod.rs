@@ -12,6 +12,7 @@
 //! panel and the offending series; nothing here panics on bad data.
 
 mod axis;
+pub mod collapse;
 pub mod depth;
 mod draw;
 mod metrics;

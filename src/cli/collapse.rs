@@ -1,0 +1,240 @@
+//! The Collapse room's commands: a training run into the terminal phase (`collapse`) and the
+//! metrics of features made elsewhere (`nc-metrics`). Every flag's default is the experiment
+//! config's `Default`.
+
+use super::files::{in_file, read_text};
+use super::run::{Output, Widths, run_experiment, to_json};
+use clap::Args;
+use nalgebra::DVector;
+use std::path::{Path, PathBuf};
+use theorylab::core::activation::Activation;
+use theorylab::core::collapse::{Classifier, nc_metrics};
+use theorylab::core::data::parse_points;
+use theorylab::core::loss::Loss;
+use theorylab::error::{Error, Result};
+use theorylab::experiments::collapse::{CollapseConfig, CollapseData};
+
+fn defaults() -> CollapseConfig {
+    CollapseConfig::default()
+}
+
+#[derive(Args)]
+pub struct CollapseArgs {
+    /// Where the features come from: an MLP on a Gaussian mixture or optical digits, or the unconstrained features model.
+    #[arg(long, default_value_t = defaults().dataset)]
+    dataset: CollapseData,
+    /// Classes C.
+    #[arg(long, default_value_t = defaults().classes)]
+    classes: usize,
+    /// Class sizes n1,n2,... (overrides --samples-per-class and --imbalance).
+    #[arg(long)]
+    class_sizes: Option<Widths>,
+    /// Size of the majority classes.
+    #[arg(long, default_value_t = defaults().samples_per_class)]
+    samples_per_class: usize,
+    /// Majority / minority size ratio R (the last floor(C/2) classes are minorities).
+    #[arg(long, default_value_t = defaults().imbalance, allow_negative_numbers = true)]
+    imbalance: f64,
+    /// Input dimension of the Gaussian mixture.
+    #[arg(long, default_value_t = defaults().dim)]
+    dim: usize,
+    /// Distance of the mixture's means from the origin (unit noise).
+    #[arg(long, default_value_t = defaults().separation, allow_negative_numbers = true)]
+    separation: f64,
+    /// Loss: mse or ce.
+    #[arg(long, default_value_t = defaults().loss)]
+    loss: Loss,
+    /// Weight decay lambda_W.
+    #[arg(long, default_value_t = defaults().weight_decay, allow_negative_numbers = true)]
+    weight_decay: f64,
+    /// Feature decay lambda_H (unconstrained features model only).
+    #[arg(long, default_value_t = defaults().feature_decay, allow_negative_numbers = true)]
+    feature_decay: f64,
+    /// No biases anywhere (the closed form is for bias-free MSE).
+    #[arg(long)]
+    no_bias: bool,
+    /// Hidden activation (linear: a deep linear network).
+    #[arg(long, default_value_t = defaults().activation)]
+    activation: Activation,
+    /// Hidden width n; the feature dimension d of the features model.
+    #[arg(long, default_value_t = defaults().width)]
+    width: usize,
+    /// Hidden layers.
+    #[arg(long, default_value_t = defaults().depth)]
+    depth: usize,
+    /// Epochs (gradient steps for the features model); without it an MLP trains 300 epochs and the features model until stationary.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Learning rate.
+    #[arg(long, default_value_t = defaults().lr, allow_negative_numbers = true)]
+    lr: f64,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = defaults().batch_size)]
+    batch_size: usize,
+    /// Seed.
+    #[arg(long, default_value_t = defaults().seed)]
+    seed: u64,
+    #[command(flatten)]
+    output: Output,
+}
+
+fn show(value: Option<f64>) -> String {
+    value.map_or("undefined".into(), |v| format!("{v:.3e}"))
+}
+
+/// `theorylab collapse`.
+pub fn collapse(a: CollapseArgs) -> Result<()> {
+    let config = CollapseConfig {
+        dataset: a.dataset,
+        classes: a.classes,
+        class_sizes: a.class_sizes.map(|w| w.0).unwrap_or_default(),
+        samples_per_class: a.samples_per_class,
+        imbalance: a.imbalance,
+        dim: a.dim,
+        separation: a.separation,
+        loss: a.loss,
+        weight_decay: a.weight_decay,
+        feature_decay: a.feature_decay,
+        bias: !a.no_bias,
+        activation: a.activation,
+        width: a.width,
+        depth: a.depth,
+        epochs: a.epochs,
+        lr: a.lr,
+        batch_size: a.batch_size,
+        seed: a.seed,
+    };
+    run_experiment(config, &a.output, |r| {
+        let last = r.epochs.len() - 1;
+        println!(
+            "epoch {}: train accuracy {:.4}, NC1 {} (at init {}), NC2 equiangular {}, NC3 {}, NC4 {}",
+            r.epochs[last],
+            r.train_accuracy[last],
+            show(r.nc1[last]),
+            show(r.nc1[0]),
+            show(r.nc2_equiangular[last]),
+            show(r.nc3[last]),
+            show(r.nc4[last]),
+        );
+        match r.zero_error_epoch {
+            Some(e) => println!("zero training error from epoch {e}"),
+            None => println!("training error never reached zero"),
+        }
+        if let Some(t) = &r.theory {
+            println!(
+                "||w_k||^2 measured {:?}, closed form {:?} (minority collapse below n_k = {:.1})",
+                r.last.classifier_norms_sq, t.classifier_norms_sq, t.collapse_threshold
+            );
+        }
+        if r.converged == Some(false) {
+            println!(
+                "not converged: the features model is not yet stationary; give more --epochs or a larger --lr"
+            );
+        }
+        for note in &r.last.notes {
+            println!("note: {note}");
+        }
+    })
+}
+
+#[derive(Args)]
+pub struct NcMetricsArgs {
+    /// Features, one sample per row (CSV).
+    #[arg(long)]
+    features: PathBuf,
+    /// Labels 0..C-1, one per row (CSV).
+    #[arg(long)]
+    labels: PathBuf,
+    /// Classifier W, C rows of d numbers (CSV).
+    #[arg(long)]
+    classifier: Option<PathBuf>,
+    /// Classifier bias b, C numbers, one per row (CSV).
+    #[arg(long)]
+    bias: Option<PathBuf>,
+    /// Print the metrics as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_matrix(path: &Path) -> Result<nalgebra::DMatrix<f64>> {
+    parse_points(&read_text(path)?).map_err(in_file(path))
+}
+
+/// `theorylab nc-metrics`.
+pub fn nc_metrics_command(a: NcMetricsArgs) -> Result<()> {
+    let features = read_matrix(&a.features)?;
+    let label_table = read_matrix(&a.labels)?;
+    if label_table.nrows() != 1 {
+        return Err(in_file(&a.labels)(Error::Data(format!(
+            "rows have {} columns: give one label per row",
+            label_table.nrows()
+        ))));
+    }
+    let labels = label_table
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| {
+            if y.fract() == 0.0 && (0.0..1e6).contains(&y) {
+                Ok(y as usize)
+            } else {
+                Err(in_file(&a.labels)(Error::Data(format!(
+                    "label {y} of sample {} is not a class index 0, 1, 2, ...",
+                    i + 1
+                ))))
+            }
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let classifier = a
+        .classifier
+        .as_deref()
+        .map(|p| read_matrix(p).map(|w| w.transpose()))
+        .transpose()?;
+    if a.bias.is_some() && classifier.is_none() {
+        return Err(Error::config("bias", "give --classifier with --bias"));
+    }
+    let bias = a
+        .bias
+        .as_deref()
+        .map(|p| {
+            let b = read_matrix(p)?;
+            if b.nrows() != 1 {
+                return Err(in_file(p)(Error::Data(format!(
+                    "rows have {} columns: give one bias value per row",
+                    b.nrows()
+                ))));
+            }
+            Ok(DVector::from_iterator(b.len(), b.iter().copied()))
+        })
+        .transpose()?;
+    // C is the classifier's row count when given, else one more than the largest label.
+    let classes = classifier
+        .as_ref()
+        .map_or_else(|| labels.iter().max().map_or(0, |m| m + 1), |w| w.nrows());
+    let metrics = nc_metrics(
+        &features,
+        &labels,
+        classes,
+        classifier.as_ref().map(|w| Classifier {
+            weight: w,
+            bias: bias.as_ref(),
+        }),
+    )?;
+    if a.json {
+        println!("{}", to_json(&metrics)?);
+    } else {
+        println!(
+            "NC1 {}  NC2 equinorm means {}  equinorm classifier {}  equiangular {}  cos std {}  NC3 {}  NC4 {}",
+            show(metrics.nc1),
+            show(metrics.nc2_equinorm_means),
+            show(metrics.nc2_equinorm_classifier),
+            show(metrics.nc2_equiangular),
+            show(metrics.nc2_cos_std),
+            show(metrics.nc3),
+            show(metrics.nc4)
+        );
+        for note in &metrics.notes {
+            println!("note: {note}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,454 @@
+//! One training run into the terminal phase, with NC1-NC4 recorded at log-spaced epochs.
+
+use super::{CollapseConfig, CollapseData, DEFAULT_MLP_EPOCHS, UFM_MAX_STEPS};
+use crate::core::activation::Activation;
+use crate::core::collapse::{Classifier, NcMetrics, UfmOptimum, nc_metrics, principal_directions};
+use crate::core::data::{self, Dataset, Targets};
+use crate::core::loss::{Target, accuracy};
+use crate::core::mlp::{Mlp, MlpConfig};
+use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
+use crate::core::parametrization::Parametrization;
+use crate::core::rng::{Rng, Stream};
+use crate::core::stepper::{Progress, Stepper};
+use crate::core::ufm::Ufm;
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+/// Features drawn per class in a snapshot (the means use every sample).
+const SNAPSHOT_POINTS_PER_CLASS: usize = 40;
+/// Records per decade of epochs.
+const RECORDS_PER_DECADE: f64 = 12.0;
+/// The features model is stationary when its step direction is this small relative to the
+/// parameters' scale: about sqrt(eps) of f64, where the objective stops changing in floating
+/// point.
+const UFM_STATIONARY: f64 = 1e-9;
+
+/// Features and class means projected onto the plane of the two largest principal directions
+/// of the centred class means, at one recorded epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The epoch.
+    pub epoch: usize,
+    /// Per class, the projected centred class mean.
+    pub means: Vec<(f64, f64)>,
+    /// Per class, up to 40 projected centred features.
+    pub points: Vec<Vec<(f64, f64)>>,
+}
+
+/// What the run reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollapseResult {
+    /// The config that ran.
+    pub config: CollapseConfig,
+    /// Samples per class.
+    pub class_sizes: Vec<usize>,
+    /// Recorded epochs (0 = initialization).
+    pub epochs: Vec<usize>,
+    /// NC1 per record (null where undefined).
+    pub nc1: Vec<Option<f64>>,
+    /// NC2 equinorm of the class means per record.
+    pub nc2_equinorm_means: Vec<Option<f64>>,
+    /// NC2 equinorm of the classifier rows per record.
+    pub nc2_equinorm_classifier: Vec<Option<f64>>,
+    /// NC2 equiangularity per record.
+    pub nc2_equiangular: Vec<Option<f64>>,
+    /// Standard deviation of the mean cosines per record.
+    pub nc2_cos_std: Vec<Option<f64>>,
+    /// NC3 per record.
+    pub nc3: Vec<Option<f64>>,
+    /// NC4 per record.
+    pub nc4: Vec<Option<f64>>,
+    /// Training loss (the data term) per record.
+    pub train_loss: Vec<f64>,
+    /// Training accuracy per record.
+    pub train_accuracy: Vec<f64>,
+    /// First recorded epoch with zero training error.
+    pub zero_error_epoch: Option<usize>,
+    /// Every measure at the last record (norms, cosines, alignment, notes).
+    #[serde(rename = "final")]
+    pub last: NcMetrics,
+    /// Dang et al.'s closed form where it applies (the features model, bias-free MSE).
+    pub theory: Option<UfmOptimum>,
+    /// Projections at every record, for the scrubber.
+    pub snapshots: Vec<Snapshot>,
+    /// For a features model run to stationarity: whether it got there.
+    pub converged: Option<bool>,
+}
+
+enum Model {
+    Mlp {
+        mlp: Mlp<f64>,
+        optimizer: Optimizer<f64>,
+        inputs: DMatrix<f64>,
+        order: Vec<usize>,
+        rng: Rng,
+    },
+    Ufm(Ufm),
+}
+
+/// The running experiment.
+pub struct CollapseRun {
+    config: CollapseConfig,
+    labels: Vec<usize>,
+    model: Model,
+    epoch: usize,
+    total: usize,
+    next_record: f64,
+    stationary: bool,
+    result: CollapseResult,
+}
+
+/// Inputs `[dim, N]` and labels of the MLP data set, class by class.
+fn make_data(config: &CollapseConfig, sizes: &[usize]) -> Result<Dataset> {
+    let c = config.classes;
+    let full = match config.dataset {
+        CollapseData::Gmm => {
+            let largest = sizes.iter().copied().max().unwrap_or(1);
+            let mut rng = Rng::new(config.seed, Stream::Data);
+            data::gaussian_mixture(largest * c, c, config.dim, config.separation, &mut rng)
+        }
+        CollapseData::Digits => data::digits()?,
+        CollapseData::Ufm => unreachable!("the features model has no inputs"),
+    };
+    let Targets::Classes { labels, .. } = &full.targets else {
+        return Err(Error::Data("the data set has no class labels".into()));
+    };
+    let mut chosen = Vec::new();
+    for (k, &size) in sizes.iter().enumerate() {
+        let of_class: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == k).collect();
+        if of_class.len() < size {
+            return Err(Error::config(
+                "class sizes",
+                format!(
+                    "class {k} of {} has {} samples, fewer than the {size} asked for",
+                    config.dataset,
+                    of_class.len()
+                ),
+            ));
+        }
+        chosen.extend_from_slice(&of_class[..size]);
+    }
+    let mut selected = full.select(&chosen);
+    if let Targets::Classes { num_classes, .. } = &mut selected.targets {
+        *num_classes = c;
+    }
+    Ok(selected)
+}
+
+impl CollapseRun {
+    /// Validates the config and draws the data and the initial model.
+    pub fn new(config: &CollapseConfig) -> Result<Self> {
+        config.validate()?;
+        let sizes = config.sizes();
+        let mut init_rng = Rng::new(config.seed, Stream::Init);
+        let (labels, model) = if config.dataset == CollapseData::Ufm {
+            let labels: Vec<usize> = sizes
+                .iter()
+                .enumerate()
+                .flat_map(|(k, &n)| std::iter::repeat_n(k, n))
+                .collect();
+            let ufm = Ufm::init(
+                config.width,
+                labels.len(),
+                config.classes,
+                config.bias,
+                &mut init_rng,
+            );
+            (labels, Model::Ufm(ufm))
+        } else {
+            let data = make_data(config, &sizes)?;
+            let Targets::Classes { labels, .. } = data.targets.clone() else {
+                return Err(Error::Data("the data set has no class labels".into()));
+            };
+            let mlp_config = MlpConfig {
+                input_dim: data.input_dim(),
+                hidden: vec![config.width; config.depth],
+                output_dim: config.classes,
+                activation: config.activation,
+                bias: config.bias,
+                residual: None,
+                rules: Parametrization::Sp.rules(OptimizerKind::Sgd),
+                // He initialization for ReLU, unit gain otherwise.
+                sigma_w: if config.activation == Activation::Relu {
+                    std::f64::consts::SQRT_2
+                } else {
+                    1.0
+                },
+                sigma_b: 0.0,
+            };
+            let mlp = Mlp::init(&mlp_config, &mut init_rng)?;
+            let optimizer = Optimizer::new(
+                OptimizerConfig {
+                    kind: OptimizerKind::Sgd,
+                    lr: config.lr,
+                    momentum: 0.9,
+                    weight_decay: config.weight_decay,
+                    ..OptimizerConfig::default()
+                },
+                &mlp,
+            )?;
+            let order = (0..labels.len()).collect();
+            let model = Model::Mlp {
+                mlp,
+                optimizer,
+                inputs: data.features,
+                order,
+                rng: Rng::new(config.seed, Stream::Batches),
+            };
+            (labels, model)
+        };
+        let total = match (config.dataset, config.epochs) {
+            (_, Some(e)) => e,
+            (CollapseData::Ufm, None) => UFM_MAX_STEPS,
+            (_, None) => DEFAULT_MLP_EPOCHS,
+        };
+        let theory = if config.closed_form_applies() {
+            Some(UfmOptimum::new(
+                &sizes,
+                config.weight_decay,
+                config.feature_decay,
+            )?)
+        } else {
+            None
+        };
+        let mut run = CollapseRun {
+            config: config.clone(),
+            labels,
+            model,
+            epoch: 0,
+            total,
+            next_record: 1.0,
+            stationary: false,
+            result: CollapseResult {
+                config: config.clone(),
+                class_sizes: sizes,
+                epochs: Vec::new(),
+                nc1: Vec::new(),
+                nc2_equinorm_means: Vec::new(),
+                nc2_equinorm_classifier: Vec::new(),
+                nc2_equiangular: Vec::new(),
+                nc2_cos_std: Vec::new(),
+                nc3: Vec::new(),
+                nc4: Vec::new(),
+                train_loss: Vec::new(),
+                train_accuracy: Vec::new(),
+                zero_error_epoch: None,
+                last: NcMetrics::default(),
+                theory,
+                snapshots: Vec::new(),
+                converged: None,
+            },
+        };
+        run.record()?;
+        Ok(run)
+    }
+
+    /// Features `[d, N]`, classifier, loss and accuracy of the model as it is now.
+    fn measure(&self) -> Result<(DMatrix<f64>, DMatrix<f64>, Option<DVector<f64>>, f64, f64)> {
+        let c = &self.config;
+        match &self.model {
+            Model::Ufm(ufm) => {
+                let g = ufm.gradient(&self.labels, c.loss, c.weight_decay, c.feature_decay);
+                Ok((
+                    ufm.features.clone(),
+                    ufm.weight.clone(),
+                    ufm.bias.clone(),
+                    g.loss,
+                    g.accuracy,
+                ))
+            }
+            Model::Mlp { mlp, inputs, .. } => {
+                let forward = mlp.forward(inputs)?;
+                let output = forward.output();
+                let loss = c.loss.value(output, Target::Classes(&self.labels))?;
+                let acc = accuracy(output, &self.labels);
+                let last = &mlp.layers[mlp.layers.len() - 1];
+                let features = forward.activations[forward.activations.len() - 1].clone();
+                Ok((
+                    features,
+                    last.effective_weight(),
+                    last.effective_bias(),
+                    loss,
+                    acc,
+                ))
+            }
+        }
+    }
+
+    fn record(&mut self) -> Result<()> {
+        let (features, weight, bias, loss, acc) = self.measure()?;
+        if !loss.is_finite() || features.iter().any(|x| !x.is_finite()) {
+            return Err(Error::Diverged {
+                step: self.epoch,
+                loss,
+                lr: self.config.lr,
+            });
+        }
+        let metrics = nc_metrics(
+            &features,
+            &self.labels,
+            self.config.classes,
+            Some(Classifier {
+                weight: &weight,
+                bias: bias.as_ref(),
+            }),
+        )?;
+        let r = &mut self.result;
+        r.epochs.push(self.epoch);
+        r.nc1.push(metrics.nc1);
+        r.nc2_equinorm_means.push(metrics.nc2_equinorm_means);
+        r.nc2_equinorm_classifier
+            .push(metrics.nc2_equinorm_classifier);
+        r.nc2_equiangular.push(metrics.nc2_equiangular);
+        r.nc2_cos_std.push(metrics.nc2_cos_std);
+        r.nc3.push(metrics.nc3);
+        r.nc4.push(metrics.nc4);
+        r.train_loss.push(loss);
+        r.train_accuracy.push(acc);
+        if acc >= 1.0 && r.zero_error_epoch.is_none() {
+            r.zero_error_epoch = Some(self.epoch);
+        }
+        r.snapshots.push(snapshot(
+            self.epoch,
+            &features,
+            &self.labels,
+            self.config.classes,
+        ));
+        r.last = metrics;
+        Ok(())
+    }
+
+    /// One epoch: a shuffled pass of mini-batches, or one gradient step of the features model.
+    fn epoch(&mut self) -> Result<()> {
+        let c = &self.config;
+        match &mut self.model {
+            Model::Ufm(ufm) => {
+                let g = ufm.gradient(&self.labels, c.loss, c.weight_decay, c.feature_decay);
+                let step = ufm.step(&g, c.lr);
+                let scale =
+                    ufm.weight.norm() + ufm.features.norm() * (ufm.features.ncols() as f64).sqrt();
+                if c.epochs.is_none() && step <= UFM_STATIONARY * scale.max(1.0) {
+                    self.stationary = true;
+                }
+            }
+            Model::Mlp {
+                mlp,
+                optimizer,
+                inputs,
+                order,
+                rng,
+            } => {
+                rng.shuffle(order);
+                for batch in order.chunks(c.batch_size) {
+                    let x = inputs.select_columns(batch);
+                    let labels: Vec<usize> = batch.iter().map(|&i| self.labels[i]).collect();
+                    let forward = mlp.forward(&x)?;
+                    let (_, d_output) = c
+                        .loss
+                        .value_and_gradient(forward.output(), Target::Classes(&labels))?;
+                    let gradients = mlp.backward(&forward, &d_output);
+                    optimizer.step(mlp, &gradients);
+                }
+            }
+        }
+        self.epoch += 1;
+        Ok(())
+    }
+
+    fn finished(&self) -> bool {
+        self.epoch >= self.total || self.stationary
+    }
+
+    /// Epochs per slice: about 2^16 sample-passes of work (a few milliseconds).
+    fn epochs_per_slice(&self) -> usize {
+        let samples = self.labels.len();
+        let cost = match self.model {
+            Model::Ufm(_) => samples * self.config.classes,
+            Model::Mlp { .. } => samples * self.config.width * self.config.depth.max(1),
+        };
+        ((1usize << 20) / cost.max(1)).clamp(1, 2000)
+    }
+}
+
+/// Features and means projected onto the top two principal directions of the centred means
+/// (signs fixed so that class 0's mean has x >= 0 and class 1's y >= 0).
+fn snapshot(epoch: usize, features: &DMatrix<f64>, labels: &[usize], classes: usize) -> Snapshot {
+    let d = features.nrows();
+    let global = features.column_mean();
+    let mut means = DMatrix::<f64>::zeros(d, classes);
+    let mut counts = vec![0usize; classes];
+    for (h, &y) in features.column_iter().zip(labels) {
+        let mut m = means.column_mut(y);
+        m += h - &global;
+        counts[y] += 1;
+    }
+    for (k, &n) in counts.iter().enumerate() {
+        means.column_mut(k).unscale_mut(n.max(1) as f64);
+    }
+    let directions = principal_directions(&means);
+    let axis = |i: usize| -> DVector<f64> {
+        directions
+            .get(i)
+            .map_or_else(|| DVector::zeros(d), |p| p.1.clone())
+    };
+    let (mut ux, mut uy) = (axis(0), axis(1));
+    if ux.dot(&means.column(0)) < 0.0 {
+        ux = -ux;
+    }
+    if classes > 1 && uy.dot(&means.column(1)) < 0.0 {
+        uy = -uy;
+    }
+    let project = |v: &DVector<f64>| (ux.dot(v), uy.dot(v));
+    let mut points = vec![Vec::new(); classes];
+    for (h, &y) in features.column_iter().zip(labels) {
+        if points[y].len() < SNAPSHOT_POINTS_PER_CLASS {
+            points[y].push(project(&(h - &global)));
+        }
+    }
+    Snapshot {
+        epoch,
+        means: (0..classes)
+            .map(|k| project(&means.column(k).into_owned()))
+            .collect(),
+        points,
+    }
+}
+
+impl Stepper for CollapseRun {
+    type Output = CollapseResult;
+
+    async fn step(&mut self) -> Result<Progress> {
+        for _ in 0..self.epochs_per_slice() {
+            if self.finished() {
+                break;
+            }
+            self.epoch()?;
+            if self.epoch as f64 >= self.next_record || self.finished() {
+                self.record()?;
+                while self.next_record <= self.epoch as f64 {
+                    self.next_record *= 10f64.powf(1.0 / RECORDS_PER_DECADE);
+                }
+                self.next_record = self.next_record.max(self.epoch as f64 + 1.0);
+            }
+        }
+        if self.finished()
+            && self.config.dataset == CollapseData::Ufm
+            && self.config.epochs.is_none()
+        {
+            self.result.converged = Some(self.stationary);
+        }
+        Ok(Progress {
+            done: if self.finished() {
+                self.total
+            } else {
+                self.epoch
+            },
+            total: self.total,
+        })
+    }
+
+    fn result(&self) -> CollapseResult {
+        self.result.clone()
+    }
+}

@@ -1,0 +1,341 @@
+//! Figures of the Collapse room: NC1-NC4 against epoch, the features' projection onto the
+//! class means' plane, the Gram matrix of the normalized class means beside the simplex ETF's,
+//! and class norms against class size beside Dang et al.'s closed form.
+
+use super::{Figure, Heatmap, LinePlot, Scale, Series};
+use crate::error::Result;
+use crate::experiments::collapse::CollapseResult;
+use std::f64::consts::TAU;
+use std::fmt::Write;
+
+/// `(epoch, value)` of the records with a positive value, skipping initialization (epoch 0)
+/// so the epoch axis can be logarithmic.
+fn positive(r: &CollapseResult, values: &[Option<f64>]) -> Vec<(f64, f64)> {
+    r.epochs
+        .iter()
+        .zip(values)
+        .filter_map(|(&e, v)| v.filter(|&v| e > 0 && v > 0.0).map(|v| (e as f64, v)))
+        .collect()
+}
+
+fn series(name: &str, points: Vec<(f64, f64)>) -> Series {
+    Series {
+        name: name.into(),
+        points,
+    }
+}
+
+/// The zero-error epoch as a marker on a curve.
+fn zero_error_marker(r: &CollapseResult, curve: &[(f64, f64)]) -> Vec<Series> {
+    r.zero_error_epoch
+        .and_then(|e| curve.iter().find(|p| p.0 >= e as f64).copied())
+        .map(|p| {
+            vec![series(
+                &format!("zero training error (epoch {})", p.0),
+                vec![p],
+            )]
+        })
+        .unwrap_or_default()
+}
+
+fn title_suffix(r: &CollapseResult) -> String {
+    let c = &r.config;
+    format!("{}, {}, C = {}", c.dataset, c.loss, c.classes)
+}
+
+/// NC1, NC2, NC3 and NC4 against epoch.
+pub fn metrics(r: &CollapseResult) -> Result<Vec<Figure>> {
+    let nc1 = positive(r, &r.nc1);
+    let log_panel = |title: String, y_label: &str, series: Vec<Series>, markers| {
+        Figure::Line(LinePlot {
+            title,
+            x_label: "epoch (log scale)".into(),
+            y_label: y_label.into(),
+            x_scale: Scale::Log,
+            y_scale: Scale::Log,
+            series,
+            markers,
+            theory: Vec::new(),
+            errors: Vec::new(),
+        })
+    };
+    let error: Vec<(f64, f64)> = r
+        .epochs
+        .iter()
+        .zip(&r.train_accuracy)
+        .filter(|(e, _)| **e > 0)
+        .map(|(&e, a)| (e as f64, 1.0 - a))
+        .collect();
+    let nc4: Vec<(f64, f64)> = r
+        .epochs
+        .iter()
+        .zip(&r.nc4)
+        .filter_map(|(&e, v)| v.filter(|_| e > 0).map(|v| (e as f64, v)))
+        .collect();
+    Ok(vec![
+        log_panel(
+            format!("NC1 within-class variability ({})", title_suffix(r)),
+            "Tr(Σ_W Σ_B⁺) / C",
+            vec![series("NC1", nc1.clone())],
+            zero_error_marker(r, &nc1),
+        ),
+        log_panel(
+            "NC2 convergence to a simplex ETF".into(),
+            "coefficient of variation, |cos + 1/(C-1)|",
+            vec![
+                series("equinorm, class means", positive(r, &r.nc2_equinorm_means)),
+                series(
+                    "equinorm, classifier rows",
+                    positive(r, &r.nc2_equinorm_classifier),
+                ),
+                series("equiangularity", positive(r, &r.nc2_equiangular)),
+            ],
+            Vec::new(),
+        ),
+        log_panel(
+            "NC3 classifier aligns with the means".into(),
+            "‖Wᵀ/‖W‖ − M/‖M‖‖²_F",
+            vec![series("NC3", positive(r, &r.nc3))],
+            Vec::new(),
+        ),
+        Figure::Line(LinePlot {
+            title: "NC4 nearest class mean decides".into(),
+            x_label: "epoch (log scale)".into(),
+            y_label: "fraction of training samples".into(),
+            x_scale: Scale::Log,
+            y_scale: Scale::Linear,
+            series: vec![
+                series("NC4: argmax(Wh+b) ≠ nearest mean", nc4),
+                series("training error", error),
+            ],
+            markers: Vec::new(),
+            theory: Vec::new(),
+            errors: Vec::new(),
+        }),
+    ])
+}
+
+/// The CSV of [`metrics`]: one row per record.
+pub fn metrics_csv(r: &CollapseResult) -> String {
+    let mut csv = String::from(
+        "epoch,nc1,nc2_equinorm_means,nc2_equinorm_classifier,nc2_equiangular,nc2_cos_std,nc3,nc4,train_loss,train_accuracy\n",
+    );
+    let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for i in 0..r.epochs.len() {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{}",
+            r.epochs[i],
+            cell(r.nc1[i]),
+            cell(r.nc2_equinorm_means[i]),
+            cell(r.nc2_equinorm_classifier[i]),
+            cell(r.nc2_equiangular[i]),
+            cell(r.nc2_cos_std[i]),
+            cell(r.nc3[i]),
+            cell(r.nc4[i]),
+            r.train_loss[i],
+            r.train_accuracy[i]
+        );
+    }
+    csv
+}
+
+/// The ideal shapes in the projection plane: the circle of the class means' RMS radius
+/// (equinorm), and for C = 3 the equilateral triangle through class 0's mean (a simplex ETF of
+/// three vectors spans exactly this plane).
+fn ideal_in_plane(means: &[(f64, f64)]) -> Vec<Series> {
+    let c = means.len();
+    let radius = (means.iter().map(|(x, y)| x * x + y * y).sum::<f64>() / c as f64).sqrt();
+    if radius <= 0.0 {
+        return Vec::new();
+    }
+    let circle = (0..=64)
+        .map(|i| {
+            let t = TAU * i as f64 / 64.0;
+            (radius * t.cos(), radius * t.sin())
+        })
+        .collect();
+    let mut ideal = vec![series("equinorm circle (RMS mean norm)", circle)];
+    if c == 3 {
+        let start = means[0].1.atan2(means[0].0);
+        let sign = if (means[1].1.atan2(means[1].0) - start).rem_euclid(TAU) < TAU / 2.0 {
+            1.0
+        } else {
+            -1.0
+        };
+        ideal.push(series(
+            "simplex ETF (aligned on class 0)",
+            (0..=3)
+                .map(|k| {
+                    let t = start + sign * TAU * (k % 3) as f64 / 3.0;
+                    (radius * t.cos(), radius * t.sin())
+                })
+                .collect(),
+        ));
+    }
+    ideal
+}
+
+/// Features and class means at record `index`, on the plane of the means' top two principal
+/// directions.
+pub fn features(r: &CollapseResult, index: usize) -> Result<Vec<Figure>> {
+    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let mut markers: Vec<Series> = s
+        .points
+        .iter()
+        .enumerate()
+        .map(|(k, p)| series(&format!("class {k} (n = {})", r.class_sizes[k]), p.clone()))
+        .collect();
+    markers.push(series("class means", s.means.clone()));
+    Ok(vec![Figure::Line(LinePlot {
+        title: format!("Centred features at epoch {}", s.epoch),
+        x_label: "1st principal direction of the means".into(),
+        y_label: "2nd principal direction".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        series: Vec::new(),
+        markers,
+        theory: ideal_in_plane(&s.means),
+        errors: Vec::new(),
+    })])
+}
+
+/// The CSV of [`features`]: one row per projected point.
+pub fn features_csv(r: &CollapseResult, index: usize) -> String {
+    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let mut csv = String::from("epoch,class,kind,x,y\n");
+    for (k, points) in s.points.iter().enumerate() {
+        for (x, y) in points {
+            let _ = writeln!(csv, "{},{k},feature,{x},{y}", s.epoch);
+        }
+    }
+    for (k, (x, y)) in s.means.iter().enumerate() {
+        let _ = writeln!(csv, "{},{k},mean,{x},{y}", s.epoch);
+    }
+    csv
+}
+
+/// The simplex ETF's Gram matrix: 1 on the diagonal, -1/(C-1) elsewhere.
+pub fn etf_gram(classes: usize) -> Vec<f64> {
+    let off = -1.0 / (classes as f64 - 1.0);
+    (0..classes * classes)
+        .map(|i| if i / classes == i % classes { 1.0 } else { off })
+        .collect()
+}
+
+/// Cosines of the centred class means at the last record beside the simplex ETF's.
+pub fn gram(r: &CollapseResult) -> Result<Vec<Figure>> {
+    let c = r.config.classes;
+    let panel = |title: &str, values: Vec<f64>| {
+        // Heatmap rows run along x from the bottom; flip so class 0 is the top row, as a matrix.
+        let flipped = (0..c * c)
+            .map(|i| values[(c - 1 - i / c) * c + i % c])
+            .collect();
+        Figure::Heatmap(Heatmap {
+            title: title.into(),
+            x_label: "class".into(),
+            y_label: "class (top row: class 0)".into(),
+            x_range: (-0.5, c as f64 - 0.5),
+            y_range: (-0.5, c as f64 - 0.5),
+            nx: c,
+            ny: c,
+            values: flipped,
+            colorbar_label: "cos(μ_c − μ_G, μ_c' − μ_G)".into(),
+            overlay: Vec::new(),
+            lines: Vec::new(),
+        })
+    };
+    let epoch = r.epochs.last().copied().unwrap_or(0);
+    Ok(vec![
+        panel(
+            &format!("Class-mean cosines, epoch {epoch}"),
+            r.last.mean_cosines.clone(),
+        ),
+        panel(
+            &format!("Simplex ETF: −1/(C−1) = {:.3}", -1.0 / (c as f64 - 1.0)),
+            etf_gram(c),
+        ),
+    ])
+}
+
+/// The CSV of [`gram`].
+pub fn gram_csv(r: &CollapseResult) -> String {
+    let c = r.config.classes;
+    let ideal = etf_gram(c);
+    let mut csv = String::from("row,column,measured_cosine,etf_cosine\n");
+    for i in 0..c * c {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{}",
+            i / c,
+            i % c,
+            r.last.mean_cosines[i],
+            ideal[i]
+        );
+    }
+    csv
+}
+
+/// Squared classifier-row and class-mean norms against class size, beside the closed form.
+pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
+    let sizes: Vec<f64> = r.class_sizes.iter().map(|&n| n as f64).collect();
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by(|&a, &b| sizes[a].total_cmp(&sizes[b]));
+    let sorted = |values: &[f64]| -> Vec<(f64, f64)> {
+        order.iter().map(|&k| (sizes[k], values[k])).collect()
+    };
+    let panel = |title: &str, y_label: &str, measured: &[f64], theory: Option<&Vec<f64>>| {
+        Figure::Line(LinePlot {
+            title: title.into(),
+            x_label: "class size n_k (samples)".into(),
+            y_label: y_label.into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            series: Vec::new(),
+            markers: vec![series("measured, last epoch", sorted(measured))],
+            theory: theory
+                .map(|t| vec![series("closed form (Dang et al. 2023)", sorted(t))])
+                .unwrap_or_default(),
+            errors: Vec::new(),
+        })
+    };
+    Ok(vec![
+        panel(
+            "Classifier norms against class size",
+            "‖w_k‖²",
+            &r.last.classifier_norms_sq,
+            r.theory.as_ref().map(|t| &t.classifier_norms_sq),
+        ),
+        panel(
+            "Class-mean norms against class size",
+            "‖μ_k‖² (uncentred)",
+            &r.last.mean_norms_sq,
+            r.theory.as_ref().map(|t| &t.mean_norms_sq),
+        ),
+    ])
+}
+
+/// The CSV of [`norms`].
+pub fn norms_csv(r: &CollapseResult) -> String {
+    let mut csv = String::from(
+        "class,size,classifier_norm_sq,mean_norm_sq,theory_classifier_norm_sq,theory_mean_norm_sq\n",
+    );
+    for (k, &n) in r.class_sizes.iter().enumerate() {
+        let (tw, th) = r
+            .theory
+            .as_ref()
+            .map(|t| {
+                (
+                    t.classifier_norms_sq[k].to_string(),
+                    t.mean_norms_sq[k].to_string(),
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            csv,
+            "{k},{n},{},{},{tw},{th}",
+            r.last.classifier_norms_sq[k], r.last.mean_norms_sq[k]
+        );
+    }
+    csv
+}

@@ -1,0 +1,300 @@
+//! Neural collapse: the metrics of Papyan, Han & Donoho (2020) on constructed geometries, their
+//! invariances, an independent NumPy computation, and training runs against the theory: an MLP
+//! collapses in the terminal phase, and the unconstrained features model with imbalanced
+//! bias-free MSE reaches Dang et al.'s closed form, minority collapse included.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
+
+use nalgebra::{DMatrix, DVector};
+use std::ops::ControlFlow;
+use std::process::Command;
+use theorylab::core::collapse::{Classifier, NcMetrics, UfmOptimum, nc_metrics};
+use theorylab::core::loss::Loss;
+use theorylab::core::rng::{Rng, Stream};
+use theorylab::core::stepper::run;
+use theorylab::experiments::Experiment;
+use theorylab::experiments::collapse::{CollapseConfig, CollapseData, CollapseResult};
+
+/// f64 rounding over sums of a few hundred terms of order one: 1e-12 leaves three orders of
+/// magnitude of room above the ~1e-15 of one operation.
+const ROUNDING: f64 = 1e-12;
+
+fn train(config: CollapseConfig) -> CollapseResult {
+    run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap()
+}
+
+/// Simplex ETF of C vectors in R^C: `e_k - 1/C`, scaled; every sample sits on its class mean.
+fn simplex(classes: usize, per_class: usize, scale: f64) -> (DMatrix<f64>, Vec<usize>) {
+    let labels: Vec<usize> = (0..classes * per_class).map(|i| i % classes).collect();
+    let features = DMatrix::from_fn(classes, labels.len(), |r, c| {
+        scale * (f64::from(u8::from(r == labels[c])) - 1.0 / classes as f64)
+    });
+    (features, labels)
+}
+
+#[test]
+fn a_simplex_etf_with_no_within_class_spread_is_fully_collapsed() {
+    for classes in [2, 3, 4, 10] {
+        let (h, labels) = simplex(classes, 5, 3.0);
+        // The self-dual classifier W = M^T (the centred means are the features themselves).
+        let w = DMatrix::from_fn(classes, classes, |r, c| {
+            f64::from(u8::from(r == c)) - 1.0 / classes as f64
+        });
+        let m = nc_metrics(
+            &h,
+            &labels,
+            classes,
+            Some(Classifier {
+                weight: &w,
+                bias: None,
+            }),
+        )
+        .unwrap();
+        assert!(m.nc1.unwrap().abs() < ROUNDING, "NC1 {:?}", m.nc1);
+        assert_eq!(m.between_rank, classes - 1);
+        assert!(m.nc2_equinorm_means.unwrap() < ROUNDING);
+        assert!(m.nc2_equinorm_classifier.unwrap() < ROUNDING);
+        assert!(m.nc2_equiangular.unwrap() < ROUNDING);
+        assert!(m.nc2_cos_std.unwrap() < ROUNDING);
+        assert!(m.nc3.unwrap() < ROUNDING);
+        assert_eq!(m.nc4, Some(0.0));
+        let ideal = -1.0 / (classes as f64 - 1.0);
+        for a in 0..classes {
+            for b in 0..classes {
+                let expected = if a == b { 1.0 } else { ideal };
+                assert!((m.mean_cosines[a * classes + b] - expected).abs() < ROUNDING);
+            }
+        }
+    }
+}
+
+/// Features of `classes` noisy clusters in `dim` dimensions and a noisy self-dual classifier.
+fn noisy(
+    classes: usize,
+    per_class: usize,
+    dim: usize,
+    seed: u64,
+) -> (DMatrix<f64>, Vec<usize>, DMatrix<f64>, DVector<f64>) {
+    let mut rng = Rng::new(seed, Stream::Experiment);
+    let centres = DMatrix::from_fn(dim, classes, |_, _| 3.0 * rng.normal());
+    let labels: Vec<usize> = (0..classes * per_class).map(|i| i % classes).collect();
+    let h = DMatrix::from_fn(dim, labels.len(), |r, c| {
+        centres[(r, labels[c])] + 0.5 * rng.normal()
+    });
+    let w = centres.transpose() + DMatrix::from_fn(classes, dim, |_, _| 0.5 * rng.normal());
+    let b = DVector::from_fn(classes, |_, _| 0.1 * rng.normal());
+    (h, labels, w, b)
+}
+
+fn assert_same(a: &NcMetrics, b: &NcMetrics, tolerance: f64) {
+    let pairs = [
+        (a.nc1, b.nc1),
+        (a.nc2_equinorm_means, b.nc2_equinorm_means),
+        (a.nc2_equinorm_classifier, b.nc2_equinorm_classifier),
+        (a.nc2_equiangular, b.nc2_equiangular),
+        (a.nc2_cos_std, b.nc2_cos_std),
+        (a.nc3, b.nc3),
+        (a.nc4, b.nc4),
+    ];
+    for (i, (x, y)) in pairs.into_iter().enumerate() {
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert!(
+            (x - y).abs() <= tolerance * x.abs().max(1.0),
+            "measure {i}: {x} vs {y}"
+        );
+    }
+}
+
+#[test]
+fn the_metrics_are_invariant_to_scaling_and_to_rotating_features_and_classifier_together() {
+    let (h, labels, w, b) = noisy(4, 30, 6, 1);
+    let reference = nc_metrics(
+        &h,
+        &labels,
+        4,
+        Some(Classifier {
+            weight: &w,
+            bias: Some(&b),
+        }),
+    )
+    .unwrap();
+    // A random rotation Q (the Q factor of a Gaussian matrix): h -> s Q h, W -> W Q^T keeps
+    // every logit W h (up to the scale s, which NC4's argmax ignores and the other ratios cancel).
+    let mut rng = Rng::new(2, Stream::Experiment);
+    let q = DMatrix::from_fn(6, 6, |_, _| rng.normal()).qr().q();
+    let scale = 7.3;
+    let h2 = &q * &h * scale;
+    let w2 = &w * q.transpose() * scale;
+    let b2 = &b * scale * scale;
+    let moved = nc_metrics(
+        &h2,
+        &labels,
+        4,
+        Some(Classifier {
+            weight: &w2,
+            bias: Some(&b2),
+        }),
+    )
+    .unwrap();
+    assert_same(&reference, &moved, ROUNDING * 100.0);
+}
+
+#[test]
+fn nc1_of_a_rank_deficient_between_class_covariance_is_finite_and_non_negative() {
+    // Four classes in two dimensions: Sigma_B has rank 2 < C - 1 = 3.
+    let (h, labels, _, _) = noisy(4, 10, 2, 3);
+    let m = nc_metrics(&h, &labels, 4, None).unwrap();
+    assert_eq!(m.between_rank, 2);
+    let nc1 = m.nc1.unwrap();
+    assert!(nc1.is_finite() && nc1 >= 0.0, "NC1 {nc1}");
+    assert!(
+        m.notes.iter().any(|n| n.contains("rank 2")),
+        "{:?}",
+        m.notes
+    );
+    // Coinciding means: NC1 is undefined, reported as such rather than as NaN or infinity.
+    let h = DMatrix::from_fn(3, 8, |r, c| if (r + c) % 2 == 0 { 1.0 } else { -1.0 });
+    let labels = [0, 1, 0, 1, 1, 0, 1, 0];
+    let m = nc_metrics(&h, &labels, 2, None).unwrap();
+    assert_eq!(m.nc1, None);
+    assert!(
+        m.notes.iter().any(|n| n.contains("coincide")),
+        "{:?}",
+        m.notes
+    );
+}
+
+#[test]
+fn bad_features_get_errors_that_name_the_problem() {
+    let (h, labels, w, _) = noisy(3, 4, 5, 4);
+    let message = |r: theorylab::error::Result<NcMetrics>| r.unwrap_err().to_string();
+    assert!(message(nc_metrics(&h, &labels, 4, None)).contains("class 3 has no samples"));
+    let mut bad = labels.clone();
+    bad[2] = 7;
+    assert!(message(nc_metrics(&h, &bad, 3, None)).contains("label 7 of sample 3"));
+    assert!(message(nc_metrics(&h, &labels[1..], 3, None)).contains("labels"));
+    let mut nan = h.clone();
+    nan[(1, 2)] = f64::NAN;
+    assert!(message(nc_metrics(&nan, &labels, 3, None)).contains("feature 2 of sample 3"));
+    let wrong = w.columns(0, 4).into_owned();
+    assert!(
+        message(nc_metrics(
+            &h,
+            &labels,
+            3,
+            Some(Classifier {
+                weight: &wrong,
+                bias: None
+            })
+        ))
+        .contains("classifier W")
+    );
+}
+
+#[test]
+fn nc_metrics_equals_an_independent_numpy_computation() {
+    // tests/fixtures/collapse/make_fixture.py wrote the CSV files and expected.json with NumPy
+    // (pinv of Sigma_B, explicit pairwise cosines). Both sides are f64 on ~60 x 5 numbers:
+    // they agree to rounding, up to the cutoff-free pseudo-inverses' ~1e-13 relative.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/collapse");
+    for (prefix, with_classifier) in [("", true), ("rank_deficient_", false)] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_theorylab"));
+        cmd.args(["nc-metrics", "--json", "--features"])
+            .arg(format!("{dir}/{prefix}features.csv"))
+            .arg("--labels")
+            .arg(format!("{dir}/{prefix}labels.csv"));
+        if with_classifier {
+            cmd.arg("--classifier")
+                .arg(format!("{dir}/classifier.csv"))
+                .arg("--bias")
+                .arg(format!("{dir}/bias.csv"));
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = std::fs::read_to_string(format!("{dir}/{prefix}expected.json")).unwrap();
+        let numpy: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for (key, expected) in numpy.as_object().unwrap() {
+            let (x, y) = (ours[key].as_f64().unwrap(), expected.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-10 * y.abs().max(1e-3),
+                "{prefix}{key}: ours {x}, NumPy {y}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_features_model_reaches_the_closed_form_of_imbalanced_mse_and_its_minority_collapses() {
+    // N = 200, lambda_W = lambda_H = 0.03: the threshold N^2 lambda_W lambda_H = 36 leaves class
+    // 3 (20 samples) below it, class 2 (40) just above.
+    let config = CollapseConfig {
+        dataset: CollapseData::Ufm,
+        classes: 4,
+        class_sizes: vec![80, 60, 40, 20],
+        loss: Loss::Mse,
+        bias: false,
+        weight_decay: 0.03,
+        feature_decay: 0.03,
+        width: 8,
+        lr: 0.05,
+        epochs: None,
+        ..CollapseConfig::default()
+    };
+    let r = train(config);
+    assert_eq!(r.converged, Some(true));
+    let theory = UfmOptimum::new(&r.class_sizes, 0.03, 0.03).unwrap();
+    assert_eq!(r.theory.as_ref(), Some(&theory));
+    assert!((theory.collapse_threshold - 36.0).abs() < ROUNDING);
+    assert_eq!(theory.classifier_norms_sq[3], 0.0);
+    // Stationary to 1e-9 (relative step), the parameters sit within about 1e-9 / (lr lambda)
+    // ~ 1e-6 of the minimum: 1e-4 relative to the largest norm is the bar, with room.
+    for (measured, expected) in [
+        (&r.last.classifier_norms_sq, &theory.classifier_norms_sq),
+        (&r.last.mean_norms_sq, &theory.mean_norms_sq),
+    ] {
+        let largest = expected.iter().copied().fold(0.0, f64::max);
+        for (k, (m, e)) in measured.iter().zip(expected).enumerate() {
+            assert!(
+                (m - e).abs() <= 1e-4 * largest,
+                "class {k}: {m} vs closed form {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_mlp_on_a_separable_mixture_collapses_in_the_terminal_phase() {
+    let r = train(CollapseConfig::default());
+    let zero = r
+        .zero_error_epoch
+        .expect("the default run reaches zero training error");
+    let at_zero = r.nc1[r.epochs.iter().position(|&e| e == zero).unwrap()].unwrap();
+    let last = r.nc1.last().unwrap().unwrap();
+    assert!(
+        last * 10.0 <= at_zero,
+        "NC1 {at_zero} at zero error (epoch {zero}), {last} at the end"
+    );
+    assert_eq!(*r.train_accuracy.last().unwrap(), 1.0);
+}
+
+#[test]
+fn the_figures_draw_the_result_numbers() {
+    let r = train(CollapseConfig {
+        epochs: Some(20),
+        ..CollapseConfig::default()
+    });
+    let figures = CollapseConfig::figures(&r).unwrap();
+    let metrics = &figures[0];
+    // One CSV row per record, the NC1 column equal to the result's.
+    let rows: Vec<&str> = metrics.csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), r.epochs.len());
+    for (row, nc1) in rows.iter().zip(&r.nc1) {
+        let cell: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
+        assert_eq!(Some(cell), *nc1);
+    }
+}
