@@ -366,19 +366,22 @@ impl UfmOptimum {
             }
         }
         let n: usize = class_sizes.iter().sum();
-        let big_n_lambda = n as f64 * lambda_h;
-        let classifier_norms_sq: Vec<f64> = class_sizes
+        let (classifier_norms_sq, mean_norms_sq) = class_sizes
             .iter()
-            .map(|&nk| ((nk as f64 * lambda_h / lambda_w).sqrt() - big_n_lambda).max(0.0))
-            .collect();
-        let mean_norms_sq = classifier_norms_sq
-            .iter()
-            .map(|&s2| s2 / (s2 + big_n_lambda).powi(2))
-            .collect();
+            .map(|&nk| ufm_norms_at(nk as f64, n as f64, lambda_w, lambda_h))
+            .unzip();
         Ok(UfmOptimum {
             classifier_norms_sq,
             mean_norms_sq,
             collapse_threshold: (n as f64).powi(2) * lambda_w * lambda_h,
         })
     }
+}
+
+/// `(||w_k||^2, ||h_k||^2)` of [`UfmOptimum`] for one class of `nk` samples out of `n`, as a
+/// function of a real class size (the theory curve).
+pub fn ufm_norms_at(nk: f64, n: f64, lambda_w: f64, lambda_h: f64) -> (f64, f64) {
+    let n_lambda = n * lambda_h;
+    let s2 = ((nk * lambda_h / lambda_w).sqrt() - n_lambda).max(0.0);
+    (s2, s2 / (s2 + n_lambda).powi(2))
 }

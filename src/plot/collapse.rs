@@ -3,6 +3,7 @@
 //! and class norms against class size beside Dang et al.'s closed form.
 
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
+use crate::core::collapse::ufm_norms_at;
 use crate::error::Result;
 use crate::experiments::collapse::CollapseResult;
 use std::f64::consts::TAU;
@@ -263,15 +264,8 @@ pub fn gram_csv(r: &CollapseResult) -> String {
     let c = r.config.classes;
     let ideal = etf_gram(c);
     let mut csv = String::from("row,column,measured_cosine,etf_cosine\n");
-    for i in 0..c * c {
-        let _ = writeln!(
-            csv,
-            "{},{},{},{}",
-            i / c,
-            i % c,
-            r.last.mean_cosines[i],
-            ideal[i]
-        );
+    for (i, (measured, etf)) in r.last.mean_cosines.iter().zip(&ideal).enumerate() {
+        let _ = writeln!(csv, "{},{},{measured},{etf}", i / c, i % c);
     }
     csv
 }
@@ -284,7 +278,23 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
     let sorted = |values: &[f64]| -> Vec<(f64, f64)> {
         order.iter().map(|&k| (sizes[k], values[k])).collect()
     };
-    let panel = |title: &str, y_label: &str, measured: &[f64], theory: Option<&Vec<f64>>| {
+    // The closed form as a curve of the class size, at this run's N and decays.
+    let c = &r.config;
+    let total: f64 = sizes.iter().sum();
+    let (lo, hi) = (sizes[order[0]], sizes[order[order.len() - 1]]);
+    let curve = |pick: fn((f64, f64)) -> f64| -> Vec<(f64, f64)> {
+        let lo = 0.0_f64.min(lo);
+        (0..=100)
+            .map(|i| {
+                let nk = lo + (hi - lo) * f64::from(i) / 100.0;
+                (
+                    nk,
+                    pick(ufm_norms_at(nk, total, c.weight_decay, c.feature_decay)),
+                )
+            })
+            .collect()
+    };
+    let panel = |title: &str, y_label: &str, measured: &[f64], theory: Option<Vec<(f64, f64)>>| {
         Figure::Line(LinePlot {
             title: title.into(),
             x_label: "class size n_k (samples)".into(),
@@ -294,7 +304,7 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
             series: Vec::new(),
             markers: vec![series("measured, last epoch", sorted(measured))],
             theory: theory
-                .map(|t| vec![series("closed form (Dang et al. 2023)", sorted(t))])
+                .map(|t| vec![series("closed form (Dang et al. 2023)", t)])
                 .unwrap_or_default(),
             errors: Vec::new(),
         })
@@ -304,13 +314,13 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
             "Classifier norms against class size",
             "‖w_k‖²",
             &r.last.classifier_norms_sq,
-            r.theory.as_ref().map(|t| &t.classifier_norms_sq),
+            r.theory.as_ref().map(|_| curve(|p| p.0)),
         ),
         panel(
             "Class-mean norms against class size",
             "‖μ_k‖² (uncentred)",
             &r.last.mean_norms_sq,
-            r.theory.as_ref().map(|t| &t.mean_norms_sq),
+            r.theory.as_ref().map(|_| curve(|p| p.1)),
         ),
     ])
 }

@@ -3,6 +3,7 @@
 //! results; the science is in `core` and `experiments`, shared with the CLI and the tests.
 
 mod bench;
+mod collapse;
 mod controls;
 mod depth;
 mod export;
@@ -115,6 +116,7 @@ fn App() -> impl IntoView {
             {move || match room_path.get().as_str() {
                 width::PATH => view! { <width::Width/> }.into_any(),
                 depth::PATH => view! { <depth::Depth/> }.into_any(),
+                collapse::PATH => view! { <collapse::Collapse/> }.into_any(),
                 _ => view! { <playground::Playground/> }.into_any(),
             }}
         </main>
@@ -201,6 +203,24 @@ fn About() -> impl IntoView {
                     " (NeurIPS 2016), and S. S. Schoenholz et al., "
                     <a href="https://arxiv.org/abs/1611.01232">"Deep Information Propagation"</a>
                     " (ICLR 2017): order, chaos and depth scales."
+                </li>
+            </ul>
+            <h3>"Collapse"</h3>
+            <ul>
+                <li>
+                    "V. Papyan, X. Y. Han, D. L. Donoho, "
+                    <a href="https://arxiv.org/abs/2008.08186">"Prevalence of neural collapse during the terminal phase of deep learning training"</a>
+                    " (PNAS 2020): NC1-NC4."
+                </li>
+                <li>
+                    "H. Dang et al., "
+                    <a href="https://arxiv.org/abs/2301.00437">"Neural Collapse in Deep Linear Networks: From Balanced to Imbalanced Data"</a>
+                    " (ICML 2023): the closed form of imbalanced MSE and minority collapse."
+                </li>
+                <li>
+                    "Z. Zhu et al., "
+                    <a href="https://arxiv.org/abs/2105.02375">"A Geometric Analysis of Neural Collapse with Unconstrained Features"</a>
+                    " (NeurIPS 2021): the unconstrained features model."
                 </li>
             </ul>
             <h3>"Playground"</h3>

@@ -241,20 +241,59 @@ impl CollapseConfig {
                 format!("{e} is not in 1..={MAX_EPOCHS}"),
             ));
         }
-        let total: usize = self.sizes().iter().sum();
-        let work = (total as u128)
-            * (self.width as u128).pow(2)
-            * (self.depth as u128)
-            * (self.epochs.unwrap_or(DEFAULT_MLP_EPOCHS) as u128);
-        if self.dataset != CollapseData::Ufm && work > 1u128 << 44 {
+        let work = self.work();
+        if work > CLI_MAX_WORK {
             return Err(Error::config(
                 "epochs",
                 format!(
-                    "{total} samples x width {}^2 x depth {} x {} epochs is about {:.1e} multiply-adds, more than the 1.8e13 (hours on a CPU) this lab runs",
-                    self.width,
-                    self.depth,
-                    self.epochs.unwrap_or(DEFAULT_MLP_EPOCHS),
-                    work as f64
+                    "the run would take about {work:.1e} multiply-adds, more than the {CLI_MAX_WORK:.1e} (hours on a CPU) this lab runs"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Most multiply-adds a run may cost natively (about an hour on one core).
+pub const CLI_MAX_WORK: f64 = 1e13;
+/// Most multiply-adds a run may cost in the page (about a minute of wasm).
+pub const PAGE_MAX_WORK: f64 = 3e10;
+
+impl CollapseConfig {
+    /// Multiply-adds of the whole run, priced before anything is allocated: per epoch, a
+    /// forward and a backward pass (3 products per weight) over every sample, or three
+    /// C x d x N products of the features model; a features model without `epochs` is priced
+    /// at its step cap.
+    pub fn work(&self) -> f64 {
+        let samples: f64 = self.sizes().iter().map(|&n| n as f64).sum();
+        let (c, n) = (self.classes as f64, self.width as f64);
+        match self.dataset {
+            CollapseData::Ufm => {
+                let steps = self.epochs.unwrap_or(UFM_MAX_STEPS) as f64;
+                3.0 * steps * samples * c * n
+            }
+            CollapseData::Gmm | CollapseData::Digits => {
+                let input = if self.dataset == CollapseData::Gmm {
+                    self.dim as f64
+                } else {
+                    64.0
+                };
+                let weights = input * n + (self.depth as f64 - 1.0) * n * n + n * c;
+                let epochs = self.epochs.unwrap_or(DEFAULT_MLP_EPOCHS) as f64;
+                3.0 * epochs * samples * weights
+            }
+        }
+    }
+
+    /// [`Self::validate`] and the page's price limit.
+    pub fn validate_page(&self) -> Result<()> {
+        self.validate()?;
+        let work = self.work();
+        if work > PAGE_MAX_WORK {
+            return Err(Error::config(
+                "epochs",
+                format!(
+                    "this run costs about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (a minute) the page runs: fewer epochs, samples or a smaller width; the command line runs it (theorylab collapse)"
                 ),
             ));
         }

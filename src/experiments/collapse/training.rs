@@ -76,15 +76,27 @@ pub struct CollapseResult {
     pub converged: Option<bool>,
 }
 
+/// An MLP with its optimizer, inputs and mini-batch order.
+struct MlpRun {
+    mlp: Mlp<f64>,
+    optimizer: Optimizer<f64>,
+    inputs: DMatrix<f64>,
+    order: Vec<usize>,
+    rng: Rng,
+}
+
 enum Model {
-    Mlp {
-        mlp: Mlp<f64>,
-        optimizer: Optimizer<f64>,
-        inputs: DMatrix<f64>,
-        order: Vec<usize>,
-        rng: Rng,
-    },
+    Mlp(Box<MlpRun>),
     Ufm(Ufm),
+}
+
+/// The model's last-layer features `[d, N]`, classifier, loss and accuracy at one epoch.
+struct Measured {
+    features: DMatrix<f64>,
+    weight: DMatrix<f64>,
+    bias: Option<DVector<f64>>,
+    loss: f64,
+    accuracy: f64,
 }
 
 /// The running experiment.
@@ -189,13 +201,13 @@ impl CollapseRun {
                 &mlp,
             )?;
             let order = (0..labels.len()).collect();
-            let model = Model::Mlp {
+            let model = Model::Mlp(Box::new(MlpRun {
                 mlp,
                 optimizer,
                 inputs: data.features,
                 order,
                 rng: Rng::new(config.seed, Stream::Batches),
-            };
+            }));
             (labels, model)
         };
         let total = match (config.dataset, config.epochs) {
@@ -244,40 +256,47 @@ impl CollapseRun {
         Ok(run)
     }
 
-    /// Features `[d, N]`, classifier, loss and accuracy of the model as it is now.
-    fn measure(&self) -> Result<(DMatrix<f64>, DMatrix<f64>, Option<DVector<f64>>, f64, f64)> {
+    /// The model as it is now.
+    fn measure(&self) -> Result<Measured> {
         let c = &self.config;
         match &self.model {
             Model::Ufm(ufm) => {
                 let g = ufm.gradient(&self.labels, c.loss, c.weight_decay, c.feature_decay);
-                Ok((
-                    ufm.features.clone(),
-                    ufm.weight.clone(),
-                    ufm.bias.clone(),
-                    g.loss,
-                    g.accuracy,
-                ))
+                Ok(Measured {
+                    features: ufm.features.clone(),
+                    weight: ufm.weight.clone(),
+                    bias: ufm.bias.clone(),
+                    loss: g.loss,
+                    accuracy: g.accuracy,
+                })
             }
-            Model::Mlp { mlp, inputs, .. } => {
+            Model::Mlp(run) => {
+                let (mlp, inputs) = (&run.mlp, &run.inputs);
                 let forward = mlp.forward(inputs)?;
                 let output = forward.output();
                 let loss = c.loss.value(output, Target::Classes(&self.labels))?;
                 let acc = accuracy(output, &self.labels);
                 let last = &mlp.layers[mlp.layers.len() - 1];
                 let features = forward.activations[forward.activations.len() - 1].clone();
-                Ok((
+                Ok(Measured {
                     features,
-                    last.effective_weight(),
-                    last.effective_bias(),
+                    weight: last.effective_weight(),
+                    bias: last.effective_bias(),
                     loss,
-                    acc,
-                ))
+                    accuracy: acc,
+                })
             }
         }
     }
 
     fn record(&mut self) -> Result<()> {
-        let (features, weight, bias, loss, acc) = self.measure()?;
+        let Measured {
+            features,
+            weight,
+            bias,
+            loss,
+            accuracy: acc,
+        } = self.measure()?;
         if !loss.is_finite() || features.iter().any(|x| !x.is_finite()) {
             return Err(Error::Diverged {
                 step: self.epoch,
@@ -332,13 +351,14 @@ impl CollapseRun {
                     self.stationary = true;
                 }
             }
-            Model::Mlp {
-                mlp,
-                optimizer,
-                inputs,
-                order,
-                rng,
-            } => {
+            Model::Mlp(run) => {
+                let MlpRun {
+                    mlp,
+                    optimizer,
+                    inputs,
+                    order,
+                    rng,
+                } = run.as_mut();
                 rng.shuffle(order);
                 for batch in order.chunks(c.batch_size) {
                     let x = inputs.select_columns(batch);
@@ -365,7 +385,7 @@ impl CollapseRun {
         let samples = self.labels.len();
         let cost = match self.model {
             Model::Ufm(_) => samples * self.config.classes,
-            Model::Mlp { .. } => samples * self.config.width * self.config.depth.max(1),
+            Model::Mlp(_) => samples * self.config.width * self.config.depth.max(1),
         };
         ((1usize << 20) / cost.max(1)).clamp(1, 2000)
     }

@@ -1,0 +1,217 @@
+//! The Collapse room: an MLP (or the unconstrained features model) trained past zero training
+//! error, with NC1-NC4 live, the features' projection with a scrubber over training, the class
+//! means' Gram matrix beside the simplex ETF, and class norms beside Dang et al.'s closed form.
+//!
+//! The config (a [`CollapseConfig`]) lives in a signal and in the URL; each change starts a new
+//! session on the room shell ([`super::room`]) that trains in slices between animation frames.
+
+mod controls;
+mod text;
+
+use super::room::{
+    self, Banners, Figures, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url,
+    drive, figures_of, json_of, keep_permalink, progress_bar,
+};
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::Result;
+use crate::experiments::FigureData;
+use crate::experiments::collapse::{CollapseConfig, CollapseResult, CollapseRun};
+use crate::plot;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// The URL path of this room.
+pub const PATH: &str = "/collapse";
+
+/// The room's signals, shared by the controls and the session.
+#[derive(Clone, Copy)]
+struct Room {
+    config: RwSignal<CollapseConfig>,
+    running: RwSignal<bool>,
+    sessions: Sessions,
+    progress: RwSignal<(usize, usize)>,
+    result: RwSignal<Option<CollapseResult>>,
+    /// The scrubber's record, or none to follow the latest.
+    frame: RwSignal<Option<usize>>,
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+}
+
+#[component]
+pub fn Collapse() -> impl IntoView {
+    let (initial, notice) = config_from_url(PATH, CollapseConfig::validate_page);
+    let room = Room {
+        config: RwSignal::new(initial),
+        running: RwSignal::new(true),
+        sessions: Sessions::default(),
+        progress: RwSignal::new((0, 0)),
+        result: RwSignal::new(None),
+        frame: RwSignal::new(None),
+        error: RwSignal::new(None),
+        notice: RwSignal::new(notice),
+    };
+    keep_permalink(PATH, room.config);
+    Effect::new(move |_| {
+        let config = room.config.get();
+        room.error.set(None);
+        room.running.set(true);
+        room.frame.set(None);
+        spawn_local(session(room.sessions.begin(), config, room));
+    });
+    let figures = figures_of::<CollapseConfig>(room.result, "training…");
+    let json = json_of(room.result);
+    view! {
+        <section class="room collapse">
+            <div class="layout">
+                <controls::Controls config=room.config error=room.error/>
+                <div class="figures">
+                    <Transport room=room/>
+                    <Banners notice=room.notice error=room.error/>
+                    <h2>"The terminal phase of training"</h2>
+                    {card("collapse-metrics", figures, json, text::METRICS)}
+                    <Scrubber room=room/>
+                    {card("features", scrubbed(room), json, text::FEATURES)}
+                    <h2>"The geometry at the end"</h2>
+                    {card("mean-gram", figures, json, text::GRAM)}
+                    {card("norms", figures, json, text::NORMS)}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// The features figure at the scrubber's record.
+fn scrubbed(room: Room) -> Figures {
+    Memo::new(move |_| {
+        let frame = room.frame.get();
+        room.result.with(|r| {
+            let r = r.as_ref().ok_or_else(|| "training…".to_string())?;
+            let last = r.snapshots.len().saturating_sub(1);
+            let index = frame.unwrap_or(last).min(last);
+            Ok(vec![FigureData {
+                stem: "features",
+                panels: plot::collapse::features(r, index).map_err(|e| e.to_string())?,
+                panel_size: (400, 400),
+                csv: plot::collapse::features_csv(r, index),
+            }])
+        })
+    })
+}
+
+/// A slider over the recorded epochs (right end: follow the latest).
+#[component]
+fn Scrubber(room: Room) -> impl IntoView {
+    let records = move || {
+        room.result
+            .with(|r| r.as_ref().map_or(0, |r| r.snapshots.len()))
+    };
+    let epoch_at = move |i: usize| {
+        room.result.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.snapshots.get(i).map(|s| s.epoch))
+                .unwrap_or(0)
+        })
+    };
+    let current = move || room.frame.get().unwrap_or(records().saturating_sub(1));
+    view! {
+        <div class="control scrubber">
+            <label for="scrub">
+                "Training so far: epoch " <output>{move || epoch_at(current())}</output>
+            </label>
+            <input
+                type="range"
+                id="scrub"
+                min="0"
+                max=move || records().saturating_sub(1)
+                step="1"
+                prop:value=current
+                on:input=move |ev| {
+                    if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                        let last = records().saturating_sub(1);
+                        room.frame.set((i < last).then_some(i));
+                    }
+                }
+            />
+        </div>
+    }
+}
+
+/// Run again, stop, the progress and the backend.
+#[component]
+fn Transport(room: Room) -> impl IntoView {
+    let status = move || {
+        let (done, total) = room.progress.get();
+        let state = if room.running.get() {
+            "running"
+        } else if done >= total && total > 0 {
+            "done"
+        } else {
+            "stopped"
+        };
+        format!("{done} / {total} epochs · {state} · CPU (wasm), f64")
+    };
+    view! {
+        <div class="transport">
+            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
+            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
+            {progress_bar(move || room.progress.get())}
+            <span id="sweep-status">{status}</span>
+        </div>
+    }
+}
+
+/// The session's one experiment and its progress.
+struct Parts(CollapseRun, Progress);
+
+impl room::Parts for Parts {
+    type Room = Room;
+
+    fn finished(&self) -> bool {
+        self.1.finished()
+    }
+
+    fn totals(&self) -> (usize, usize) {
+        (self.1.done, self.1.total)
+    }
+
+    async fn slice(&mut self) -> Result<()> {
+        let slice = Slice::begin();
+        if !self.1.finished() {
+            self.1 = advance(&mut self.0, &slice).await?;
+        }
+        Ok(())
+    }
+
+    async fn publish(&self, room: Room, _live: Live) -> bool {
+        room.result.set(Some(self.0.result()));
+        true
+    }
+}
+
+/// One session, in slices per frame, until stopped or superseded.
+async fn session(live: Live, config: CollapseConfig, room: Room) {
+    room.result.set(None);
+    let parts = config
+        .validate_page()
+        .and_then(|()| CollapseRun::new(&config));
+    match parts {
+        Ok(run) => {
+            let progress = Progress { done: 0, total: 1 };
+            drive(
+                Parts(run, progress),
+                room,
+                SessionSignals {
+                    running: room.running,
+                    progress: room.progress,
+                    error: room.error,
+                },
+                live,
+            )
+            .await
+        }
+        Err(e) => {
+            room.error.set(Some(e.to_string()));
+            room.running.set(false);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! What each figure of the Collapse room shows, and what to look for.
+
+/// NC1-NC4 against epoch.
+pub const METRICS: &str = "Papyan, Han & Donoho's four measures on the training set at \
+log-spaced epochs. NC1 = Tr(Sigma_W Sigma_B^+) / C: within-class covariance against the \
+pseudo-inverse of the between-class covariance (some codes omit the 1/C; the pseudo-inverse \
+keeps it finite when Sigma_B is rank-deficient). NC2: coefficient of variation of the centred \
+class-mean norms and of the classifier row norms, and the mean of |cos + 1/(C-1)| over pairs of \
+means. NC3 = ||W^T/||W|| - M/||M|| ||^2: the classifier against the centred means. NC4: the \
+fraction of samples where the network and the nearest-class-mean rule disagree. The triangle \
+marks the first epoch with zero training error: past it (the terminal phase) every measure \
+keeps falling, on log axes roughly as a power of the epoch.";
+
+/// The features' projection, with the scrubber.
+pub const FEATURES: &str = "The centred last-layer features (up to 40 per class) and class \
+means, projected onto the plane of the means' two largest principal directions. Move the \
+scrubber through training: the clouds shrink onto their means (NC1) and the means spread onto \
+a circle at equal angles (NC2). For C = 3 the simplex ETF is a triangle in exactly this plane \
+(dashed, aligned on class 0); for C = 4 a tetrahedron seen from its widest side, and so on. \
+With imbalanced MSE on the features model, minority classes fall onto the origin.";
+
+/// The Gram matrix of the normalized means.
+pub const GRAM: &str = "Cosines between centred class means at the last epoch (left) beside \
+the simplex equiangular tight frame (right): 1 on the diagonal, -1/(C-1) everywhere else, the \
+most separated configuration of C equal-norm vectors summing to zero. With imbalance the \
+minority rows drift towards 0 (orthogonal) or vanish.";
+
+/// Norms against class size.
+pub const NORMS: &str = "Squared classifier-row norms ||w_k||^2 and squared uncentred \
+class-mean norms ||mu_k||^2 against class size. For the unconstrained features model with \
+bias-free MSE and decays lambda_W, lambda_H (choose it on the left, with an imbalance), Dang et \
+al. (2023, Theorem 3.3) give the global minimum in closed form: ||w_k||^2 = s_k^2 = \
+max(sqrt(n_k lambda_H / lambda_W) - N lambda_H, 0) and ||mu_k||^2 = s_k^2 / (s_k^2 + N \
+lambda_H)^2, drawn dashed; a class with n_k <= N^2 lambda_W lambda_H collapses to zero \
+(minority collapse).";
