@@ -44,8 +44,8 @@ fn title_suffix(r: &CollapseResult) -> String {
     format!("{}, {}, C = {}", c.dataset, c.loss, c.classes)
 }
 
-/// NC1, NC2, NC3 and NC4 against epoch.
-pub fn metrics(r: &CollapseResult) -> Result<Vec<Figure>> {
+/// NC1 and NC2 against epoch (the first two panels), NC3 and NC4 (the last two).
+fn metric_panels(r: &CollapseResult) -> Vec<Figure> {
     let nc1 = positive(r, &r.nc1);
     let log_panel = |title: String, y_label: &str, series: Vec<Series>, markers| {
         Figure::Line(LinePlot {
@@ -73,7 +73,7 @@ pub fn metrics(r: &CollapseResult) -> Result<Vec<Figure>> {
         .zip(&r.nc4)
         .filter_map(|(&e, v)| v.filter(|_| e > 0).map(|v| (e as f64, v)))
         .collect();
-    Ok(vec![
+    vec![
         log_panel(
             format!("NC1 within-class variability ({})", title_suffix(r)),
             "Tr(Σ_W Σ_B⁺) / C",
@@ -113,10 +113,20 @@ pub fn metrics(r: &CollapseResult) -> Result<Vec<Figure>> {
             theory: Vec::new(),
             errors: Vec::new(),
         }),
-    ])
+    ]
 }
 
-/// The CSV of [`metrics`]: one row per record.
+/// NC1 and NC2 against epoch.
+pub fn variability(r: &CollapseResult) -> Result<Vec<Figure>> {
+    Ok(metric_panels(r).into_iter().take(2).collect())
+}
+
+/// NC3 and NC4 against epoch.
+pub fn duality(r: &CollapseResult) -> Result<Vec<Figure>> {
+    Ok(metric_panels(r).into_iter().skip(2).collect())
+}
+
+/// The CSV of [`variability`] and [`duality`]: one row per record.
 pub fn metrics_csv(r: &CollapseResult) -> String {
     let mut csv = String::from(
         "epoch,nc1,nc2_equinorm_means,nc2_equinorm_classifier,nc2_equiangular,nc2_cos_std,nc3,nc4,train_loss,train_accuracy\n",

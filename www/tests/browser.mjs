@@ -543,6 +543,64 @@ await test("the Depth room refuses a hostile permalink with a notice", async () 
   await page.close();
 });
 
+/** Opens the Collapse room at `query` and waits until its training is done. */
+async function openCollapse(ctx, query = "") {
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  const start = Date.now();
+  await page.goto(BASE + "#/collapse" + (query ? "?" + query : ""));
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
+    null, { timeout: 120000 });
+  page.seconds = (Date.now() - start) / 1000;
+  return page;
+}
+
+await test("the Collapse room's default view trains into the terminal phase and draws every figure", async () => {
+  const page = await openCollapse(cpu);
+  console.log(`     default Collapse view complete in ${page.seconds.toFixed(1)} s (page load included)`);
+  for (const name of ["nc1-nc2", "nc3-nc4", "features", "mean-gram", "norms"]) {
+    assert.match(await figureSvg(page, name), /<svg/, `${name} has no SVG`);
+  }
+  assert.match(await figureSvg(page, "nc1-nc2"), /zero training error/);
+  assert.match(await figureSvg(page, "features"), /epoch 300/);
+  await page.screenshot({ path: join(SHOTS, "collapse.png"), fullPage: true });
+  // The scrubber's left end shows the features at initialization.
+  await page.locator("#scrub").fill("0");
+  await page.waitForFunction(() => /Centred features at epoch 0</.test(
+    document.querySelector('[data-figure="features"]')?.innerHTML ?? ""), null, { timeout: 10000 });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Collapse room's features model and MLP equal the native CLI's", async () => {
+  // The features model: gradient descent contracts towards the minimum, so wasm's and native's
+  // last-bit differences in the f64 products (FMA natively) stay at rounding: 1e-9 relative.
+  const page = await openCollapse(cpu, "dataset=ufm&loss=mse&weight_decay=0.03&feature_decay=0.03&width=8&epochs=2000&imbalance=4");
+  const web = JSON.parse((await exportFile(page, "norms", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["collapse", "--dataset", "ufm", "--loss", "mse", "--no-bias",
+    "--weight-decay", "0.03", "--feature-decay", "0.03", "--width", "8", "--epochs", "2000", "--imbalance", "4",
+    "--json"], { maxBuffer: 256 << 20 }).toString());
+  const close = (a, b, what, tol) =>
+    assert.ok(Math.abs(a - b) <= tol * Math.max(Math.abs(b), 1e-12), `${what}: web ${a}, native ${b}`);
+  assert.deepEqual(web.class_sizes, native.class_sizes);
+  web.final.classifier_norms_sq.forEach((x, k) => close(x, native.final.classifier_norms_sq[k], `||w_${k}||^2`, 1e-9));
+  web.theory.mean_norms_sq.forEach((x, k) => close(x, native.theory.mean_norms_sq[k], `closed form ${k}`, 1e-12));
+  close(web.nc1.at(-1), native.nc1.at(-1), "NC1", 1e-9);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Collapse room refuses a hostile permalink with a notice", async () => {
+  const page = await openCollapse(cpu, "classes=0&lr=-1&loss=hinge");
+  await page.waitForSelector(".notice");
+  assert.match(await page.textContent(".notice"), /showing the defaults/);
+  assert.equal(await page.inputValue("#loss"), "mse");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the About panel lists the papers", async () => {
   const page = await open(cpu);
   await page.click(".about-toggle");

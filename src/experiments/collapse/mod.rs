@@ -106,7 +106,7 @@ impl Default for CollapseConfig {
             loss: Loss::Mse,
             weight_decay: 5e-4,
             feature_decay: 5e-4,
-            bias: true,
+            bias: false,
             activation: Activation::Relu,
             width: 64,
             depth: 3,
@@ -316,8 +316,14 @@ impl Experiment for CollapseConfig {
         }
         Ok(vec![
             FigureData {
-                stem: "collapse-metrics",
-                panels: plot::collapse::metrics(r)?,
+                stem: "nc1-nc2",
+                panels: plot::collapse::variability(r)?,
+                panel_size: (350, 340),
+                csv: plot::collapse::metrics_csv(r),
+            },
+            FigureData {
+                stem: "nc3-nc4",
+                panels: plot::collapse::duality(r)?,
                 panel_size: (350, 340),
                 csv: plot::collapse::metrics_csv(r),
             },

@@ -68,7 +68,8 @@ pub fn Collapse() -> impl IntoView {
                     <Transport room=room/>
                     <Banners notice=room.notice error=room.error/>
                     <h2>"The terminal phase of training"</h2>
-                    {card("collapse-metrics", figures, json, text::METRICS)}
+                    {card("nc1-nc2", figures, json, text::VARIABILITY)}
+                    {card("nc3-nc4", figures, json, text::DUALITY)}
                     <Scrubber room=room/>
                     {card("features", scrubbed(room), json, text::FEATURES)}
                     <h2>"The geometry at the end"</h2>

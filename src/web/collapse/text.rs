@@ -1,15 +1,20 @@
 //! What each figure of the Collapse room shows, and what to look for.
 
-/// NC1-NC4 against epoch.
-pub const METRICS: &str = "Papyan, Han & Donoho's four measures on the training set at \
+/// NC1 and NC2 against epoch.
+pub const VARIABILITY: &str = "Papyan, Han & Donoho's measures on the training set at \
 log-spaced epochs. NC1 = Tr(Sigma_W Sigma_B^+) / C: within-class covariance against the \
 pseudo-inverse of the between-class covariance (some codes omit the 1/C; the pseudo-inverse \
 keeps it finite when Sigma_B is rank-deficient). NC2: coefficient of variation of the centred \
 class-mean norms and of the classifier row norms, and the mean of |cos + 1/(C-1)| over pairs of \
-means. NC3 = ||W^T/||W|| - M/||M|| ||^2: the classifier against the centred means. NC4: the \
-fraction of samples where the network and the nearest-class-mean rule disagree. The triangle \
-marks the first epoch with zero training error: past it (the terminal phase) every measure \
-keeps falling, on log axes roughly as a power of the epoch.";
+means. The triangle marks the first epoch with zero training error: past it (the terminal \
+phase) the measures keep falling, on log axes roughly as a power of the epoch.";
+
+/// NC3 and NC4 against epoch.
+pub const DUALITY: &str = "NC3 = ||W^T/||W|| - M/||M|| ||^2: the classifier rows against the \
+centred class means (0 when the classifier is the frame of the means, up to scale; 4 at most). \
+NC4: the fraction of training samples where the network's decision argmax(W h + b) and the \
+nearest-class-mean rule disagree, beside the training error. Both fall in the terminal phase; \
+with MSE and a small weight decay the alignment is the slowest of the four.";
 
 /// The features' projection, with the scrubber.
 pub const FEATURES: &str = "The centred last-layer features (up to 40 per class) and class \
