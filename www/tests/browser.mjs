@@ -110,7 +110,10 @@ async function resultJson(page) {
 }
 
 let failures = 0;
+// ONLY=regex runs just the tests whose names match (while working on one room).
+const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
 async function test(name, body) {
+  if (ONLY && !ONLY.test(name)) return;
   const t0 = Date.now();
   try {
     await body();
@@ -568,7 +571,7 @@ await test("the Collapse room's default view trains into the terminal phase and 
   await page.screenshot({ path: join(SHOTS, "collapse.png"), fullPage: true });
   // The scrubber's left end shows the features at initialization.
   await page.locator("#scrub").fill("0");
-  await page.waitForFunction(() => /Centred features at epoch 0</.test(
+  await page.waitForFunction(() => /Centred features at epoch 0\s*</.test(
     document.querySelector('[data-figure="features"]')?.innerHTML ?? ""), null, { timeout: 10000 });
   assert.deepEqual(page.errors, []);
   await page.close();
