@@ -48,16 +48,26 @@ pub fn run_experiment<E: Experiment>(
     summary: impl FnOnce(&E::Result),
 ) -> Result<()> {
     let result = run_with_bar(&mut config.start()?)?;
-    let json = to_json(&result)?;
+    report::<E>(&result, output, summary)
+}
+
+/// Writes what `output` asks for of a finished `E` (from [`run_experiment`] or a session made
+/// another way, e.g. from model files).
+pub fn report<E: Experiment>(
+    result: &E::Result,
+    output: &Output,
+    summary: impl FnOnce(&E::Result),
+) -> Result<()> {
+    let json = to_json(result)?;
     if let Some(dir) = &output.out {
         create_dir(dir)?;
         write(&dir.join(format!("{}.json", E::NAME)), json.as_bytes())?;
-        write_figures(dir, &E::figures(&result)?)?;
+        write_figures(dir, &E::figures(result)?)?;
     }
     if output.json {
         println!("{json}");
     } else {
-        summary(&result);
+        summary(result);
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod abc;
 pub mod abc_regime;
 pub mod activation;
+pub mod assignment;
 pub mod collapse;
 pub mod criticality;
 pub mod data;
@@ -18,6 +19,7 @@ pub mod nearly_gaussian;
 pub mod optim;
 pub mod parametrization;
 pub mod quadrature;
+pub mod rebasin;
 pub mod rng;
 pub mod scalar;
 pub mod stepper;

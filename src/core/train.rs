@@ -357,11 +357,13 @@ impl<T: Float> Split<T> {
         }
     }
 
-    fn is_classification(&self) -> bool {
+    /// Whether the targets are class labels.
+    pub fn is_classification(&self) -> bool {
         matches!(self.targets, SplitTargets::Classes(_))
     }
 
-    fn select(&self, indices: &[usize]) -> Self {
+    /// The samples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Self {
         let targets = match &self.targets {
             SplitTargets::Classes(labels) => {
                 SplitTargets::Classes(indices.iter().map(|&i| labels[i]).collect())

@@ -13,6 +13,7 @@
 //! experiments one page shows; `docs/adding-a-room.md` says how to add one.
 
 pub mod collapse;
+pub mod connectivity;
 pub mod depth;
 pub mod permalink;
 pub mod playground;

@@ -13,6 +13,7 @@
 
 mod axis;
 pub mod collapse;
+pub mod connectivity;
 pub mod depth;
 mod draw;
 mod metrics;
