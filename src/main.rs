@@ -1,12 +1,13 @@
 //! The native command line: one subcommand per experiment, grouped by room in `src/cli`
 //! (`playground.rs`: train, eval; `width.rs`: kernel, convergence, coordcheck, lrtransfer,
 //! fnspace, abc; `depth.rs`: depthwidth, aspect, criticality;
-//! `collapse.rs`: collapse, nc-metrics). This file only dispatches.
+//! `collapse.rs`: collapse, nc-metrics; `connectivity.rs`: lmc, lmc-sweep). This file only
+//! dispatches.
 
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{collapse, depth, playground, width};
+use cli::{collapse, connectivity, depth, playground, width};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -49,6 +50,10 @@ enum Command {
     Collapse(Box<collapse::CollapseArgs>),
     /// NC1-NC4 of features (and a classifier) exported from elsewhere, as CSV files.
     NcMetrics(collapse::NcMetricsArgs),
+    /// Linear mode connectivity: the loss barrier between two networks, naive and after Git Re-Basin's permutation matching.
+    Lmc(Box<connectivity::LmcArgs>),
+    /// The loss barrier against width or spawn step, naive and matched, over several pairs of seeds.
+    LmcSweep(Box<connectivity::LmcSweepArgs>),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +71,8 @@ fn main() -> ExitCode {
         Command::Criticality(args) => depth::criticality(args),
         Command::Collapse(args) => collapse::collapse(*args),
         Command::NcMetrics(args) => collapse::nc_metrics_command(args),
+        Command::Lmc(args) => connectivity::lmc(*args),
+        Command::LmcSweep(args) => connectivity::lmc_sweep(*args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! The command line's pieces: one module per room, the generic run path, and file I/O.
 
 pub mod collapse;
+pub mod connectivity;
 pub mod depth;
 pub mod files;
 pub mod playground;

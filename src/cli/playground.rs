@@ -116,7 +116,7 @@ pub struct TrainArgs {
     json: bool,
 }
 
-fn target_columns(loss: Loss, target_cols: Option<usize>) -> Result<TargetColumns> {
+pub(super) fn target_columns(loss: Loss, target_cols: Option<usize>) -> Result<TargetColumns> {
     match (loss, target_cols) {
         (Loss::CrossEntropy, Some(_)) => Err(Error::config(
             "target-cols",

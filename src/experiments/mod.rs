@@ -122,4 +122,10 @@ pub const ROOMS: &[RoomInfo] = &[
         summary: "neural collapse in the terminal phase: NC1-NC4, the simplex ETF, minority collapse",
         commands: &["collapse", "nc-metrics"],
     },
+    RoomInfo {
+        path: "connectivity",
+        title: "Connectivity",
+        summary: "linear mode connectivity: loss barriers, Git Re-Basin permutations, width and spawn time",
+        commands: &["lmc", "lmc-sweep"],
+    },
 ];

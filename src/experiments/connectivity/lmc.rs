@@ -85,8 +85,10 @@ pub struct LmcResult {
     pub curvature: Pair<f64>,
     /// The barrier the curvature predicts, `-Delta^T H Delta / 8`.
     pub predicted_barrier: Pair<f64>,
-    /// Training and test accuracy of A and B at the end of training.
-    pub endpoint_accuracy: Vec<f64>,
+    /// Training accuracy of A and of B (classification only).
+    pub train_accuracy: Option<[f64; 2]>,
+    /// Test accuracy of A and of B (with a test set).
+    pub test_accuracy: Option<[f64; 2]>,
     /// Steps A and B trained (0 for models from files).
     pub steps: usize,
 }
@@ -352,7 +354,8 @@ impl LmcRun {
                 layers: Vec::new(),
                 curvature: Pair::default(),
                 predicted_barrier: Pair::default(),
-                endpoint_accuracy: Vec::new(),
+                train_accuracy: None,
+                test_accuracy: None,
                 steps: 0,
             },
         })
@@ -580,11 +583,10 @@ impl LmcRun {
             matched: r.curvature.matched.map(rebasin::predicted_barrier),
         };
         let ends = [paths[0][0], paths[0][self.config.alphas - 1]];
-        r.endpoint_accuracy = ends
-            .iter()
-            .flat_map(|p| [Some(p.train_accuracy), p.test_accuracy])
-            .flatten()
-            .collect();
+        if self.train.is_classification() {
+            r.train_accuracy = Some(ends.map(|p| p.train_accuracy));
+            r.test_accuracy = ends[0].test_accuracy.zip(ends[1].test_accuracy).map(|(a, b)| [a, b]);
+        }
         Ok(())
     }
 }
