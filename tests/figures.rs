@@ -12,6 +12,8 @@ use theorylab::core::optim::OptimizerKind;
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::stepper::run;
 use theorylab::experiments::collapse::{CollapseConfig, CollapseData};
+use theorylab::experiments::connectivity::LmcConfig;
+use theorylab::experiments::connectivity::sweep::{LmcSweepConfig, SweepAxis};
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
@@ -61,6 +63,29 @@ fn every_figure() -> Vec<FigureData> {
     }));
     all.extend(every_depth_figure());
     all.extend(every_collapse_figure());
+    all.extend(every_connectivity_figure());
+    all
+}
+
+fn every_connectivity_figure() -> Vec<FigureData> {
+    let small = LmcConfig {
+        width: 32,
+        epochs: 3,
+        ..LmcConfig::default()
+    };
+    let mut all = figures(small.clone());
+    all.extend(figures(LmcSweepConfig {
+        base: small.clone(),
+        values: vec![16, 32],
+        pairs: 2,
+        ..LmcSweepConfig::default()
+    }));
+    all.extend(figures(LmcSweepConfig {
+        base: small,
+        axis: SweepAxis::Spawn,
+        values: vec![0, 20],
+        pairs: 2,
+    }));
     all
 }
 
@@ -165,6 +190,11 @@ fn every_figure_has_its_data_as_csv() {
             "features",
             "mean-gram",
             "norms",
+            "path",
+            "spectra",
+            "permutations",
+            "barrier-vs-width",
+            "barrier-vs-spawn",
         ]
     );
     for figure in &all {

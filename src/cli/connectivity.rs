@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use theorylab::core::activation::Activation;
 use theorylab::core::data::parse_csv;
 use theorylab::core::loss::Loss;
-use theorylab::core::vocabulary::Choice;
 use theorylab::core::model_file::{from_safetensors, to_safetensors};
+use theorylab::core::vocabulary::Choice;
 use theorylab::error::{Error, Result};
 use theorylab::experiments::connectivity::sweep::{LmcSweepConfig, LmcSweepResult, SweepAxis};
 use theorylab::experiments::connectivity::{LmcConfig, LmcData, LmcResult, LmcRun, Matching};
@@ -177,7 +177,10 @@ pub fn lmc(a: LmcArgs) -> Result<()> {
             let [pa, pb] = &paths[..] else {
                 return Err(Error::config(
                     "models",
-                    format!("give two files a.safetensors,b.safetensors, not {}", paths.len()),
+                    format!(
+                        "give two files a.safetensors,b.safetensors, not {}",
+                        paths.len()
+                    ),
                 ));
             };
             let read = |p: &PathBuf| {
@@ -186,7 +189,14 @@ pub fn lmc(a: LmcArgs) -> Result<()> {
             let columns = target_columns(config.loss, a.target_cols)?;
             let dataset = parse_csv(&read_text(data)?, columns).map_err(in_file(data))?;
             let source = format!("{} and {}", pa.display(), pb.display());
-            LmcRun::from_models(read(pa)?, read(pb)?, &dataset, config.loss, &config, &source)?
+            LmcRun::from_models(
+                read(pa)?,
+                read(pb)?,
+                &dataset,
+                config.loss,
+                &config,
+                &source,
+            )?
         }
         _ => {
             if a.save_matched.is_none() {
@@ -198,7 +208,10 @@ pub fn lmc(a: LmcArgs) -> Result<()> {
     let result = run_with_bar(&mut run)?;
     if let Some(path) = &a.save_matched {
         let matched = run.matched_model().ok_or_else(|| {
-            Error::config("save-matched", "nothing was matched: give --matching weight or activation")
+            Error::config(
+                "save-matched",
+                "nothing was matched: give --matching weight or activation",
+            )
         })?;
         write(path, &to_safetensors(matched)?)?;
     }

@@ -137,10 +137,9 @@ fn effective(mlp: &Mlp<impl Float>) -> Vec<(DMatrix<f64>, DVector<f64>)> {
         .iter()
         .map(|l| {
             let w = l.effective_weight().map(|x| x.as_f64());
-            let b = l.effective_bias().map_or_else(
-                || DVector::zeros(w.nrows()),
-                |b| b.map(|x| x.as_f64()),
-            );
+            let b = l
+                .effective_bias()
+                .map_or_else(|| DVector::zeros(w.nrows()), |b| b.map(|x| x.as_f64()));
             (w, b)
         })
         .collect()

@@ -6,7 +6,7 @@
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
 use crate::error::Result;
 use crate::experiments::FigureData;
-use crate::experiments::connectivity::lmc::{LmcResult, MIDPOINT_STEP, Pair};
+use crate::experiments::connectivity::lmc::{LmcResult, Pair};
 use crate::experiments::connectivity::sweep::{LmcSweepResult, MeanStderr, SweepAxis};
 use std::fmt::Write;
 
@@ -61,16 +61,22 @@ pub fn figures(r: &LmcResult) -> Result<Vec<FigureData>> {
 
 /// The alpha grid zipped with a curve.
 fn along(r: &LmcResult, values: &[f64]) -> Vec<(f64, f64)> {
-    r.alphas.iter().copied().zip(values.iter().copied()).collect()
+    r.alphas
+        .iter()
+        .copied()
+        .zip(values.iter().copied())
+        .collect()
 }
 
-/// The quadratic `f(1/2) + c (alpha - 1/2)^2 / 2` of the midpoint curvature `c`, on [0, 1].
-fn midpoint_quadratic(mid: f64, curvature: f64) -> Vec<(f64, f64)> {
+/// The quadratic `f(1/2) + c (alpha - 1/2)^2 / 2` of the midpoint curvature `c`, on [0, 1],
+/// where it stays above `floor` (a quadratic of a sharp peak would otherwise set the axis).
+fn midpoint_quadratic(mid: f64, curvature: f64, floor: f64) -> Vec<(f64, f64)> {
     (0..=40)
         .map(|i| {
             let a = f64::from(i) / 40.0;
             (a, mid + 0.5 * curvature * (a - 0.5).powi(2))
         })
+        .filter(|&(_, y)| y >= floor)
         .collect()
 }
 
@@ -108,6 +114,16 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
         &format!("{} loss (nats)", r.config.loss),
     );
     train.series = curves(&r.train_loss);
+    let measured = || {
+        train
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+    };
+    let (low, high) = measured().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
+        (lo.min(y), hi.max(y))
+    });
+    let floor = low - 0.15 * (high - low);
     // The local quadratic of each path's midpoint curvature (the prediction -c/8).
     let mut theory = vec![series(
         &format!(
@@ -117,6 +133,7 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
         midpoint_quadratic(
             at_half(&r.alphas, &r.train_loss.naive),
             r.curvature.naive,
+            floor,
         ),
     )];
     if let (Some(m), Some(c), Some(p)) = (
@@ -126,7 +143,7 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
     ) {
         theory.push(series(
             &format!("midpoint curvature quadratic, matched (predicts {p:.3})"),
-            midpoint_quadratic(at_half(&r.alphas, m), c),
+            midpoint_quadratic(at_half(&r.alphas, m), c, floor),
         ));
     }
     train.theory = theory;
@@ -175,13 +192,32 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
     panels
 }
 
-/// The CSV of [`path`].
+/// The CSV of [`path`]: the curves on the grid, and the dashed quadratics
+/// `f(1/2) + c (alpha - 1/2)^2 / 2` of the midpoint curvature (second difference, h =
+/// [`crate::experiments::connectivity::lmc::MIDPOINT_STEP`]) on the same grid.
 pub fn path_csv(r: &LmcResult) -> String {
-    let columns: [(&str, &Pair<Vec<f64>>); 4] = [
+    let quadratic = |values: &[f64], c: f64| -> Vec<f64> {
+        let mid = at_half(&r.alphas, values);
+        r.alphas
+            .iter()
+            .map(|a| mid + 0.5 * c * (a - 0.5).powi(2))
+            .collect()
+    };
+    let quadratics = Pair {
+        naive: quadratic(&r.train_loss.naive, r.curvature.naive),
+        matched: r
+            .train_loss
+            .matched
+            .as_ref()
+            .zip(r.curvature.matched)
+            .map(|(m, c)| quadratic(m, c)),
+    };
+    let columns: [(&str, &Pair<Vec<f64>>); 5] = [
         ("train_loss", &r.train_loss),
         ("test_loss", &r.test_loss),
         ("train_error", &r.train_error),
         ("test_error", &r.test_error),
+        ("midpoint_quadratic", &quadratics),
     ];
     let mut csv = String::from("alpha");
     for (name, _) in &columns {
@@ -197,14 +233,6 @@ pub fn path_csv(r: &LmcResult) -> String {
         }
         csv.push('\n');
     }
-    let _ = writeln!(
-        csv,
-        "# midpoint second difference h = {MIDPOINT_STEP}: curvature naive {}, matched {}; predicted barrier naive {}, matched {}",
-        r.curvature.naive,
-        cell(r.curvature.matched.as_ref()),
-        r.predicted_barrier.naive,
-        cell(r.predicted_barrier.matched.as_ref())
-    );
     csv
 }
 
@@ -227,7 +255,12 @@ pub fn spectra(r: &LmcResult) -> Vec<Figure> {
     };
     let positive = |v: &[f64]| -> Vec<f64> { v.iter().map(|&s| s.max(1e-300)).collect() };
     let mut values = line(
-        format!("Singular values of W_{} (layer {} of {})", l + 1, l + 1, r.layers.len()),
+        format!(
+            "Singular values of W_{} (layer {} of {})",
+            l + 1,
+            l + 1,
+            r.layers.len()
+        ),
         "index i (descending)",
         "singular value σ_i (log scale)",
     );
@@ -241,9 +274,10 @@ pub fn spectra(r: &LmcResult) -> Vec<Figure> {
                 index(&positive(&layer.singular_values_b.naive)),
             )];
         }
-        None => values
-            .series
-            .push(series("B", index(&positive(&layer.singular_values_b.naive)))),
+        None => values.series.push(series(
+            "B",
+            index(&positive(&layer.singular_values_b.naive)),
+        )),
     }
     let cosines = |title: &str, p: &Pair<Vec<f64>>| {
         let mut plot = line(
@@ -345,35 +379,42 @@ pub fn sweep_figures(r: &LmcSweepResult) -> Result<Vec<FigureData>> {
             "barrier-vs-width",
             "width",
         ),
-        SweepAxis::Spawn => ("spawn step k (SGD steps)", Scale::Linear, "barrier-vs-spawn", "spawn step"),
+        SweepAxis::Spawn => (
+            "spawn step k (SGD steps)",
+            Scale::Linear,
+            "barrier-vs-spawn",
+            "spawn step",
+        ),
     };
     let xs: Vec<f64> = r.values.iter().map(|&v| v as f64).collect();
     let points = |s: &[MeanStderr]| -> Vec<(f64, f64)> {
         xs.iter().copied().zip(s.iter().map(|m| m.mean)).collect()
     };
-    let bars = |s: &[MeanStderr]| -> Vec<f64> { s.iter().map(|m| m.stderr.unwrap_or(0.0)).collect() };
+    let bars =
+        |s: &[MeanStderr]| -> Vec<f64> { s.iter().map(|m| m.stderr.unwrap_or(0.0)).collect() };
     let zero = vec![(xs[0], 0.0), (xs[xs.len() - 1], 0.0)];
     let pairs = r.config.pairs;
-    let panel = |title: String, y_label: &str, naive: &[MeanStderr], matched: &[MeanStderr], scale: f64| {
-        let scaled = |s: &[MeanStderr]| -> Vec<MeanStderr> {
-            s.iter()
-                .map(|m| MeanStderr {
-                    mean: scale * m.mean,
-                    stderr: m.stderr.map(|e| scale * e),
-                })
-                .collect()
+    let panel =
+        |title: String, y_label: &str, naive: &[MeanStderr], matched: &[MeanStderr], scale: f64| {
+            let scaled = |s: &[MeanStderr]| -> Vec<MeanStderr> {
+                s.iter()
+                    .map(|m| MeanStderr {
+                        mean: scale * m.mean,
+                        stderr: m.stderr.map(|e| scale * e),
+                    })
+                    .collect()
+            };
+            let (naive, matched) = (scaled(naive), scaled(matched));
+            let mut plot = line(title, x_label, y_label);
+            plot.x_scale = x_scale;
+            plot.series = vec![
+                series("naive", points(&naive)),
+                series("weight-matched", points(&matched)),
+            ];
+            plot.errors = vec![bars(&naive), bars(&matched)];
+            plot.theory = vec![series("0: linearly connected", zero.clone())];
+            Figure::Line(plot)
         };
-        let (naive, matched) = (scaled(naive), scaled(matched));
-        let mut plot = line(title, x_label, y_label);
-        plot.x_scale = x_scale;
-        plot.series = vec![
-            series("naive", points(&naive)),
-            series("weight-matched", points(&matched)),
-        ];
-        plot.errors = vec![bars(&naive), bars(&matched)];
-        plot.theory = vec![series("0: linearly connected", zero.clone())];
-        Figure::Line(plot)
-    };
     let bar_note = if pairs > 1 {
         format!("mean ± 1 s.e. of {pairs} pairs")
     } else {

@@ -104,7 +104,13 @@ struct Training {
 }
 
 impl Training {
-    fn new(config: &LmcConfig, input_dim: usize, classes: usize, seed: u64, n: usize) -> Result<Self> {
+    fn new(
+        config: &LmcConfig,
+        input_dim: usize,
+        classes: usize,
+        seed: u64,
+        n: usize,
+    ) -> Result<Self> {
         let mlp_config = MlpConfig {
             input_dim,
             hidden: vec![config.width; config.depth],
@@ -173,13 +179,16 @@ impl Training {
 enum Phase {
     /// Training A and B (for a spawn: the parent until step k, then both children).
     Train {
-        parent: Option<Training>,
+        parent: Option<Box<Training>>,
         a: Box<Training>,
         b: Box<Training>,
         step: usize,
     },
     /// Matching B to A.
-    Match { a: Mlp<f64>, b: Mlp<f64> },
+    Match {
+        a: Mlp<f64>,
+        b: Mlp<f64>,
+    },
     /// Evaluating the path points in `nets`, `done` of them so far.
     Path {
         nets: Vec<Mlp<f64>>,
@@ -238,7 +247,7 @@ impl LmcRun {
         let [seed_a, seed_b] = config.seeds;
         let a = Training::new(config, d, c, seed_a, n)?;
         let (parent, b) = match config.spawn {
-            Some(_) => (Some(a.clone()), a.clone()),
+            Some(_) => (Some(Box::new(a.clone())), a.clone()),
             None => (None, Training::new(config, d, c, seed_b, n)?),
         };
         let steps = config.total_steps();
@@ -280,7 +289,10 @@ impl LmcRun {
         if data.output_dim() != a.output_dim() {
             return Err(Error::Shape {
                 what: "the data file's targets".into(),
-                expected: format!("{} classes or target columns, the models' outputs", a.output_dim()),
+                expected: format!(
+                    "{} classes or target columns, the models' outputs",
+                    a.output_dim()
+                ),
                 found: format!("{}", data.output_dim()),
             });
         }
@@ -390,13 +402,7 @@ impl LmcRun {
     /// A slice of training: as many steps as fit in [`SLICE_WORK`].
     fn train_slice(&mut self) -> Result<()> {
         let weights = self.weights();
-        let Phase::Train {
-            parent,
-            a,
-            b,
-            step,
-        } = &mut self.phase
-        else {
+        let Phase::Train { parent, a, b, step } = &mut self.phase else {
             return Ok(());
         };
         let c = &self.config;
@@ -408,8 +414,8 @@ impl LmcRun {
             if Some(*step) == c.spawn
                 && let Some(p) = parent.take()
             {
-                **a = p.clone();
-                **b = p;
+                **a = (*p).clone();
+                **b = *p;
                 b.reseed(c.seeds[1]);
             }
             if let Some(p) = parent {
@@ -427,8 +433,8 @@ impl LmcRun {
         if *step >= total {
             if let Some(p) = parent.take() {
                 // Spawned at the very end: both children are the parent.
-                **a = p.clone();
-                **b = p;
+                **a = (*p).clone();
+                **b = *p;
             }
             let (a, b) = (a.mlp.clone(), b.mlp.clone());
             self.phase = Phase::Match { a, b };
@@ -455,7 +461,10 @@ impl LmcRun {
             .map(|p| rebasin::permute_hidden(&b, p))
             .transpose()?;
         if let Some(m) = &matched {
-            let (before, after) = (b.predict(&self.train.features)?, m.predict(&self.train.features)?);
+            let (before, after) = (
+                b.predict(&self.train.features)?,
+                m.predict(&self.train.features)?,
+            );
             let change = (before - after).abs().max();
             self.result.function_change = Some(change);
         }
@@ -487,8 +496,8 @@ impl LmcRun {
         let Phase::Path { nets, done, values } = &mut self.phase else {
             return Ok(());
         };
-        let samples = self.train.features.ncols()
-            + self.test.as_ref().map_or(0, |t| t.features.ncols());
+        let samples =
+            self.train.features.ncols() + self.test.as_ref().map_or(0, |t| t.features.ncols());
         let per_net = samples as f64 * weights;
         let count = ((SLICE_WORK / per_net) as usize).clamp(1, nets.len() - *done);
         let chunk = &nets[*done..*done + count];
@@ -585,7 +594,10 @@ impl LmcRun {
         let ends = [paths[0][0], paths[0][self.config.alphas - 1]];
         if self.train.is_classification() {
             r.train_accuracy = Some(ends.map(|p| p.train_accuracy));
-            r.test_accuracy = ends[0].test_accuracy.zip(ends[1].test_accuracy).map(|(a, b)| [a, b]);
+            r.test_accuracy = ends[0]
+                .test_accuracy
+                .zip(ends[1].test_accuracy)
+                .map(|(a, b)| [a, b]);
         }
         Ok(())
     }
@@ -637,7 +649,11 @@ impl Stepper for LmcRun {
         }
         let finished = matches!(self.phase, Phase::Done);
         Ok(Progress {
-            done: if finished { self.total } else { self.done.min(self.total - 1) },
+            done: if finished {
+                self.total
+            } else {
+                self.done.min(self.total - 1)
+            },
             total: self.total,
         })
     }

@@ -12,8 +12,8 @@ use crate::core::activation::Activation;
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
 pub use lmc::{LmcResult, LmcRun};
+use serde::{Deserialize, Serialize};
 
 /// Widest hidden layer.
 pub const MAX_WIDTH: usize = 2048;

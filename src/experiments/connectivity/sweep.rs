@@ -262,7 +262,8 @@ impl Stepper for LmcSweepRun {
             None => self.current.insert(LmcRun::new(&self.runs[self.index])?),
         };
         let progress = run.step().await?;
-        let mut done = self.index * UNITS_PER_RUN + progress.done * UNITS_PER_RUN / progress.total.max(1);
+        let mut done =
+            self.index * UNITS_PER_RUN + progress.done * UNITS_PER_RUN / progress.total.max(1);
         if progress.finished() {
             if let Some(run) = self.current.take() {
                 self.finished_pairs.push(run.result());
