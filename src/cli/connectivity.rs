@@ -13,7 +13,9 @@ use theorylab::core::loss::Loss;
 use theorylab::core::model_file::{from_safetensors, to_safetensors};
 use theorylab::core::vocabulary::Choice;
 use theorylab::error::{Error, Result};
-use theorylab::experiments::connectivity::sweep::{LmcSweepConfig, LmcSweepResult, SweepAxis};
+use theorylab::experiments::connectivity::sweep::{
+    LmcSweepConfig, LmcSweepResult, SweepAxis, spawn_steps,
+};
 use theorylab::experiments::connectivity::{LmcConfig, LmcData, LmcResult, LmcRun, Matching};
 
 fn defaults() -> LmcConfig {
@@ -263,10 +265,7 @@ pub fn lmc_sweep(a: LmcSweepArgs) -> Result<()> {
     let values = match (a.values, a.axis) {
         (Some(v), _) => v.0,
         (None, SweepAxis::Width) => defaults.values,
-        (None, SweepAxis::Spawn) => {
-            let steps = base.total_steps();
-            [0, 1, 2, 4, 8, 16].iter().map(|f| f * steps / 32).collect()
-        }
+        (None, SweepAxis::Spawn) => spawn_steps(base.total_steps()),
     };
     let config = LmcSweepConfig {
         base,

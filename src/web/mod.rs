@@ -4,6 +4,7 @@
 
 mod bench;
 mod collapse;
+mod connectivity;
 mod controls;
 mod depth;
 mod export;
@@ -117,6 +118,7 @@ fn App() -> impl IntoView {
                 width::PATH => view! { <width::Width/> }.into_any(),
                 depth::PATH => view! { <depth::Depth/> }.into_any(),
                 collapse::PATH => view! { <collapse::Collapse/> }.into_any(),
+                connectivity::PATH => view! { <connectivity::Connectivity/> }.into_any(),
                 _ => view! { <playground::Playground/> }.into_any(),
             }}
         </main>
@@ -221,6 +223,29 @@ fn About() -> impl IntoView {
                     "Z. Zhu et al., "
                     <a href="https://arxiv.org/abs/2105.02375">"A Geometric Analysis of Neural Collapse with Unconstrained Features"</a>
                     " (NeurIPS 2021): the unconstrained features model."
+                </li>
+            </ul>
+            <h3>"Connectivity"</h3>
+            <ul>
+                <li>
+                    "S. K. Ainsworth, J. Hayase, S. Srinivasa, "
+                    <a href="https://arxiv.org/abs/2209.04836">"Git Re-Basin: Merging Models modulo Permutation Symmetries"</a>
+                    " (ICLR 2023): weight and activation matching, the loss barrier."
+                </li>
+                <li>
+                    "J. Frankle et al., "
+                    <a href="https://arxiv.org/abs/1912.05671">"Linear Mode Connectivity and the Lottery Ticket Hypothesis"</a>
+                    " (ICML 2020): instability analysis, spawning, the error barrier."
+                </li>
+                <li>
+                    "A. Ito, M. Yamada, A. Kumagai, "
+                    <a href="https://arxiv.org/abs/2402.04051">"Analysis of Linear Mode Connectivity via Permutation-Based Weight Matching"</a>
+                    " (2024): permutations align singular vectors and keep singular values."
+                </li>
+                <li>
+                    "R. Entezari et al., "
+                    <a href="https://arxiv.org/abs/2110.06296">"The Role of Permutation Invariance in Linear Mode Connectivity of Neural Networks"</a>
+                    " (ICLR 2022): the conjecture that barriers vanish modulo permutations."
                 </li>
             </ul>
             <h3>"Playground"</h3>

@@ -237,6 +237,26 @@ pub fn make_data(config: &LmcConfig) -> Result<(Dataset, Option<Dataset>)> {
     full.split(config.test_fraction, &mut Rng::new(seed, Stream::Split))
 }
 
+/// Multiply-adds of analysing two networks shaped like `a` on `rows` samples: every path point
+/// (2 paths of `alphas + 3` points with the midpoint stencil) is a forward pass of
+/// `num_params` multiply-adds per sample, and weight matching costs per sweep an `n^3`
+/// assignment and an `n^2 (fan_in + fan_out)` score per hidden layer, for up to
+/// [`rebasin::MAX_SWEEPS`] sweeps.
+pub fn models_work(a: &Mlp<f64>, rows: usize, config: &LmcConfig) -> f64 {
+    let paths = 2.0 * (config.alphas as f64 + 3.0);
+    let forward = rows as f64 * a.num_params() as f64 * paths;
+    let matching: f64 = a.layers[..a.layers.len().saturating_sub(1)]
+        .iter()
+        .zip(&a.layers[1..])
+        .map(|(l, next)| {
+            let n = l.params.weight.nrows() as f64;
+            let fans = (l.params.weight.ncols() + next.params.weight.nrows()) as f64;
+            n.powi(3) + n * n * fans
+        })
+        .sum();
+    forward + matching * rebasin::MAX_SWEEPS as f64
+}
+
 impl LmcRun {
     /// Validates the config, draws the data and both initial networks.
     pub fn new(config: &LmcConfig) -> Result<Self> {
@@ -298,6 +318,17 @@ impl LmcRun {
         }
         if config.matching != Matching::None {
             rebasin::identity(&a)?;
+        }
+        let work = models_work(&a, data.len(), config);
+        if work > super::CLI_MAX_WORK {
+            return Err(Error::config(
+                "data",
+                format!(
+                    "{} rows through these models cost about {work:.1e} multiply-adds, more than the {:.0e} (hours on a CPU) this lab runs: use fewer rows",
+                    data.len(),
+                    super::CLI_MAX_WORK
+                ),
+            ));
         }
         let mut config = config.clone();
         config.width = a.layers[0].params.weight.nrows();

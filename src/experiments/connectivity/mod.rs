@@ -306,3 +306,63 @@ impl LmcConfig {
         Ok(())
     }
 }
+
+/// The Connectivity page's whole state, its permalink: one pair (its path, spectra and
+/// permutations) and a sweep of pairs (the barrier against width or spawn step).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectivityPage {
+    /// The pair the path figures show; also the sweep's base config.
+    pub pair: LmcConfig,
+    /// What the sweep varies.
+    pub axis: sweep::SweepAxis,
+    /// The sweep's values (widths, or spawn steps).
+    pub values: Vec<usize>,
+    /// Pairs of seeds per value.
+    pub pairs: usize,
+}
+
+impl Default for ConnectivityPage {
+    /// Ten epochs per training and widths up to 128: the pair and the sweep together take
+    /// about 1e10 multiply-adds, well inside the page's budget.
+    fn default() -> Self {
+        ConnectivityPage {
+            pair: LmcConfig {
+                epochs: 10,
+                ..LmcConfig::default()
+            },
+            axis: sweep::SweepAxis::Width,
+            values: vec![16, 32, 64, 128],
+            pairs: 3,
+        }
+    }
+}
+
+impl ConnectivityPage {
+    /// The sweep this page runs.
+    pub fn sweep(&self) -> sweep::LmcSweepConfig {
+        sweep::LmcSweepConfig {
+            base: self.pair.clone(),
+            axis: self.axis,
+            values: self.values.clone(),
+            pairs: self.pairs,
+        }
+    }
+
+    /// The pair's and the sweep's checks, and the page's price limit for both together.
+    pub fn validate_page(&self) -> Result<()> {
+        self.pair.validate()?;
+        let sweep = self.sweep();
+        sweep.validate()?;
+        let work = self.pair.work() + sweep.work();
+        if work > PAGE_MAX_WORK {
+            return Err(Error::config(
+                "values",
+                format!(
+                    "the pair and the sweep cost about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (a minute) the page runs: fewer values, pairs or epochs, or a smaller width; the command line runs it (theorylab lmc-sweep)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

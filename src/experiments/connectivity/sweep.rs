@@ -62,6 +62,14 @@ impl Default for LmcSweepConfig {
     }
 }
 
+/// Spawn steps worth sweeping for a run of `steps` SGD steps: 0 (shared initialization only)
+/// and 1/32, 1/16, 1/8, 1/4, 1/2 of training.
+pub fn spawn_steps(steps: usize) -> Vec<usize> {
+    let mut k: Vec<usize> = [0, 1, 2, 4, 8, 16].iter().map(|f| f * steps / 32).collect();
+    k.dedup();
+    k
+}
+
 impl LmcSweepConfig {
     /// The config of pair `p` at value `v`.
     pub fn run_config(&self, v: usize, p: usize) -> LmcConfig {

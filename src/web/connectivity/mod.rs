@@ -1,0 +1,297 @@
+//! The Connectivity room: two networks and the straight path between them, naive beside
+//! matched (Git Re-Basin), the spectra and permutations of the matching, and the barrier against
+//! width or spawn step over several pairs; or the same analysis of two uploaded models.
+//!
+//! The config (a [`ConnectivityPage`]) lives in a signal and in the URL; each change (or
+//! upload) starts a new session on the room shell ([`super::room`]): the pair first, then the
+//! sweep, in slices between animation frames.
+
+mod controls;
+mod text;
+
+use super::glue;
+use super::room::{
+    self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
+    figures_of, json_of, keep_permalink, progress_bar,
+};
+use crate::core::data::{TargetColumns, parse_csv};
+use crate::core::loss::Loss;
+use crate::core::model_file::{from_safetensors, to_safetensors};
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::{Error, Result};
+use crate::experiments::connectivity::lmc::models_work;
+use crate::experiments::connectivity::sweep::{
+    LmcSweepConfig, LmcSweepResult, LmcSweepRun, SweepAxis,
+};
+use crate::experiments::connectivity::{
+    ConnectivityPage, LmcConfig, LmcResult, LmcRun, PAGE_MAX_WORK,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::sync::Arc;
+
+/// The URL path of this room.
+pub const PATH: &str = "/connectivity";
+
+/// A file the user gave: its name and contents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named<T> {
+    name: String,
+    contents: Arc<T>,
+}
+
+/// The user's own models and data: when all three are there, the pair is theirs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Uploads {
+    a: Option<Named<Vec<u8>>>,
+    b: Option<Named<Vec<u8>>>,
+    data: Option<Named<String>>,
+}
+
+impl Uploads {
+    fn complete(&self) -> bool {
+        self.a.is_some() && self.b.is_some() && self.data.is_some()
+    }
+}
+
+/// The room's signals, shared by the controls and the session.
+#[derive(Clone, Copy)]
+struct Room {
+    config: RwSignal<ConnectivityPage>,
+    uploads: RwSignal<Uploads>,
+    running: RwSignal<bool>,
+    sessions: Sessions,
+    progress: RwSignal<(usize, usize)>,
+    pair: RwSignal<Option<LmcResult>>,
+    sweep: RwSignal<Option<LmcSweepResult>>,
+    /// The matched B as a safetensors file, once matched.
+    matched: RwSignal<Option<Arc<Vec<u8>>>>,
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+}
+
+#[component]
+pub fn Connectivity() -> impl IntoView {
+    let (initial, notice) = config_from_url(PATH, ConnectivityPage::validate_page);
+    let room = Room {
+        config: RwSignal::new(initial),
+        uploads: RwSignal::new(Uploads::default()),
+        running: RwSignal::new(true),
+        sessions: Sessions::default(),
+        progress: RwSignal::new((0, 0)),
+        pair: RwSignal::new(None),
+        sweep: RwSignal::new(None),
+        matched: RwSignal::new(None),
+        error: RwSignal::new(None),
+        notice: RwSignal::new(notice),
+    };
+    keep_permalink(PATH, room.config);
+    Effect::new(move |_| {
+        let config = room.config.get();
+        let uploads = room.uploads.get();
+        room.error.set(None);
+        room.running.set(true);
+        spawn_local(session(room.sessions.begin(), config, uploads, room));
+    });
+    let pair = figures_of::<LmcConfig>(room.pair, "training A and B…");
+    let sweep = figures_of::<LmcSweepConfig>(room.sweep, "after the pair: the sweep…");
+    let (pair_json, sweep_json) = (json_of(room.pair), json_of(room.sweep));
+    let by_width = move || room.config.with(|c| c.axis == SweepAxis::Width);
+    view! {
+        <section class="room connectivity">
+            <div class="layout">
+                <controls::Controls config=room.config uploads=room.uploads error=room.error/>
+                <div class="figures">
+                    <Transport room=room/>
+                    <Banners notice=room.notice error=room.error/>
+                    <h2>{move || pair_heading(room)}</h2>
+                    {card("path", pair, pair_json, text::PATH)}
+                    {card("spectra", pair, pair_json, text::SPECTRA)}
+                    {card("permutations", pair, pair_json, text::PERMUTATIONS)}
+                    <h2>"Many pairs"</h2>
+                    <Show
+                        when=by_width
+                        fallback=move || card("barrier-vs-spawn", sweep, sweep_json, text::SPAWN)
+                    >
+                        {card("barrier-vs-width", sweep, sweep_json, text::WIDTH)}
+                    </Show>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+fn pair_heading(room: Room) -> String {
+    room.pair.with(|r| match r {
+        Some(r) if r.source != "trained" => format!("Your models: {}", r.source),
+        _ => "Two trainings and the path between them".into(),
+    })
+}
+
+/// Run again, stop, the progress, and the matched model's download.
+#[component]
+fn Transport(room: Room) -> impl IntoView {
+    let status = move || {
+        let (done, total) = room.progress.get();
+        let state = if room.running.get() {
+            "running"
+        } else if done >= total && total > 0 {
+            "done"
+        } else {
+            "stopped"
+        };
+        format!("{done} / {total} work units · {state} · CPU (wasm), f64")
+    };
+    let download = move |_| {
+        if let Some(bytes) = room.matched.get_untracked() {
+            glue::download_bytes("matched-b.safetensors", "application/octet-stream", &bytes);
+        }
+    };
+    view! {
+        <div class="transport">
+            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
+            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
+            {progress_bar(move || room.progress.get())}
+            <span id="sweep-status">{status}</span>
+            <button
+                id="save-matched"
+                prop:disabled=move || room.matched.with(Option::is_none)
+                on:click=download
+            >
+                "Matched B (.safetensors)"
+            </button>
+        </div>
+    }
+}
+
+/// The session's experiments, in this order: the pair, then the sweep.
+struct Parts {
+    pair: (LmcRun, Progress),
+    sweep: (LmcSweepRun, Progress),
+}
+
+const UNSTARTED: Progress = Progress { done: 0, total: 1 };
+
+/// The pair of the user's files: A and B read as safetensors with the page's activation, the
+/// data CSV with one class column (cross-entropy) or as many target columns as the models have
+/// outputs (MSE); each error names its file.
+fn uploaded_pair(config: &LmcConfig, uploads: &Uploads) -> Result<LmcRun> {
+    let (Some(a), Some(b), Some(data)) = (&uploads.a, &uploads.b, &uploads.data) else {
+        return Err(Error::Data("give model A, model B and a data file".into()));
+    };
+    fn named(name: &str) -> impl Fn(Error) -> Error + '_ {
+        move |e| Error::Data(format!("{name}: {e}"))
+    }
+    let read = |m: &Named<Vec<u8>>| from_safetensors(&m.contents, config.activation);
+    let model_a = read(a).map_err(named(&a.name))?;
+    let model_b = read(b).map_err(named(&b.name))?;
+    let columns = match config.loss {
+        Loss::CrossEntropy => TargetColumns::Class,
+        Loss::Mse => TargetColumns::Values(model_a.output_dim()),
+    };
+    let dataset = parse_csv(&data.contents, columns).map_err(named(&data.name))?;
+    let work = models_work(&model_a, dataset.len(), config);
+    if work > PAGE_MAX_WORK {
+        return Err(Error::config(
+            "data",
+            format!(
+                "{}: {} rows through these models cost about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (a minute) the page runs; the command line runs it (theorylab lmc --models)",
+                data.name,
+                dataset.len()
+            ),
+        ));
+    }
+    let source = format!("{} and {} on {}", a.name, b.name, data.name);
+    LmcRun::from_models(model_a, model_b, &dataset, config.loss, config, &source)
+}
+
+impl Parts {
+    fn new(config: &ConnectivityPage, uploads: &Uploads) -> Result<Self> {
+        config.validate_page()?;
+        let pair = if uploads.complete() {
+            uploaded_pair(&config.pair, uploads)?
+        } else {
+            LmcRun::new(&config.pair)?
+        };
+        Ok(Parts {
+            pair: (pair, UNSTARTED),
+            sweep: (LmcSweepRun::new(&config.sweep())?, UNSTARTED),
+        })
+    }
+}
+
+impl room::Parts for Parts {
+    type Room = Room;
+
+    fn finished(&self) -> bool {
+        self.pair.1.finished() && self.sweep.1.finished()
+    }
+
+    /// Work units of the pair and the sweep together.
+    fn totals(&self) -> (usize, usize) {
+        let (p, s) = (self.pair.1, self.sweep.1);
+        (p.done.min(p.total) + s.done.min(s.total), p.total + s.total)
+    }
+
+    async fn slice(&mut self) -> Result<()> {
+        let slice = Slice::begin();
+        while !slice.spent() {
+            let Parts { pair, sweep } = self;
+            if !pair.1.finished() {
+                pair.1 = advance(&mut pair.0, &slice).await?;
+            } else if !sweep.1.finished() {
+                sweep.1 = advance(&mut sweep.0, &slice).await?;
+            } else {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The pair's results (and its matched model, once), then the sweep's a frame later.
+    async fn publish(&self, room: Room, live: Live) -> bool {
+        room.pair.set(Some(self.pair.0.result()));
+        if !self.pair.1.finished() {
+            return true;
+        }
+        if room.matched.with_untracked(Option::is_none)
+            && let Some(m) = self.pair.0.matched_model()
+        {
+            match to_safetensors(m) {
+                Ok(bytes) => room.matched.set(Some(Arc::new(bytes))),
+                Err(e) => room.error.set(Some(e.to_string())),
+            }
+        }
+        if !live.next_frame().await {
+            return false;
+        }
+        room.sweep.set(Some(self.sweep.0.result()));
+        true
+    }
+}
+
+/// One session, in slices per frame, until stopped or superseded.
+async fn session(live: Live, config: ConnectivityPage, uploads: Uploads, room: Room) {
+    room.pair.set(None);
+    room.sweep.set(None);
+    room.matched.set(None);
+    match Parts::new(&config, &uploads) {
+        Ok(parts) => {
+            drive(
+                parts,
+                room,
+                SessionSignals {
+                    running: room.running,
+                    progress: room.progress,
+                    error: room.error,
+                },
+                live,
+            )
+            .await
+        }
+        Err(e) => {
+            room.error.set(Some(e.to_string()));
+            room.running.set(false);
+        }
+    }
+}
