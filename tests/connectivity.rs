@@ -535,3 +535,41 @@ fn the_path_figure_draws_the_measured_path_and_its_quadratic() {
         1e-12,
     );
 }
+
+/// The page's default view (a pair and a sweep of 4 widths x 3 pairs) is within the page's
+/// budget, and one widened to the CLI's default sweep is refused with the option named.
+#[test]
+fn the_page_prices_its_view_before_running() {
+    use theorylab::experiments::connectivity::ConnectivityPage;
+    let page = ConnectivityPage::default();
+    page.validate_page().unwrap();
+    let wide = ConnectivityPage {
+        values: vec![16, 32, 64, 128, 256, 512],
+        pairs: 8,
+        ..ConnectivityPage::default()
+    };
+    let e = wide.validate_page().unwrap_err().to_string();
+    assert!(e.contains("values") && e.contains("multiply-adds"), "{e}");
+}
+
+/// The page's permalink gives back exactly its config, lists (the sweep's values, the seeds)
+/// included.
+#[test]
+fn a_connectivity_permalink_gives_back_exactly_the_config() {
+    use theorylab::experiments::connectivity::ConnectivityPage;
+    use theorylab::experiments::connectivity::sweep::SweepAxis;
+    use theorylab::experiments::permalink;
+    let mut page = ConnectivityPage {
+        axis: SweepAxis::Spawn,
+        values: vec![0, 7, 30],
+        pairs: 2,
+        ..ConnectivityPage::default()
+    };
+    page.pair.seeds = [5, 9];
+    page.pair.spawn = Some(12);
+    page.pair.matching = Matching::Activation;
+    let query = permalink::encode(&page).unwrap();
+    assert_eq!(permalink::decode::<ConnectivityPage>(&query).unwrap(), page);
+    let nested = permalink::decode::<ConnectivityPage>("values=%5B%7B%7D%5D").unwrap_err();
+    assert!(nested.to_string().contains("values"), "{nested}");
+}

@@ -25,8 +25,9 @@ pub fn encode<T: Serialize + Default>(config: &T) -> Result<String> {
     Ok(query.finish())
 }
 
-/// The config a query string describes: its keys over `T::default()`.
-pub fn decode<T: DeserializeOwned>(query: &str) -> Result<T> {
+/// The config a query string describes: its keys over `T::default()` (so a nested config's
+/// unnamed fields keep the outer default's values, not the nested type's own defaults).
+pub fn decode<T: DeserializeOwned + Serialize + Default>(query: &str) -> Result<T> {
     if query.len() > MAX_QUERY_LEN {
         return Err(Error::config(
             "permalink",
@@ -41,14 +42,18 @@ pub fn decode<T: DeserializeOwned>(query: &str) -> Result<T> {
         if key.is_empty() {
             continue;
         }
-        // Numbers, booleans and null are JSON; anything else is a string (enum names).
+        // Numbers, booleans, null and flat lists of them (`[16,32]`, as `encode` writes a list)
+        // are JSON; anything else is a string (enum names).
+        let scalar = |v: &Value| !v.is_object() && !v.is_array();
         let value = serde_json::from_str::<Value>(&text)
             .ok()
-            .filter(|v| !v.is_object() && !v.is_array())
+            .filter(|v| scalar(v) || v.as_array().is_some_and(|a| a.iter().all(scalar)))
             .unwrap_or_else(|| Value::String(text.to_string()));
         insert(&mut root, &key, value)?;
     }
-    serde_path_to_error::deserialize(Value::Object(root)).map_err(|e| {
+    let mut value = to_value(&T::default())?;
+    merge(&mut value, Value::Object(root));
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
         Error::config("permalink", format!("{key}: {}", e.into_inner()))
     })
@@ -77,6 +82,24 @@ fn flatten(prefix: &str, value: &Value, default: Option<&Value>, out: &mut Vec<(
         }
         Value::String(s) => out.push((prefix.to_string(), s.clone())),
         other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// Lays `over` onto `base`: objects key by key, anything else replaced (a key `base` lacks is
+/// added, for the config's own check to name it).
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(&key) {
+                    Some(b) => merge(b, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over,
     }
 }
 

@@ -37,14 +37,14 @@ pub fn figures(r: &LmcResult) -> Result<Vec<FigureData>> {
     let mut all = vec![FigureData {
         stem: "path",
         panels: path(r),
-        panel_size: (380, 340),
+        panel_size: (340, 340),
         csv: path_csv(r),
     }];
     if !r.layers.is_empty() {
         all.push(FigureData {
             stem: "spectra",
             panels: spectra(r),
-            panel_size: (380, 340),
+            panel_size: (340, 340),
             csv: spectra_csv(r),
         });
     }
@@ -90,30 +90,35 @@ fn at_half(alphas: &[f64], values: &[f64]) -> f64 {
     values[i - 1] + t * (values[i] - values[i - 1])
 }
 
-fn fmt_pair(p: &Pair<f64>) -> String {
-    match p.matched {
-        Some(m) => format!("naive {:.3}, matched {m:.3}", p.naive),
-        None => format!("{:.3}", p.naive),
-    }
-}
-
-/// Loss (train, test) and test error along the path.
+/// Loss (train, test) and test error along the path; each legend entry names its path's
+/// barrier.
 pub fn path(r: &LmcResult) -> Vec<Figure> {
     let matching = r.config.matching.to_string();
-    let curves = |p: &Pair<Vec<f64>>| -> Vec<Series> {
-        let mut s = vec![series("naive (B as trained)", along(r, &p.naive))];
+    let curves = |p: &Pair<Vec<f64>>, barriers: Pair<String>| -> Vec<Series> {
+        let mut s = vec![series(
+            &format!("naive{}", barriers.naive),
+            along(r, &p.naive),
+        )];
         if let Some(m) = &p.matched {
-            s.push(series(&format!("{matching}-matched B"), along(r, m)));
+            let b = barriers.matched.unwrap_or_default();
+            s.push(series(&format!("{matching}-matched{b}"), along(r, m)));
         }
         s
     };
+    let loss_barriers = |naive: Option<f64>, matched: Option<f64>| Pair {
+        naive: naive.map_or(String::new(), |v| format!(", barrier {v:.3}")),
+        matched: matched.map(|m| format!(", barrier {m:.3}")),
+    };
     let mut panels = Vec::new();
     let mut train = line(
-        format!("Training loss, barrier {}", fmt_pair(&r.barrier)),
+        "Training loss along the path".into(),
         "α (0: A, 1: B)",
         &format!("{} loss (nats)", r.config.loss),
     );
-    train.series = curves(&r.train_loss);
+    train.series = curves(
+        &r.train_loss,
+        loss_barriers(Some(r.barrier.naive), r.barrier.matched),
+    );
     let measured = || {
         train
             .series
@@ -126,10 +131,7 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
     let floor = low - 0.15 * (high - low);
     // The local quadratic of each path's midpoint curvature (the prediction -c/8).
     let mut theory = vec![series(
-        &format!(
-            "midpoint curvature quadratic, naive (predicts {:.3})",
-            r.predicted_barrier.naive
-        ),
+        &format!("naive -c/8 = {:.3}", r.predicted_barrier.naive),
         midpoint_quadratic(
             at_half(&r.alphas, &r.train_loss.naive),
             r.curvature.naive,
@@ -142,7 +144,7 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
         r.predicted_barrier.matched,
     ) {
         theory.push(series(
-            &format!("midpoint curvature quadratic, matched (predicts {p:.3})"),
+            &format!("matched -c/8 = {p:.3}"),
             midpoint_quadratic(at_half(&r.alphas, m), c, floor),
         ));
     }
@@ -154,7 +156,8 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
             "α (0: A, 1: B)",
             &format!("{} loss (nats)", r.config.loss),
         );
-        test.series = curves(&r.test_loss);
+        let barriers = loss_barriers(r.test_barrier.naive, r.test_barrier.matched.flatten());
+        test.series = curves(&r.test_loss, barriers);
         panels.push(Figure::Line(test));
     }
     let (error, which) = if r.test_error.naive.is_empty() {
@@ -163,19 +166,8 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
         (&r.test_error, "Test")
     };
     if !error.naive.is_empty() {
-        let barrier = |b: Option<f64>| b.map_or("-".into(), |b| format!("{:.1} %", 100.0 * b));
         let mut err = line(
-            format!(
-                "{which} error, barrier {}",
-                match r.error_barrier.matched {
-                    Some(m) => format!(
-                        "naive {}, matched {}",
-                        barrier(r.error_barrier.naive),
-                        barrier(m)
-                    ),
-                    None => barrier(r.error_barrier.naive),
-                }
-            ),
+            format!("{which} error along the path"),
             "α (0: A, 1: B)",
             "error (%)",
         );
@@ -186,7 +178,13 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
                 .as_ref()
                 .map(|m| m.iter().map(|e| 100.0 * e).collect()),
         };
-        err.series = curves(&pct(error));
+        let barrier =
+            |b: Option<f64>| b.map_or(String::new(), |b| format!(", barrier {:.1} %", 100.0 * b));
+        let barriers = Pair {
+            naive: barrier(r.error_barrier.naive),
+            matched: r.error_barrier.matched.map(barrier),
+        };
+        err.series = curves(&pct(error), barriers);
         panels.push(Figure::Line(err));
     }
     panels
@@ -270,7 +268,7 @@ pub fn spectra(r: &LmcResult) -> Vec<Figure> {
         Some(m) => {
             values.markers = vec![series("B matched", index(&positive(m)))];
             values.theory = vec![series(
-                "B as trained (a permutation keeps them)",
+                "B as trained (same values)",
                 index(&positive(&layer.singular_values_b.naive)),
             )];
         }

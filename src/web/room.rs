@@ -21,7 +21,7 @@ pub const REDRAW_MS: f64 = 250.0;
 
 /// The config in the URL when room `path` opens (`/width`), checked by `check`, or the defaults
 /// with a notice saying why not.
-pub fn config_from_url<C: DeserializeOwned + Default>(
+pub fn config_from_url<C: DeserializeOwned + Serialize + Default>(
     path: &str,
     check: impl Fn(&C) -> Result<()>,
 ) -> (C, Option<String>) {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 
 const BASE = process.argv[2];
@@ -600,6 +601,107 @@ await test("the Collapse room refuses a hostile permalink with a notice", async 
   await page.waitForSelector(".notice");
   assert.match(await page.textContent(".notice"), /showing the defaults/);
   assert.equal(await page.inputValue("#loss"), "mse");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+/** The smallest font size, in CSS pixels as rendered, of the text of figure `name`. */
+async function smallestRenderedText(page, name) {
+  return page.evaluate((name) => {
+    const svg = document.querySelector(`[data-figure="${name}"] .svg svg`);
+    const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width"));
+    const sizes = [...svg.querySelectorAll("text")].map((t) => parseFloat(t.getAttribute("font-size")) * scale);
+    return Math.min(...sizes);
+  }, name);
+}
+
+/** Opens the Connectivity room at `query` and waits until the pair and the sweep are done. */
+async function openConnectivity(ctx, query = "") {
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  const start = Date.now();
+  await page.goto(BASE + "#/connectivity" + (query ? "?" + query : ""));
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
+    null, { timeout: 240000 });
+  page.seconds = (Date.now() - start) / 1000;
+  return page;
+}
+
+await test("the Connectivity room's default view trains the pair and the sweep and draws every figure", async () => {
+  const page = await openConnectivity(cpu);
+  console.log(`     default Connectivity view complete in ${page.seconds.toFixed(1)} s (page load included)`);
+  for (const name of ["path", "spectra", "permutations", "barrier-vs-width"]) {
+    assert.match(await figureSvg(page, name), /<svg/, `${name} has no SVG`);
+  }
+  assert.match(await figureSvg(page, "path"), /matched, barrier/);
+  for (const name of ["path", "spectra", "permutations", "barrier-vs-width"]) {
+    const px = await smallestRenderedText(page, name);
+    assert.ok(px >= 10.5, `${name}: text rendered at ${px.toFixed(1)} px in a 1440-px window`);
+  }
+  await page.screenshot({ path: join(SHOTS, "connectivity.png"), fullPage: true });
+  const pair = JSON.parse((await exportFile(page, "path", "json")).bytes.toString());
+  assert.ok(pair.barrier.matched < pair.barrier.naive, `matched ${pair.barrier.matched} vs naive ${pair.barrier.naive}`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save-matched")]);
+  assert.equal(download.suggestedFilename(), "matched-b.safetensors");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Connectivity room's pair equals the native CLI's", async () => {
+  // The same SGD runs in wasm and natively; f64 products differ in the last bit (FMA natively),
+  // and 60 SGD steps grow that at most to ~1e-13 here, so the permutations are identical and the
+  // barriers agree to 1e-9 relative.
+  const page = await openConnectivity(cpu, "pair.width=32&pair.epochs=3&values=%5B16%5D&pairs=1");
+  const web = JSON.parse((await exportFile(page, "path", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["lmc", "--width", "32", "--epochs", "3", "--json"],
+    { maxBuffer: 256 << 20 }).toString());
+  assert.deepEqual(web.permutations, native.permutations);
+  const close = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.abs(b), `${what}: web ${a}, native ${b}`);
+  close(web.barrier.naive, native.barrier.naive, "naive barrier");
+  close(web.barrier.matched, native.barrier.matched, "matched barrier");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Connectivity room analyses uploaded models as the CLI does, and names a bad file", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "theorylab-lmc-"));
+  for (const seed of ["1", "2"]) {
+    execFileSync(CLI, ["train", "--dataset", "digits", "--width", "32", "--depth", "2", "--steps", "100",
+      "--seed", seed, "--out", join(dir, seed)]);
+  }
+  const data = join(dir, "digits.csv");
+  writeFileSync(data, gunzipSync(readFileSync("data/optdigits.csv.gz")));
+  const [a, b] = ["1", "2"].map((s) => join(dir, s, "model.safetensors"));
+  const page = await openConnectivity(cpu, "values=%5B16%5D&pairs=1&pair.epochs=2");
+  await page.setInputFiles("#model-a", a);
+  await page.setInputFiles("#model-b", b);
+  await page.setInputFiles("#data-file", data);
+  await page.waitForFunction(() => /Your models/.test(document.querySelector(".figures h2")?.textContent ?? ""),
+    null, { timeout: 30000 });
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
+    null, { timeout: 120000 });
+  const web = JSON.parse((await exportFile(page, "path", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["lmc", "--models", `${a},${b}`, "--data", data, "--json"],
+    { maxBuffer: 256 << 20 }).toString());
+  // No training: the same f64 forward passes, equal to rounding (1e-12 relative).
+  assert.deepEqual(web.permutations, native.permutations);
+  assert.ok(Math.abs(web.barrier.matched - native.barrier.matched) <= 1e-12 * Math.abs(native.barrier.matched));
+  // A model of another shape is refused with both shapes named.
+  await page.setInputFiles("#model-b", { name: "wrong.safetensors", mimeType: "application/octet-stream",
+    buffer: readFileSync("tests/fixtures/tanh_ce.safetensors") });
+  await page.waitForSelector(".error");
+  assert.match(await page.textContent(".error"), /model B is/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Connectivity room refuses a hostile permalink with a notice", async () => {
+  const page = await openConnectivity(cpu, "pair.width=0&pair.seeds=3&values=1000000");
+  await page.waitForSelector(".notice");
+  assert.match(await page.textContent(".notice"), /showing the defaults/);
+  assert.equal(await page.inputValue("#width"), "7");
   assert.deepEqual(page.errors, []);
   await page.close();
 });

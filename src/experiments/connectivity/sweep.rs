@@ -138,7 +138,7 @@ impl LmcSweepConfig {
             return Err(Error::config(
                 "values",
                 format!(
-                    "this sweep costs about {work:.1e} multiply-adds, more than the {:.0e} (a minute) the page runs: fewer values, pairs or epochs; the command line runs it (theorylab lmc-sweep)",
+                    "this sweep costs about {work:.1e} multiply-adds, more than the {:.0e} (about 40 s) the page runs: fewer values, pairs or epochs; the command line runs it (theorylab lmc-sweep)",
                     super::PAGE_MAX_WORK
                 ),
             ));

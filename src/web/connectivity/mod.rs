@@ -195,7 +195,7 @@ fn uploaded_pair(config: &LmcConfig, uploads: &Uploads) -> Result<LmcRun> {
         return Err(Error::config(
             "data",
             format!(
-                "{}: {} rows through these models cost about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (a minute) the page runs; the command line runs it (theorylab lmc --models)",
+                "{}: {} rows through these models cost about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (about 40 s) the page runs; the command line runs it (theorylab lmc --models)",
                 data.name,
                 dataset.len()
             ),

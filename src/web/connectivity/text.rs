@@ -3,7 +3,7 @@
 /// Loss and error along the path.
 pub const PATH: &str = "The straight line theta(alpha) = (1 - alpha) theta_A + alpha theta_B \
 on 25 points, naive (B as trained) beside B with its hidden units permuted to match A. The \
-title gives Git Re-Basin's loss barrier, max over alpha of the loss minus the mean of the two \
+legends give Git Re-Basin's loss barrier, max over alpha of the loss minus the mean of the two \
 endpoint losses, and (right) Frankle et al.'s error barrier on the test error, the same \
 definition on the error. A permutation of hidden units leaves B's function unchanged (the \
 endpoints coincide), yet it moves B into A's basin: the matched barrier is much lower. The \
