@@ -177,8 +177,17 @@ pub struct SessionSignals {
 
 /// Runs `parts` a slice per animation frame until done, stopped or superseded, publishing the
 /// results at most every [`REDRAW_MS`] and once more at the end; "done" only once the final
-/// results are on the page.
-pub async fn drive<P: Parts>(mut parts: P, room: P::Room, signals: SessionSignals, live: Live) {
+/// results are on the page. Parts that could not be made (a config refused) are reported in
+/// the error banner.
+pub async fn drive<P: Parts>(parts: Result<P>, room: P::Room, signals: SessionSignals, live: Live) {
+    let mut parts = match parts {
+        Ok(parts) => parts,
+        Err(e) => {
+            signals.error.set(Some(e.to_string()));
+            signals.running.set(false);
+            return;
+        }
+    };
     let mut redraw = Redraw::now();
     while live.next_frame().await {
         parts.before_frame(room);

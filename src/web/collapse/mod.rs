@@ -195,24 +195,11 @@ async fn session(live: Live, config: CollapseConfig, room: Room) {
     let parts = config
         .validate_page()
         .and_then(|()| CollapseRun::new(&config));
-    match parts {
-        Ok(run) => {
-            let progress = Progress { done: 0, total: 1 };
-            drive(
-                Parts(run, progress),
-                room,
-                SessionSignals {
-                    running: room.running,
-                    progress: room.progress,
-                    error: room.error,
-                },
-                live,
-            )
-            .await
-        }
-        Err(e) => {
-            room.error.set(Some(e.to_string()));
-            room.running.set(false);
-        }
-    }
+    let signals = SessionSignals {
+        running: room.running,
+        progress: room.progress,
+        error: room.error,
+    };
+    let progress = Progress { done: 0, total: 1 };
+    drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
 }

@@ -275,23 +275,10 @@ async fn session(live: Live, config: ConnectivityPage, uploads: Uploads, room: R
     room.pair.set(None);
     room.sweep.set(None);
     room.matched.set(None);
-    match Parts::new(&config, &uploads) {
-        Ok(parts) => {
-            drive(
-                parts,
-                room,
-                SessionSignals {
-                    running: room.running,
-                    progress: room.progress,
-                    error: room.error,
-                },
-                live,
-            )
-            .await
-        }
-        Err(e) => {
-            room.error.set(Some(e.to_string()));
-            room.running.set(false);
-        }
-    }
+    let signals = SessionSignals {
+        running: room.running,
+        progress: room.progress,
+        error: room.error,
+    };
+    drive(Parts::new(&config, &uploads), room, signals, live).await
 }

@@ -244,23 +244,10 @@ async fn session(live: Live, config: DepthConfig, room: Room) {
     room.ensemble.set(None);
     room.criticality.set(None);
     room.aspect.set(None);
-    match Parts::new(&config) {
-        Ok(parts) => {
-            drive(
-                parts,
-                room,
-                SessionSignals {
-                    running: room.running,
-                    progress: room.progress,
-                    error: room.error,
-                },
-                live,
-            )
-            .await
-        }
-        Err(e) => {
-            room.error.set(Some(e.to_string()));
-            room.running.set(false);
-        }
-    }
+    let signals = SessionSignals {
+        running: room.running,
+        progress: room.progress,
+        error: room.error,
+    };
+    drive(Parts::new(&config), room, signals, live).await
 }

@@ -345,28 +345,20 @@ async fn session(live: Live, config: WidthConfig, gpu: Option<Arc<GpuContext>>, 
     room.coord.set(None);
     room.fnspace.set(None);
     room.lr.set(Vec::new());
-    match Parts::new(&config, gpu) {
+    let parts = Parts::new(&config, gpu);
+    match &parts {
         Ok(parts) => {
             room.kernel.set(Some(parts.kernel.0.result()));
             room.lr_request.set(false);
-            drive(
-                parts,
-                room,
-                SessionSignals {
-                    running: room.running,
-                    progress: room.progress,
-                    error: room.error,
-                },
-                live,
-            )
-            .await;
         }
-        Err(e) => {
-            room.error.set(Some(e.to_string()));
-            room.kernel.set(None);
-            room.running.set(false);
-        }
+        Err(_) => room.kernel.set(None),
     }
+    let signals = SessionSignals {
+        running: room.running,
+        progress: room.progress,
+        error: room.error,
+    };
+    drive(parts, room, signals, live).await
 }
 
 /// One figure as a card's list, or the message to show instead.
