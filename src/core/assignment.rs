@@ -24,8 +24,11 @@ pub fn maximize(score: &DMatrix<f64>) -> Result<Vec<usize>> {
             "assignment score {bad} is not finite (a NaN or infinite weight or activation)"
         )));
     }
-    // Minimize cost = -score. Index 0 of `u`, `v`, `owner`, `way` is a virtual row/column.
-    let cost = |i: usize, j: usize| -score[(i - 1, j - 1)];
+    // Minimize cost = -score, laid out row by row (the search scans one row at a time; the
+    // column-major matrix would stride by n there). Index 0 of `u`, `v`, `owner`, `way` is a
+    // virtual row/column.
+    let costs: Vec<f64> = score.transpose().iter().map(|s| -s).collect();
+    let cost = |i: usize, j: usize| costs[(i - 1) * n + (j - 1)];
     let (mut u, mut v) = (vec![0.0; n + 1], vec![0.0; n + 1]);
     let mut owner = vec![0usize; n + 1]; // owner[j]: the row assigned to column j (0: none)
     let mut way = vec![0usize; n + 1];
