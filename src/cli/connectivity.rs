@@ -200,12 +200,7 @@ pub fn lmc(a: LmcArgs) -> Result<()> {
                 &source,
             )?
         }
-        _ => {
-            if a.save_matched.is_none() {
-                return run_experiment(config, &a.output, summary);
-            }
-            LmcRun::new(&config)?
-        }
+        _ => LmcRun::new(&config)?,
     };
     let result = run_with_bar(&mut run)?;
     if let Some(path) = &a.save_matched {
