@@ -1,13 +1,14 @@
 //! The native command line: one subcommand per experiment, grouped by room in `src/cli`
 //! (`playground.rs`: train, eval; `width.rs`: kernel, convergence, coordcheck, lrtransfer,
 //! fnspace, abc; `depth.rs`: depthwidth, aspect, criticality;
-//! `collapse.rs`: collapse, nc-metrics; `connectivity.rs`: lmc, lmc-sweep). This file only
+//! `collapse.rs`: collapse, nc-metrics; `connectivity.rs`: lmc, lmc-sweep; `landscape.rs`: landscape, hessian,
+//! sharpness, intrinsic-dim). This file only
 //! dispatches.
 
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{collapse, connectivity, depth, playground, width};
+use cli::{collapse, connectivity, depth, landscape, playground, width};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -54,6 +55,14 @@ enum Command {
     Lmc(Box<connectivity::LmcArgs>),
     /// The loss barrier against width or spawn step, naive and matched, over several pairs of seeds.
     LmcSweep(Box<connectivity::LmcSweepArgs>),
+    /// The loss on a plane around a solution: filter-normalized random or trajectory-PCA directions (Li et al. 2018).
+    Landscape(Box<landscape::LandscapeArgs>),
+    /// The Hessian at a solution: top eigenvalues (Lanczos), trace (Hutchinson), density (SLQ), per layer.
+    Hessian(Box<landscape::HessianArgs>),
+    /// The edge of stability: sharpness during full-batch gradient descent against 2/eta (Cohen et al. 2021).
+    Sharpness(Box<landscape::SharpnessArgs>),
+    /// Intrinsic dimension: accuracy of training in random subspaces of growing dimension (Li et al. 2018).
+    IntrinsicDim(Box<landscape::IntrinsicArgs>),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +82,10 @@ fn main() -> ExitCode {
         Command::NcMetrics(args) => collapse::nc_metrics_command(args),
         Command::Lmc(args) => connectivity::lmc(*args),
         Command::LmcSweep(args) => connectivity::lmc_sweep(*args),
+        Command::Landscape(args) => landscape::landscape(*args),
+        Command::Hessian(args) => landscape::hessian(*args),
+        Command::Sharpness(args) => landscape::sharpness(*args),
+        Command::IntrinsicDim(args) => landscape::intrinsic_dim(*args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,11 @@ use theorylab::experiments::connectivity::sweep::{LmcSweepConfig, SweepAxis};
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
+use theorylab::experiments::landscape::Problem;
+use theorylab::experiments::landscape::intrinsic::IntrinsicConfig;
+use theorylab::experiments::landscape::sharpness::SharpnessConfig;
+use theorylab::experiments::landscape::spectrum::SpectrumConfig;
+use theorylab::experiments::landscape::surface::{DirectionKind, SurfaceConfig};
 use theorylab::experiments::width::coordcheck::CoordCheckConfig;
 use theorylab::experiments::width::function_space::FunctionSpaceConfig;
 use theorylab::experiments::width::kernel_convergence::KernelConvergenceConfig;
@@ -64,6 +69,50 @@ fn every_figure() -> Vec<FigureData> {
     all.extend(every_depth_figure());
     all.extend(every_collapse_figure());
     all.extend(every_connectivity_figure());
+    all.extend(every_landscape_figure());
+    all
+}
+
+fn every_landscape_figure() -> Vec<FigureData> {
+    let problem = Problem {
+        width: 16,
+        epochs: 3,
+        ..Problem::default()
+    };
+    let mut all = figures(SurfaceConfig {
+        problem: problem.clone(),
+        grid: 9,
+        directions: DirectionKind::Pca,
+        ..SurfaceConfig::default()
+    });
+    all.extend(figures(SpectrumConfig {
+        problem: problem.clone(),
+        iterations: 12,
+        trace_probes: 4,
+        density_probes: 2,
+        minibatch: 64,
+        ..SpectrumConfig::default()
+    }));
+    all.extend(figures(SharpnessConfig {
+        problem: Problem {
+            width: 16,
+            ..SharpnessConfig::default().problem
+        },
+        samples: 64,
+        lrs: vec![0.5, 1.0],
+        steps: 20,
+        every: 5,
+        iterations: 8,
+        ..SharpnessConfig::default()
+    }));
+    all.extend(figures(IntrinsicConfig {
+        problem: Problem {
+            width: 8,
+            epochs: 2,
+            ..Problem::default()
+        },
+        dims: vec![4, 16],
+    }));
     all
 }
 
@@ -195,6 +244,12 @@ fn every_figure_has_its_data_as_csv() {
             "permutations",
             "barrier-vs-width",
             "barrier-vs-spawn",
+            "plane",
+            "slices",
+            "spectrum",
+            "layer-spectra",
+            "sharpness",
+            "intrinsic-dim",
         ]
     );
     for figure in &all {

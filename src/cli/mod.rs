@@ -4,6 +4,7 @@ pub mod collapse;
 pub mod connectivity;
 pub mod depth;
 pub mod files;
+pub mod landscape;
 pub mod playground;
 pub mod run;
 pub mod width;

@@ -81,6 +81,25 @@ impl Activation {
             Activation::Linear => T::one(),
         }
     }
+
+    /// phi''(x), for Hessian-vector products (Pearlmutter's R-operator through phi').
+    pub fn second_derivative<T: Float>(self, x: T) -> T {
+        match self {
+            Activation::Relu | Activation::Linear => T::zero(),
+            // d/dx (1 - tanh^2) = -2 tanh (1 - tanh^2)
+            Activation::Tanh => {
+                let t = x.tanh();
+                T::of_f64(-2.0) * t * (T::one() - t * t)
+            }
+            // d/dx 2/sqrt(pi) exp(-x^2) = -2x 2/sqrt(pi) exp(-x^2)
+            Activation::Erf => T::of_f64(-2.0 * FRAC_2_SQRT_PI) * x * (-x * x).exp(),
+            // d/dx (Phi(x) + x phi_N(x)) = phi_N(x) (2 - x^2)
+            Activation::Gelu => {
+                let density = T::of_f64(FRAC_1_SQRT_2PI) * (-x * x / T::of_f64(2.0)).exp();
+                density * (T::of_f64(2.0) - x * x)
+            }
+        }
+    }
 }
 
 /// Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2.

@@ -15,6 +15,7 @@
 pub mod collapse;
 pub mod connectivity;
 pub mod depth;
+pub mod landscape;
 pub mod permalink;
 pub mod playground;
 pub mod sweep;
@@ -127,5 +128,11 @@ pub const ROOMS: &[RoomInfo] = &[
         title: "Connectivity",
         summary: "linear mode connectivity: loss barriers, Git Re-Basin permutations, width and spawn time",
         commands: &["lmc", "lmc-sweep"],
+    },
+    RoomInfo {
+        path: "landscape",
+        title: "Landscape",
+        summary: "loss landscapes: filter-normalized and PCA planes, Hessian spectra, the edge of stability, intrinsic dimension",
+        commands: &["landscape", "hessian", "sharpness", "intrinsic-dim"],
     },
 ];

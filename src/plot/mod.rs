@@ -16,6 +16,7 @@ pub mod collapse;
 pub mod connectivity;
 pub mod depth;
 mod draw;
+pub mod landscape;
 mod metrics;
 pub mod playground;
 mod probe;
