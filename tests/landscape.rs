@@ -172,14 +172,8 @@ fn lanczos_equals_the_dense_eigendecomposition() {
             "Ritz value {theta} is {nearest:e} from the spectrum, residual {r:e}"
         );
     }
-    for k in 0..3 {
-        assert_close(
-            &format!("top {k}"),
-            partial.values[k],
-            exact[k],
-            1e-6,
-            1e-9 * norm,
-        );
+    for (k, (ritz, exact)) in partial.values.iter().zip(&exact).take(3).enumerate() {
+        assert_close(&format!("top {k}"), *ritz, *exact, 1e-6, 1e-9 * norm);
     }
 }
 
@@ -255,14 +249,9 @@ fn the_hessian_experiment_matches_the_dense_hessian() {
         .dense_hessian()
         .unwrap();
     let exact = dense_eigenvalues(&dense);
-    for k in 0..4 {
-        assert_close(
-            &format!("eigenvalue {k}"),
-            r.eigenvalues[k],
-            exact[k],
-            0.0,
-            r.residuals[k] + 1e-10,
-        );
+    for (k, (value, exact)) in r.eigenvalues.iter().zip(&exact).take(4).enumerate() {
+        let bound = r.residuals[k] + 1e-10;
+        assert_close(&format!("eigenvalue {k}"), *value, *exact, 0.0, bound);
     }
     let trace = dense.trace();
     let (estimate, stderr) = (r.trace.unwrap(), r.trace_stderr.unwrap());
@@ -403,7 +392,10 @@ fn sharpness_at_init_is_the_top_eigenvalue() {
     let r = run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
     let (train, _) = config.problem.make_data().unwrap();
     let subset: Vec<usize> = (0..50).collect();
-    let mlp = config.problem.init(64, 10, config.problem.seed).unwrap();
+    let mlp = config
+        .problem
+        .init(train.input_dim(), train.output_dim(), config.problem.seed)
+        .unwrap();
     let dense = Objective::new(mlp, Split::new(&train.select(&subset)).unwrap(), Loss::Mse)
         .unwrap()
         .dense_hessian()
@@ -556,4 +548,145 @@ fn lanczos_stops_on_an_invariant_subspace_with_exact_ritz_values() {
             "Ritz value {theta}: {nearest:e} from the spectrum"
         );
     }
+}
+
+fn theorylab(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_theorylab"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let out = theorylab(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected '{needle}' in: {stderr}"
+    );
+}
+
+/// Bad input to the room's commands is refused with a message naming it, before any work; a
+/// model from a file runs, and a mismatched one is named.
+#[test]
+fn the_landscape_commands_name_bad_input_and_read_models() {
+    fails_with(&["hessian", "--top-k", "100000"], "top-k");
+    fails_with(
+        &["hessian", "--iterations", "3", "--top-k", "5"],
+        "Lanczos iterations",
+    );
+    fails_with(&["landscape", "--grid", "50"], "even");
+    fails_with(&["landscape", "--grid", "1001"], "grid");
+    fails_with(&["landscape", "--width", "0"], "width");
+    fails_with(&["landscape", "--lr", "nan"], "learning rate");
+    fails_with(&["landscape", "--directions", "hessian"], "hessian");
+    fails_with(
+        &[
+            "landscape",
+            "--width",
+            "2048",
+            "--depth",
+            "8",
+            "--epochs",
+            "10000",
+        ],
+        "multiply-adds",
+    );
+    fails_with(&["sharpness", "--lrs", "0.1,-1"], "lrs");
+    fails_with(&["sharpness", "--every", "0"], "every");
+    fails_with(&["intrinsic-dim", "--dims", "10,5"], "ascending");
+    fails_with(&["intrinsic-dim", "--dims", "1000000"], "parameters");
+
+    let dir = std::env::temp_dir().join(format!("theorylab-landscape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mlp = small_mlp(Activation::Tanh, &[5], 1);
+    let model = dir.join("m.safetensors");
+    std::fs::write(
+        &model,
+        theorylab::core::model_file::to_safetensors(&mlp).unwrap(),
+    )
+    .unwrap();
+    let data = small_data(40, 2);
+    let mut csv = String::new();
+    for j in 0..40 {
+        let f = data.features.column(j);
+        let Targets::Classes { labels, .. } = &data.targets else {
+            unreachable!()
+        };
+        csv += &format!("{},{},{},{}\n", f[0], f[1], f[2], labels[j]);
+    }
+    let good = dir.join("d.csv");
+    std::fs::write(&good, &csv).unwrap();
+    let narrow = dir.join("narrow.csv");
+    std::fs::write(&narrow, "0.1,0.2,1\n0.3,0.4,0\n").unwrap();
+    let (m, g, n) = (
+        model.to_str().unwrap(),
+        good.to_str().unwrap(),
+        narrow.to_str().unwrap(),
+    );
+    fails_with(
+        &["hessian", "--model", m, "--data", n, "--activation", "tanh"],
+        "feature columns",
+    );
+    fails_with(
+        &[
+            "landscape",
+            "--model",
+            m,
+            "--data",
+            g,
+            "--directions",
+            "pca",
+        ],
+        "PCA directions need the training trajectory",
+    );
+    let out = theorylab(&[
+        "hessian",
+        "--model",
+        m,
+        "--data",
+        g,
+        "--activation",
+        "tanh",
+        "--top-k",
+        "3",
+        "--trace",
+        "--density",
+        "--per-layer",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let values: Vec<f64> = json["eigenvalues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(values.len(), 3);
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    assert!(json["trace"].is_f64() && json["trace_stderr"].is_f64());
+    assert_eq!(json["density"]["grid"].as_array().unwrap().len(), 400);
+    assert_eq!(json["layers"].as_array().unwrap().len(), 2);
+    // The same numbers as the library on the same model and data.
+    let subject = Subject::from_model(mlp, &data, Loss::CrossEntropy, "m").unwrap();
+    let config = SpectrumConfig {
+        top_k: 3,
+        minibatch: 0,
+        ..SpectrumConfig::default()
+    };
+    let r = run(
+        &mut SpectrumRun::from_subject(&config, subject).unwrap(),
+        |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    // The CSV holds the features as printed by Rust's shortest round-trip formatting, so the
+    // data are bit-identical and so is every product: equal to the last bit.
+    assert_eq!(values, r.eigenvalues);
 }

@@ -14,6 +14,7 @@ use theorylab::core::data::parse_csv;
 use theorylab::core::directions::BiasDirection;
 use theorylab::core::loss::Loss;
 use theorylab::core::model_file::from_safetensors;
+use theorylab::core::optim::OptimizerKind;
 use theorylab::error::Result;
 use theorylab::experiments::connectivity::LmcData;
 use theorylab::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicResult};
@@ -60,7 +61,10 @@ pub struct ProblemArgs {
     /// Epochs of training.
     #[arg(long)]
     epochs: Option<usize>,
-    /// Learning rate of SGD.
+    /// Optimizer: sgd (with momentum) or adam.
+    #[arg(long)]
+    optimizer: Option<OptimizerKind>,
+    /// Learning rate.
     #[arg(long, allow_negative_numbers = true)]
     lr: Option<f64>,
     /// SGD momentum.
@@ -89,6 +93,7 @@ impl ProblemArgs {
             activation: self.activation.unwrap_or(base.activation),
             loss: self.loss.unwrap_or(base.loss),
             epochs: self.epochs.unwrap_or(base.epochs),
+            optimizer: self.optimizer.unwrap_or(base.optimizer),
             lr: self.lr.unwrap_or(base.lr),
             momentum: self.momentum.unwrap_or(base.momentum),
             batch_size: self.batch_size.unwrap_or(base.batch_size),

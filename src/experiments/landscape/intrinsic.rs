@@ -7,6 +7,7 @@ use super::problem::{Problem, Training, evaluate};
 use super::{CLI_MAX_WORK, SLICE_WORK, check_range, check_work};
 use crate::core::loss::Loss;
 use crate::core::mlp::Mlp;
+use crate::core::optim::OptimizerKind;
 use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::subspace::RandomSubspace;
@@ -35,7 +36,9 @@ impl Default for IntrinsicConfig {
         IntrinsicConfig {
             problem: Problem {
                 width: 16,
-                epochs: 10,
+                epochs: 30,
+                optimizer: OptimizerKind::Adam,
+                lr: 0.05,
                 ..Problem::default()
             },
             dims: vec![5, 10, 20, 40, 80, 160, 320],
@@ -132,12 +135,15 @@ pub fn intrinsic_dimension(
         .map(|(d, _)| *d)
 }
 
-/// SGD with momentum on the coordinates z of a random subspace.
+/// The problem's optimizer on the coordinates z of a random subspace.
 struct SubspaceTraining {
     subspace: RandomSubspace,
     origin: DVector<f64>,
     z: DVector<f64>,
+    /// SGD's momentum buffer, or Adam's first moment.
     velocity: DVector<f64>,
+    /// Adam's second moment.
+    second: DVector<f64>,
     mlp: Mlp<f64>,
     order: Vec<usize>,
     cursor: usize,
@@ -275,6 +281,7 @@ impl IntrinsicRun {
             subspace,
             z: DVector::zeros(dim),
             velocity: DVector::zeros(dim),
+            second: DVector::zeros(dim),
             origin,
             mlp: self.init.clone(),
             order: (0..self.train.features.ncols()).collect(),
@@ -285,7 +292,8 @@ impl IntrinsicRun {
         Ok(())
     }
 
-    /// One SGD step on z: the gradient in parameter space pulled back by `P^T`.
+    /// One optimizer step on z (PyTorch's SGD or Adam update): the gradient in parameter space
+    /// pulled back by `P^T`.
     fn subspace_step(&self, s: &mut SubspaceTraining) -> Result<()> {
         let p = &self.config.problem;
         if s.cursor >= s.order.len() {
@@ -307,8 +315,23 @@ impl IntrinsicRun {
         }
         let gradient = Mlp::flatten_like(&s.mlp.backward(&forward, &d_output));
         let gz = s.subspace.pullback(&gradient);
-        s.velocity = &s.velocity * p.momentum + gz;
-        s.z.axpy(-p.lr, &s.velocity, 1.0);
+        match p.optimizer {
+            OptimizerKind::Sgd => {
+                s.velocity = &s.velocity * p.momentum + gz;
+                s.z.axpy(-p.lr, &s.velocity, 1.0);
+            }
+            OptimizerKind::Adam => {
+                let (b1, b2, eps) = (0.9, 0.999, 1e-8);
+                let t = (s.step + 1) as i32;
+                s.velocity = &s.velocity * b1 + &gz * (1.0 - b1);
+                s.second = &s.second * b2 + gz.component_mul(&gz) * (1.0 - b2);
+                let (c1, c2) = (1.0 - f64::powi(b1, t), 1.0 - f64::powi(b2, t));
+                let step = p.lr / c1;
+                for ((z, m), v) in s.z.iter_mut().zip(s.velocity.iter()).zip(s.second.iter()) {
+                    *z -= step * m / (v.sqrt() / c2.sqrt() + eps);
+                }
+            }
+        }
         s.mlp.set_flat(&s.subspace.point(&s.origin, &s.z))?;
         s.step += 1;
         Ok(())

@@ -48,9 +48,11 @@ pub struct Problem {
     pub loss: Loss,
     /// Epochs of training.
     pub epochs: usize,
-    /// Learning rate of SGD.
+    /// The optimizer (SGD with momentum, or Adam).
+    pub optimizer: OptimizerKind,
+    /// Learning rate.
     pub lr: f64,
-    /// SGD momentum.
+    /// SGD momentum (Adam uses beta1 = 0.9, beta2 = 0.999, as PyTorch).
     pub momentum: f64,
     /// Mini-batch size.
     pub batch_size: usize,
@@ -72,6 +74,7 @@ impl Default for Problem {
             activation: Activation::Relu,
             loss: Loss::CrossEntropy,
             epochs: 20,
+            optimizer: OptimizerKind::Sgd,
             lr: 0.05,
             momentum: 0.9,
             batch_size: 64,
@@ -204,7 +207,7 @@ pub fn measure(out: &DMatrix<f64>, split: &Split<f64>, loss: Loss) -> Result<(f6
     Ok((value, acc))
 }
 
-/// SGD with momentum on mini-batches, a few steps per call, keeping a checkpoint after every
+/// The problem's optimizer on mini-batches, a few steps per call, keeping a checkpoint after every
 /// epoch (the trajectory PCA directions are computed from).
 #[derive(Clone, Debug)]
 pub struct Training {
@@ -227,7 +230,7 @@ impl Training {
     pub fn new(problem: &Problem, mlp: Mlp<f64>, train: usize) -> Result<Self> {
         let optimizer = Optimizer::new(
             OptimizerConfig {
-                kind: OptimizerKind::Sgd,
+                kind: problem.optimizer,
                 lr: problem.lr,
                 momentum: problem.momentum,
                 ..OptimizerConfig::default()

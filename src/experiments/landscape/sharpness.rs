@@ -16,6 +16,7 @@ use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
+use crate::experiments::connectivity::LmcData;
 use crate::experiments::{Experiment, FigureData};
 use crate::plot;
 use nalgebra::DVector;
@@ -55,10 +56,17 @@ pub struct SharpnessConfig {
 }
 
 impl Default for SharpnessConfig {
-    /// Cohen et al.'s setting in small: MSE on a subset, tanh, three learning rates.
+    /// Cohen et al.'s setting in small: MSE, tanh, full batch, on an overlapping Gaussian
+    /// mixture that takes long to fit, so the sharpness rises (progressive sharpening) until it
+    /// meets 2/eta for the two larger rates within the run.
     fn default() -> Self {
         SharpnessConfig {
             problem: Problem {
+                dataset: LmcData::Gmm,
+                classes: 4,
+                dim: 16,
+                separation: 1.0,
+                samples: 400,
                 activation: Activation::Tanh,
                 loss: Loss::Mse,
                 width: 32,
@@ -66,10 +74,10 @@ impl Default for SharpnessConfig {
                 ..Problem::default()
             },
             samples: 256,
-            lrs: vec![0.5, 1.0, 2.0],
+            lrs: vec![0.3, 0.6, 1.0],
             momentum: 0.0,
-            steps: 300,
-            every: 10,
+            steps: 1000,
+            every: 20,
             iterations: 20,
         }
     }
