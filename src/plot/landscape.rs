@@ -28,9 +28,9 @@ fn line(title: &str, x_label: &str, y_label: &str) -> LinePlot {
     }
 }
 
-/// Densities below this fraction of their peak are not drawn on the log axis (the Gaussian
-/// tails of the broadening underflow long before).
-const DENSITY_FLOOR: f64 = 1e-6;
+/// Densities are drawn down to this fraction of their peak on the log axis, and clamped there
+/// (the Gaussian tails of the broadening underflow to 0 between separated eigenvalues).
+const DENSITY_FLOOR: f64 = 1e-5;
 
 /// The plane's axis labels.
 fn axis_labels(r: &SurfaceResult) -> (String, String) {
@@ -98,11 +98,23 @@ pub fn plane(r: &SurfaceResult) -> Vec<Figure> {
             lines: lines.clone(),
         })
     };
-    let log_loss = r.train_loss.iter().map(|v| v.max(1e-300).log10()).collect();
+    // Relative to the plane's minimum, so the colour map is one-signed (viridis: dark = low)
+    // and a decade is a decade wherever it is.
+    let min = r
+        .train_loss
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .max(1e-300);
+    let log_loss = r
+        .train_loss
+        .iter()
+        .map(|v| (v.max(1e-300) / min).log10())
+        .collect();
     let mut panels = vec![map(
-        "Training loss on the plane",
+        &format!("Training loss on the plane (min {min:.3})"),
         log_loss,
-        "log₁₀ training loss",
+        "log₁₀(training loss / min)",
     )];
     if !r.train_accuracy.is_empty() {
         panels.push(map(
@@ -204,14 +216,13 @@ pub fn slices_csv(r: &SurfaceResult) -> String {
     csv
 }
 
-/// A density as drawable points: those above [`DENSITY_FLOOR`] times the peak.
+/// A density as drawable points, clamped below at [`DENSITY_FLOOR`] times the peak.
 fn density_points(d: &Density) -> Vec<(f64, f64)> {
     let peak = d.values.iter().copied().fold(0.0, f64::max);
     d.grid
         .iter()
         .copied()
-        .zip(d.values.iter().copied())
-        .filter(|&(_, v)| v > DENSITY_FLOOR * peak)
+        .zip(d.values.iter().map(|&v| v.max(DENSITY_FLOOR * peak)))
         .collect()
 }
 
@@ -256,6 +267,16 @@ pub fn spectrum(r: &SpectrumResult) -> Vec<Figure> {
         ranked(&r.eigenvalues),
     ));
     top.errors.push(r.residuals.clone());
+    let all_positive = r
+        .eigenvalues
+        .iter()
+        .chain(&r.minibatch_eigenvalues)
+        .chain(r.trace.as_slice())
+        .all(|&x| x > 0.0);
+    if all_positive {
+        top.y_scale = Scale::Log;
+        top.y_label = "eigenvalue λᵢ (log scale)".into();
+    }
     if !r.minibatch_eigenvalues.is_empty() {
         top.series.push(series(
             &format!("mini-batch of {}", r.config.minibatch),
@@ -275,7 +296,7 @@ pub fn spectrum(r: &SpectrumResult) -> Vec<Figure> {
         let mut plot = line(
             "Spectral density (SLQ)",
             "eigenvalue λ",
-            "density (log scale)",
+            "density (log; floor 10⁻⁵ of peak)",
         );
         plot.y_scale = Scale::Log;
         plot.series.push(series(
@@ -342,7 +363,7 @@ pub fn layer_spectra(r: &SpectrumResult) -> Vec<Figure> {
     let mut density = line(
         "Each layer's spectral density",
         "eigenvalue λ of H_ll",
-        "density (log scale)",
+        "density (log; floor 10⁻⁵ of peak)",
     );
     density.y_scale = Scale::Log;
     for l in &r.layers {
