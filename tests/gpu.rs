@@ -25,6 +25,7 @@ use theorylab::core::mlp::{Mlp, MlpConfig};
 use theorylab::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::rng::{Rng, Stream};
+use theorylab::core::stepper::Stepper;
 use theorylab::core::vocabulary::Choice;
 use theorylab::gpu::{GpuContext, GpuEnsemble, MatmulKernel, SHADERS};
 
@@ -501,4 +502,46 @@ fn the_coordinate_check_on_the_gpu_matches_the_cpu() {
             }
         }
     }
+}
+
+/// The Landscape room's grid on the GPU (f32) equals the f64 CPU reference within the f32
+/// bound: each output is a sum of at most 64 products per layer over three layers, rounded in
+/// f32 (eps 6e-8), so about 64 * 3 * 6e-8 = 1.2e-5 relative in the worst case for logits of
+/// order 10; 1e-4 relative (plus 1e-5 absolute for losses near 0) leaves margin and is still
+/// far below the loss's variation between neighbouring grid points (percents).
+#[test]
+fn the_landscape_grid_on_the_gpu_equals_the_cpu() {
+    use theorylab::experiments::landscape::Problem;
+    use theorylab::experiments::landscape::surface::{SurfaceConfig, SurfaceRun};
+    let Some(ctx) = context() else { return };
+    let config = SurfaceConfig {
+        problem: Problem {
+            width: 32,
+            epochs: 3,
+            ..Problem::default()
+        },
+        grid: 9,
+        ..SurfaceConfig::default()
+    };
+    let finish = |session: &mut dyn FnMut() -> bool| while !session() {};
+    let mut cpu = SurfaceRun::new(&config).unwrap();
+    finish(&mut || pollster::block_on(cpu.step()).unwrap().finished());
+    let mut gpu = SurfaceRun::<GpuEnsemble>::on(ctx, &config).unwrap();
+    finish(&mut || pollster::block_on(gpu.step()).unwrap().finished());
+    let (cpu, gpu) = (cpu.result(), gpu.result());
+    assert_eq!(cpu.grid, 9);
+    let mut worst: f64 = 0.0;
+    for (name, a, b) in [
+        ("train loss", &cpu.train_loss, &gpu.train_loss),
+        ("test loss", &cpu.test_loss, &gpu.test_loss),
+    ] {
+        for (x, y) in a.iter().zip(b.iter()) {
+            worst = worst.max((x - y).abs() / x.abs());
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs() + 1e-5,
+                "{name}: CPU {x} GPU {y}"
+            );
+        }
+    }
+    eprintln!("largest relative difference of the grid's losses, GPU f32 vs CPU f64: {worst:e}");
 }

@@ -9,12 +9,14 @@ use super::playground::target_columns;
 use super::run::{Output, report, run_experiment, run_with_bar};
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 use theorylab::core::activation::Activation;
 use theorylab::core::data::parse_csv;
 use theorylab::core::directions::BiasDirection;
 use theorylab::core::loss::Loss;
 use theorylab::core::model_file::from_safetensors;
 use theorylab::core::optim::OptimizerKind;
+use theorylab::core::train::Backend;
 use theorylab::error::Result;
 use theorylab::experiments::connectivity::LmcData;
 use theorylab::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicResult};
@@ -24,6 +26,7 @@ use theorylab::experiments::landscape::surface::{
     DirectionKind, SurfaceConfig, SurfaceResult, SurfaceRun,
 };
 use theorylab::experiments::landscape::{Problem, Subject};
+use theorylab::gpu::{GpuContext, GpuEnsemble};
 
 /// The data, network and training; a flag left out keeps the experiment's default.
 #[derive(Args)]
@@ -149,6 +152,9 @@ pub struct LandscapeArgs {
     /// Biases under filter normalization: zero (fixed) or keep (move with the weights).
     #[arg(long, default_value_t = SurfaceConfig::default().bias)]
     bias: BiasDirection,
+    /// Where the grid's networks are evaluated: cpu (f64, the reference) or gpu (f32, wgpu).
+    #[arg(long, default_value_t = Backend::Cpu)]
+    backend: Backend,
     #[command(flatten)]
     output: Output,
 }
@@ -197,13 +203,20 @@ pub fn landscape(a: LandscapeArgs) -> Result<()> {
         directions: a.directions,
         bias: a.bias,
     };
-    match a.model.subject(&config.problem)? {
-        None => run_experiment(config, &a.output, surface_summary),
-        Some(subject) => {
-            let result = run_with_bar(&mut SurfaceRun::from_subject(&config, subject)?)?;
-            report::<SurfaceConfig>(&result, &a.output, surface_summary)
+    let subject = a.model.subject(&config.problem)?;
+    let result = match (a.backend, subject) {
+        (Backend::Cpu, None) => run_with_bar(&mut SurfaceRun::new(&config)?)?,
+        (Backend::Cpu, Some(s)) => run_with_bar(&mut SurfaceRun::from_subject(&config, s)?)?,
+        (Backend::Gpu, subject) => {
+            let ctx = Arc::new(pollster::block_on(GpuContext::new())?);
+            let mut run = match subject {
+                None => SurfaceRun::<GpuEnsemble>::on(ctx, &config)?,
+                Some(s) => SurfaceRun::<GpuEnsemble>::from_subject_on(ctx, &config, s)?,
+            };
+            run_with_bar(&mut run)?
         }
-    }
+    };
+    report::<SurfaceConfig>(&result, &a.output, surface_summary)
 }
 
 #[derive(Args)]

@@ -14,6 +14,7 @@ use crate::core::hessian::Objective;
 use crate::core::mlp::Mlp;
 use crate::core::optim::OptimizerConfig;
 use crate::core::rng::{Rng, Stream};
+use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
@@ -201,8 +202,14 @@ struct Grid {
     values: Vec<Option<[f64; 4]>>,
 }
 
-/// The running surface.
-pub struct SurfaceRun {
+/// Largest readback of one GPU slice of grid points (every layer of every member on every
+/// sample comes back), in bytes.
+const GPU_READBACK_BYTES: f64 = 16e6;
+
+/// The running surface: grid points are networks evaluated through the ensemble engine `E`
+/// (the f64 CPU reference by default, or the GPU).
+pub struct SurfaceRun<E: Ensemble = CpuEnsemble<f64>> {
+    device: E::Device,
     config: SurfaceConfig,
     phase: Phase,
     done: usize,
@@ -217,15 +224,31 @@ fn strides(n: usize) -> Vec<usize> {
 }
 
 impl SurfaceRun {
-    /// Trains the problem's network, then evaluates the surface.
+    /// Trains the problem's network, then evaluates the surface on the CPU in f64.
     pub fn new(config: &SurfaceConfig) -> Result<Self> {
+        SurfaceRun::on((), config)
+    }
+
+    /// The surface around a network trained elsewhere, on the CPU in f64.
+    pub fn from_subject(config: &SurfaceConfig, subject: Subject) -> Result<Self> {
+        SurfaceRun::from_subject_on((), config, subject)
+    }
+}
+
+impl<E: Ensemble> SurfaceRun<E> {
+    /// Trains the problem's network (on the CPU), then evaluates the surface on `device`.
+    pub fn on(device: E::Device, config: &SurfaceConfig) -> Result<Self> {
         config.validate()?;
-        Self::with(config, Prepare::train(&config.problem)?, "trained")
+        Self::with(device, config, Prepare::train(&config.problem)?, "trained")
     }
 
     /// The surface around a network trained elsewhere (filter directions only: a file has no
     /// trajectory).
-    pub fn from_subject(config: &SurfaceConfig, subject: Subject) -> Result<Self> {
+    pub fn from_subject_on(
+        device: E::Device,
+        config: &SurfaceConfig,
+        subject: Subject,
+    ) -> Result<Self> {
         config.validate_grid()?;
         if config.directions == DirectionKind::Pca && subject.trajectory.len() < 3 {
             return Err(Error::config(
@@ -240,11 +263,17 @@ impl SurfaceRun {
         );
         check_work("grid", work, CLI_MAX_WORK, "landscape")?;
         let source = subject.source.clone();
-        Self::with(config, Prepare::Ready(Box::new(subject)), &source)
+        Self::with(device, config, Prepare::Ready(Box::new(subject)), &source)
     }
 
-    fn with(config: &SurfaceConfig, prepare: Prepare, source: &str) -> Result<Self> {
+    fn with(
+        device: E::Device,
+        config: &SurfaceConfig,
+        prepare: Prepare,
+        source: &str,
+    ) -> Result<Self> {
         Ok(SurfaceRun {
+            device,
             config: config.clone(),
             phase: Phase::Prepare(prepare),
             done: 0,
@@ -351,12 +380,24 @@ impl SurfaceRun {
         Ok(grid)
     }
 
-    /// Evaluates as many pending points as fit in a slice, through the ensemble engine.
-    async fn grid_slice(grid: &mut Grid) -> Result<usize> {
+    /// Evaluates as many pending points as fit in a slice, through the ensemble engine: on the
+    /// CPU a slice's worth of work, on the GPU as many networks as one readback holds.
+    async fn grid_slice(device: &E::Device, grid: &mut Grid) -> Result<usize> {
         let s = &grid.subject;
         let samples = s.train.features.ncols() + s.test.as_ref().map_or(0, |t| t.features.ncols());
         let per_point = samples as f64 * s.mlp.num_params() as f64;
-        let count = ((SLICE_WORK / per_point) as usize).clamp(1, grid.pending.len());
+        let budget = if E::members_per_slice(device) > 1 {
+            let units: usize = s
+                .mlp
+                .layers
+                .iter()
+                .map(|l| 2 * l.params.weight.nrows())
+                .sum();
+            GPU_READBACK_BYTES / (samples * units * std::mem::size_of::<E::Scalar>()) as f64
+        } else {
+            SLICE_WORK / per_point
+        };
+        let count = (budget as usize).clamp(1, grid.pending.len());
         let points: Vec<usize> = grid.pending.drain(..count).collect();
         let n = grid.axis.len();
         let nets = points
@@ -365,19 +406,21 @@ impl SurfaceRun {
                 let (a, b) = (grid.axis[p % n], grid.axis[p / n]);
                 let mut net = s.mlp.clone();
                 net.set_flat(&(&grid.center + &grid.d1 * a + &grid.d2 * b))?;
-                Ok(net)
+                Ok(net.cast::<E::Scalar>())
             })
-            .collect::<Result<Vec<Mlp<f64>>>>()?;
-        let mut ensemble = CpuEnsemble::of(&nets, s.loss, OptimizerConfig::default())?;
-        let train = ensemble.forward(&s.train.features).await?;
+            .collect::<Result<Vec<Mlp<E::Scalar>>>>()?;
+        let mut ensemble = E::new(device, &nets, s.loss, OptimizerConfig::default()).await?;
+        let cast = |x: &nalgebra::DMatrix<f64>| x.map(E::Scalar::of_f64);
+        let train = ensemble.forward(&cast(&s.train.features)).await?;
         let test = match &s.test {
-            Some(t) => Some(ensemble.forward(&t.features).await?),
+            Some(t) => Some(ensemble.forward(&cast(&t.features)).await?),
             None => None,
         };
+        let output = |f: &crate::core::mlp::Forward<E::Scalar>| f.output().map(|v| v.as_f64());
         for (i, &p) in points.iter().enumerate() {
-            let (tl, ta) = measure(train[i].output(), &s.train, s.loss)?;
+            let (tl, ta) = measure(&output(&train[i]), &s.train, s.loss)?;
             let (vl, va) = match (&test, &s.test) {
-                (Some(out), Some(split)) => measure(out[i].output(), split, s.loss)?,
+                (Some(out), Some(split)) => measure(&output(&out[i]), split, s.loss)?,
                 _ => (f64::NAN, f64::NAN),
             };
             grid.values[p] = Some([tl, ta, vl, va]);
@@ -456,7 +499,7 @@ impl Grid {
     }
 }
 
-impl Stepper for SurfaceRun {
+impl<E: Ensemble> Stepper for SurfaceRun<E> {
     type Output = SurfaceResult;
 
     async fn step(&mut self) -> Result<Progress> {
@@ -476,7 +519,7 @@ impl Stepper for SurfaceRun {
             }
             Phase::Grid(mut grid) => {
                 let level = grid.level;
-                self.done += Self::grid_slice(&mut grid).await?;
+                self.done += Self::grid_slice(&self.device, &mut grid).await?;
                 let finished = grid.pending.is_empty();
                 if finished || grid.level != level {
                     self.publish(&grid, finished);
@@ -509,7 +552,7 @@ impl Stepper for SurfaceRun {
     }
 }
 
-impl SurfaceRun {
+impl<E: Ensemble> SurfaceRun<E> {
     fn total_steps(&self) -> usize {
         if self.result.source == "trained" {
             self.config.problem.epochs * self.config.problem.steps_per_epoch()
