@@ -24,7 +24,7 @@ TIMEFORMAT=%R
 for round in $(seq "$ROUNDS"); do
   echo "-- round $round"
   # (a) ours: Hessian top-5 + trace, process wall time in seconds.
-  { time target/release/theorylab hessian "${files[@]}" --top-k 5 --trace --json > "$tmp/h.json"; } 2> "$tmp/t"
+  { time target/release/theorylab hessian "${files[@]}" --top-k 5 --iterations 20 --trace --json > "$tmp/h.json"; } 2> "$tmp/t"
   ours_h="$(tail -n1 "$tmp/t")"
   python3 - "$tmp/h.json" "$ours_h" <<'PY'
 import json, sys
