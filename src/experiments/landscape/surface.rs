@@ -423,6 +423,12 @@ impl<E: Ensemble> SurfaceRun<E> {
                 (Some(out), Some(split)) => measure(&output(&out[i]), split, s.loss)?,
                 _ => (f64::NAN, f64::NAN),
             };
+            if !tl.is_finite() {
+                let (a, b) = (grid.axis[p % n], grid.axis[p / n]);
+                return Err(Error::Data(format!(
+                    "the training loss is {tl} at ({a:.3}, {b:.3}) on the plane: it overflows there; use a smaller span"
+                )));
+            }
             grid.values[p] = Some([tl, ta, vl, va]);
         }
         if grid.pending.is_empty() && grid.level + 1 < grid.strides.len() {
