@@ -690,3 +690,47 @@ fn the_landscape_commands_name_bad_input_and_read_models() {
     // data are bit-identical and so is every product: equal to the last bit.
     assert_eq!(values, r.eigenvalues);
 }
+
+/// Every figure draws the result's own numbers: the plane's cells are log10 of the loss over
+/// its minimum, the slices are the grid's middle row and column, the eigenvalue panel is the
+/// result's eigenvalues.
+#[test]
+fn figures_draw_the_results_numbers() {
+    use theorylab::plot::Figure;
+    let problem = Problem {
+        width: 8,
+        epochs: 2,
+        ..Problem::default()
+    };
+    let surface = SurfaceConfig {
+        problem: problem.clone(),
+        grid: 7,
+        ..SurfaceConfig::default()
+    };
+    let r = run(&mut surface.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
+    let figures = SurfaceConfig::figures(&r).unwrap();
+    let Figure::Heatmap(plane) = &figures[0].panels[0] else { panic!("the plane is a heatmap") };
+    let min = r.train_loss.iter().copied().fold(f64::INFINITY, f64::min);
+    for (cell, loss) in plane.values.iter().zip(&r.train_loss) {
+        assert_close("plane cell", *cell, (loss / min).log10(), 1e-15, 1e-15);
+    }
+    let Figure::Line(slice) = &figures[1].panels[0] else { panic!("slices are line plots") };
+    for (k, &(a, loss)) in slice.series[0].points.iter().enumerate() {
+        assert_eq!(a, r.axis[k]);
+        assert_eq!(loss, r.train_loss[3 * 7 + k]);
+    }
+    let spectrum = SpectrumConfig {
+        problem,
+        iterations: 10,
+        trace_probes: 4,
+        density_probes: 1,
+        minibatch: 0,
+        per_layer: false,
+        ..SpectrumConfig::default()
+    };
+    let s = run(&mut spectrum.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
+    let figures = SpectrumConfig::figures(&s).unwrap();
+    let Figure::Line(top) = &figures[0].panels[0] else { panic!("eigenvalues are a line plot") };
+    let drawn: Vec<f64> = top.series[0].points.iter().map(|p| p.1).collect();
+    assert_eq!(drawn, s.eigenvalues);
+}
