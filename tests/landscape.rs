@@ -709,12 +709,16 @@ fn figures_draw_the_results_numbers() {
     };
     let r = run(&mut surface.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
     let figures = SurfaceConfig::figures(&r).unwrap();
-    let Figure::Heatmap(plane) = &figures[0].panels[0] else { panic!("the plane is a heatmap") };
+    let Figure::Heatmap(plane) = &figures[0].panels[0] else {
+        panic!("the plane is a heatmap")
+    };
     let min = r.train_loss.iter().copied().fold(f64::INFINITY, f64::min);
     for (cell, loss) in plane.values.iter().zip(&r.train_loss) {
         assert_close("plane cell", *cell, (loss / min).log10(), 1e-15, 1e-15);
     }
-    let Figure::Line(slice) = &figures[1].panels[0] else { panic!("slices are line plots") };
+    let Figure::Line(slice) = &figures[1].panels[0] else {
+        panic!("slices are line plots")
+    };
     for (k, &(a, loss)) in slice.series[0].points.iter().enumerate() {
         assert_eq!(a, r.axis[k]);
         assert_eq!(loss, r.train_loss[3 * 7 + k]);
@@ -728,9 +732,50 @@ fn figures_draw_the_results_numbers() {
         per_layer: false,
         ..SpectrumConfig::default()
     };
-    let s = run(&mut spectrum.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
+    let s = run(
+        &mut spectrum.start().unwrap(),
+        |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
     let figures = SpectrumConfig::figures(&s).unwrap();
-    let Figure::Line(top) = &figures[0].panels[0] else { panic!("eigenvalues are a line plot") };
+    let Figure::Line(top) = &figures[0].panels[0] else {
+        panic!("eigenvalues are a line plot")
+    };
     let drawn: Vec<f64> = top.series[0].points.iter().map(|p| p.1).collect();
     assert_eq!(drawn, s.eigenvalues);
+}
+
+/// Marching squares on `f = x^2 + y^2`: every contour point lies on its level's circle up to the
+/// error of linear interpolation along a cell edge, at most `h^2 / 4` for this f with spacing h;
+/// every level between the field's extremes is drawn.
+#[test]
+fn contours_lie_on_their_level_sets() {
+    use theorylab::plot::landscape::contour_segments;
+    let m = 41;
+    let axis: Vec<f64> = (0..m)
+        .map(|i| -2.0 + 4.0 * i as f64 / (m - 1) as f64)
+        .collect();
+    let h = axis[1] - axis[0];
+    let values: Vec<f64> = (0..m * m)
+        .map(|p| axis[p % m].powi(2) + axis[p / m].powi(2))
+        .collect();
+    let segments = contour_segments(&axis, &values, 1.0);
+    assert!(!segments.is_empty());
+    let mut levels = std::collections::BTreeSet::new();
+    for s in &segments {
+        let r2: Vec<f64> = s.points.iter().map(|(x, y)| x * x + y * y).collect();
+        let level = r2[0].round();
+        for v in r2 {
+            assert!(
+                (v - level).abs() <= h * h / 4.0 + 1e-12,
+                "{v} on level {level}"
+            );
+        }
+        levels.insert(level as i64);
+    }
+    // Levels 1 .. 7 lie strictly between the minimum 0 and the corners' 8.
+    assert_eq!(
+        levels.into_iter().collect::<Vec<_>>(),
+        (1..=7).collect::<Vec<_>>()
+    );
 }

@@ -253,6 +253,7 @@ pub fn gram(r: &CollapseResult) -> Result<Vec<Figure>> {
             values: flipped,
             colorbar_label: "cos(μ_c − μ_G, μ_c' − μ_G)".into(),
             overlay: Vec::new(),
+            contours: Vec::new(),
             lines: Vec::new(),
         })
     };

@@ -347,6 +347,7 @@ pub fn permutations(r: &LmcResult) -> Vec<Figure> {
                 values,
                 colorbar_label: "P[j, k] (1: matched)".into(),
                 overlay: Vec::new(),
+                contours: Vec::new(),
                 lines: Vec::new(),
             })
         })

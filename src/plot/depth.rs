@@ -401,6 +401,7 @@ fn phase_map(
             name: "your (C_W, C_b)".into(),
             points: vec![(c.weight_var, c.bias_var)],
         }],
+        contours: Vec::new(),
         lines: if line.len() > 1 {
             vec![Series {
                 name: "order-to-chaos line χ₁ = 1".into(),
@@ -693,6 +694,7 @@ pub fn gradient_ratio(r: &CriticalityResult) -> Result<Vec<Figure>> {
         values: cells.iter().map(|g| g.measured.log10()).collect(),
         colorbar_label: "log10 E|∂f/∂z¹|² / E|∂f/∂zᴸ|²".into(),
         overlay: Vec::new(),
+        contours: Vec::new(),
         lines: if line.len() > 1 {
             vec![Series {
                 name: "theory: χ₁ = 1".into(),

@@ -888,6 +888,14 @@ fn draw_heatmap<DB: DrawingBackend>(
     } else {
         draw_cells(&mut chart, p, &cmap, t)?;
     }
+    let contour_style = RGBColor(255, 255, 255).mix(0.7).stroke_width(s.thin.max(1));
+    chart
+        .draw_series(
+            p.contours
+                .iter()
+                .map(|c| PathElement::new(c.points.clone(), contour_style)),
+        )
+        .map_err(de(t))?;
     let total: usize = p.overlay.iter().map(|g| g.points.len()).sum();
     let mut keys = draw_groups(&mut chart, &p.overlay, total, BLACK, s, t)?;
     for (j, line) in p.lines.iter().enumerate() {

@@ -84,7 +84,10 @@ pub fn plane(r: &SurfaceResult) -> Vec<Figure> {
     };
     let solution = vec![series("solution θ*", vec![(0.0, 0.0)])];
     let map = |title: &str, values: Vec<f64>, label: &str| {
+        let step = contour_step(&values);
+        let contours = contour_segments(&r.axis, &values, step);
         Figure::Heatmap(Heatmap {
+            contours,
             title: title.into(),
             x_label: x_label.clone(),
             y_label: y_label.clone(),
@@ -124,6 +127,79 @@ pub fn plane(r: &SurfaceResult) -> Vec<Figure> {
         ));
     }
     panels
+}
+
+/// A level spacing giving about eight contours over the values' range: 1, 2 or 5 times a
+/// power of ten.
+pub fn contour_step(values: &[f64]) -> f64 {
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let raw = (hi - lo) / 8.0;
+    if !(raw.is_finite() && raw > 0.0) {
+        return 0.0;
+    }
+    let decade = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * decade)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * decade)
+}
+
+/// Level curves of a field on the grid `axis x axis` (values `j * m + i` at `(axis[i],
+/// axis[j])`) at every multiple of `step`, by marching squares: each cell crossed by a level
+/// gives a segment between the linearly interpolated crossings on its edges (a saddle cell
+/// gives two, paired by the cell's centre value).
+pub fn contour_segments(axis: &[f64], values: &[f64], step: f64) -> Vec<Series> {
+    let m = axis.len();
+    if step <= 0.0 || m < 2 || values.len() != m * m {
+        return Vec::new();
+    }
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let mut segments = Vec::new();
+    let mut level = (lo / step).floor() * step + step;
+    while level < hi {
+        for j in 0..m - 1 {
+            for i in 0..m - 1 {
+                // Corners counter-clockwise from bottom-left, with their positions.
+                let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+                let v: Vec<f64> = corners.iter().map(|&(a, b)| values[b * m + a]).collect();
+                let p: Vec<(f64, f64)> = corners.iter().map(|&(a, b)| (axis[a], axis[b])).collect();
+                let mut crossings = Vec::new();
+                for e in 0..4 {
+                    let (a, b) = (e, (e + 1) % 4);
+                    if (v[a] < level) != (v[b] < level) {
+                        let t = (level - v[a]) / (v[b] - v[a]);
+                        crossings.push((
+                            p[a].0 + t * (p[b].0 - p[a].0),
+                            p[a].1 + t * (p[b].1 - p[a].1),
+                        ));
+                    }
+                }
+                if crossings.len() == 4 {
+                    // A saddle: pair the crossings so the centre's side stays connected.
+                    let centre = v.iter().sum::<f64>() / 4.0;
+                    if (centre < level) == (v[0] < level) {
+                        crossings.swap(1, 3);
+                    }
+                }
+                for pair in crossings.chunks(2) {
+                    if pair.len() == 2 {
+                        segments.push(series("", vec![pair[0], pair[1]]));
+                    }
+                }
+            }
+        }
+        level += step;
+    }
+    segments
 }
 
 /// The plane's numbers: one row per grid point.

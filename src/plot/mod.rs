@@ -126,6 +126,9 @@ pub struct Heatmap {
     pub colorbar_label: String,
     /// Point groups drawn on top of the grid, with a legend.
     pub overlay: Vec<Series>,
+    /// Level curves drawn thin and white over the cells, without a legend (their levels are
+    /// the colour bar's): polylines, each a series of its own.
+    pub contours: Vec<Series>,
     /// Curves drawn on top of the grid (e.g. a phase boundary), solid black, with a legend.
     pub lines: Vec<Series>,
 }
@@ -540,6 +543,9 @@ fn validate(fig: &Figure) -> Result<()> {
             }
             for (i, s) in p.lines.iter().enumerate() {
                 check_series(t, &describe("line", i, s), s, false, false)?;
+            }
+            for (i, s) in p.contours.iter().enumerate() {
+                check_series(t, &describe("contour", i, s), s, false, false)?;
             }
         }
         Figure::Histogram(p) => {

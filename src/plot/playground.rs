@@ -37,6 +37,7 @@ pub fn decision_map(
         values: map.values.clone(),
         colorbar_label: map.label.clone(),
         overlay,
+        contours: Vec::new(),
         lines: Vec::new(),
     })
 }
@@ -62,6 +63,7 @@ pub fn unit_maps(plane: &Plane, maps: &[Vec<Vec<f64>>]) -> Vec<Vec<Figure>> {
                         values: values.clone(),
                         colorbar_label: "h".into(),
                         overlay: Vec::new(),
+                        contours: Vec::new(),
                         lines: Vec::new(),
                     })
                 })

@@ -113,6 +113,7 @@ fn heatmap(signed: bool) -> Heatmap {
         nx,
         ny,
         values,
+        contours: Vec::new(),
         lines: Vec::new(),
         colorbar_label: if signed {
             "network output f(x)".into()
@@ -485,6 +486,7 @@ fn svg_heatmap_cells_are_one_png_image_with_the_colour_of_each_value() {
         values: values.clone(),
         colorbar_label: "v".into(),
         overlay: Vec::new(),
+        contours: Vec::new(),
         lines: Vec::new(),
     };
     let svg = to_svg(&[Figure::Heatmap(h)], 400, 300).unwrap();

@@ -84,6 +84,7 @@ fn matrix_map(title: &str, m: &DMatrix<f64>) -> Figure {
             .collect(),
         colorbar_label: "kernel value".into(),
         overlay: Vec::new(),
+        contours: Vec::new(),
         lines: Vec::new(),
     })
 }
