@@ -245,6 +245,7 @@ fn every_figure_has_its_data_as_csv() {
             "barrier-vs-width",
             "barrier-vs-spawn",
             "plane",
+            "surface",
             "slices",
             "spectrum",
             "layer-spectra",

@@ -716,7 +716,11 @@ fn figures_draw_the_results_numbers() {
     for (cell, loss) in plane.values.iter().zip(&r.train_loss) {
         assert_close("plane cell", *cell, (loss / min).log10(), 1e-15, 1e-15);
     }
-    let Figure::Line(slice) = &figures[1].panels[0] else {
+    let Figure::Surface(relief) = &figures[1].panels[0] else {
+        panic!("a 3-D surface")
+    };
+    assert_eq!(relief.values, plane.values);
+    let Figure::Line(slice) = &figures[2].panels[0] else {
         panic!("slices are line plots")
     };
     for (k, &(a, loss)) in slice.series[0].points.iter().enumerate() {

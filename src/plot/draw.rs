@@ -18,7 +18,7 @@ use super::style::{
     ColorMap, GRID, GRID_MINOR, MarkStyle, Shape, Sizes, darker, font, legend_corner, palette,
     sample_polyline, text_size,
 };
-use super::{Figure, Heatmap, Histogram, LinePlot, ScatterPlot, histogram_density};
+use super::{Figure, Heatmap, Histogram, LinePlot, ScatterPlot, Surface, histogram_density};
 use crate::error::{Error, Result};
 use std::cell::RefCell;
 
@@ -48,7 +48,80 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         Figure::Scatter(p) => draw_scatter(&body, p, &sizes),
         Figure::Heatmap(p) => draw_heatmap(&body, p, &sizes, rasters),
         Figure::Histogram(p) => draw_histogram(&body, p, &sizes),
+        Figure::Surface(p) => draw_surface(&body, p, &sizes),
     }
+}
+
+/// The surface as plotters' 3-D chart: one quadrilateral per grid cell, filled with the
+/// viridis colour of its mean height, the caption in a line below.
+fn draw_surface<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &Surface,
+    s: &Sizes,
+) -> Result<()> {
+    let t = p.title.as_str();
+    let (w, h) = area.dim_in_pixel();
+    let (size, caption) = fit_text(t, s.label, s.min_font, &p.caption, w as i32 - 2 * s.margin)?;
+    let caption_h = (size * 1.6).round() as i32;
+    let (plot_area, below) = area.split_vertically((h as i32 - caption_h).max(50));
+    below
+        .draw_text(
+            &caption,
+            &font(size).pos(Pos::new(HPos::Center, VPos::Top)),
+            (w as i32 / 2, 0),
+        )
+        .map_err(de(t))?;
+    let (zmin, zmax) = p
+        .values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let cmap = ColorMap::for_values(zmin, zmax);
+    let (hlo, hhi) = cmap.range();
+    let (nx, ny) = (p.x.len(), p.y.len());
+    // The front corner's tick labels hang below the floor: room for them above the caption.
+    let mut chart = ChartBuilder::on(&plot_area)
+        .margin(s.margin)
+        .margin_bottom(s.margin + (s.tick * 1.5).round() as i32)
+        .build_cartesian_3d(p.x[0]..p.x[nx - 1], hlo..hhi, p.y[0]..p.y[ny - 1])
+        .map_err(de(t))?;
+    let (yaw, pitch) = (p.yaw, p.pitch);
+    chart.with_projection(|mut pb| {
+        pb.yaw = yaw;
+        pb.pitch = pitch;
+        pb.scale = 0.85;
+        pb.into_matrix()
+    });
+    chart
+        .configure_axes()
+        .label_style(font(s.tick))
+        .max_light_lines(1)
+        .draw()
+        .map_err(de(t))?;
+    let at = |i: usize, j: usize| p.values[j * nx + i];
+    // Back to front along the viewing direction is plotters' job for its own series; cells are
+    // drawn from the far corner so nearer ones cover them.
+    let mut cells: Vec<(usize, usize)> = (0..ny - 1)
+        .flat_map(|j| (0..nx - 1).map(move |i| (i, j)))
+        .collect();
+    let depth = |&(i, j): &(usize, usize)| -> f64 {
+        let (x, z) = (i as f64 / nx as f64, j as f64 / ny as f64);
+        x * yaw.sin() + z * yaw.cos()
+    };
+    cells.sort_by(|a, b| depth(b).total_cmp(&depth(a)));
+    chart
+        .draw_series(cells.into_iter().map(|(i, j)| {
+            let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+            let mean = corners.iter().map(|&(a, b)| at(a, b)).sum::<f64>() / 4.0;
+            let points: Vec<(f64, f64, f64)> = corners
+                .iter()
+                .map(|&(a, b)| (p.x[a], at(a, b), p.y[b]))
+                .collect();
+            plotters::element::Polygon::new(points, cmap.color(mean).filled())
+        }))
+        .map_err(de(t))?;
+    Ok(())
 }
 
 /// A font size at most `size` (and at least `min_size`) and the text to set in it, so that

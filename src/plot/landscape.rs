@@ -3,7 +3,8 @@
 //! and spectral density (whole and per layer), sharpness against 2/eta, and accuracy against
 //! subspace dimension.
 
-use super::{Figure, Heatmap, LinePlot, Scale, Series};
+use super::{Figure, Heatmap, LinePlot, Scale, Series, Surface};
+use crate::core::loss::Loss;
 use crate::error::Result;
 use crate::experiments::FigureData;
 use crate::experiments::landscape::intrinsic::{IntrinsicResult, THRESHOLD};
@@ -46,6 +47,16 @@ fn axis_labels(r: &SurfaceResult) -> (String, String) {
     }
 }
 
+/// A loss axis's label: cross-entropy in nats, or the mean squared error.
+fn loss_axis(loss: Loss, log: bool) -> &'static str {
+    match (loss, log) {
+        (Loss::CrossEntropy, false) => "cross-entropy loss (nats)",
+        (Loss::CrossEntropy, true) => "cross-entropy loss (nats, log scale)",
+        (Loss::Mse, false) => "mean squared error",
+        (Loss::Mse, true) => "mean squared error (log scale)",
+    }
+}
+
 /// The surface's figures: the plane (loss, and accuracy or test loss) with the trajectory, and
 /// the 1-D slices beside the quadratic model.
 pub fn surface_figures(r: &SurfaceResult) -> Result<Vec<FigureData>> {
@@ -56,7 +67,14 @@ pub fn surface_figures(r: &SurfaceResult) -> Result<Vec<FigureData>> {
         FigureData {
             stem: "plane",
             panels: plane(r),
-            panel_size: (420, 380),
+            // Wide enough beside the colour bar for three ticks on the x axis.
+            panel_size: (460, 380),
+            csv: plane_csv(r),
+        },
+        FigureData {
+            stem: "surface",
+            panels: vec![surface(r)],
+            panel_size: (520, 440),
             csv: plane_csv(r),
         },
         FigureData {
@@ -202,6 +220,31 @@ pub fn contour_segments(axis: &[f64], values: &[f64], step: f64) -> Vec<Series> 
     segments
 }
 
+/// The training loss over the plane as a 3-D surface (height log10 of loss over its minimum,
+/// as the plane's colours), seen from the side of the first direction's negative end.
+pub fn surface(r: &SurfaceResult) -> Figure {
+    let (x_label, y_label) = axis_labels(r);
+    let min = r
+        .train_loss
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .max(1e-300);
+    Figure::Surface(Surface {
+        title: "Training loss as a surface".into(),
+        caption: format!("{x_label} (left), {y_label} (right); height log₁₀(loss / min)"),
+        x: r.axis.clone(),
+        y: r.axis.clone(),
+        values: r
+            .train_loss
+            .iter()
+            .map(|v| (v.max(1e-300) / min).log10())
+            .collect(),
+        yaw: 0.7,
+        pitch: 0.5,
+    })
+}
+
 /// The plane's numbers: one row per grid point.
 pub fn plane_csv(r: &SurfaceResult) -> String {
     let mut csv = String::from("a,b,train_loss,train_accuracy,test_loss,test_accuracy\n");
@@ -255,7 +298,7 @@ pub fn slices(r: &SurfaceResult) -> Vec<Figure> {
             let mut plot = line(
                 &format!("Loss along direction {}", k + 1),
                 x_label,
-                &format!("{} loss (nats)", r.config.problem.loss),
+                loss_axis(r.config.problem.loss, false),
             );
             let points = |v: &[f64]| s.coords.iter().copied().zip(v.iter().copied()).collect();
             plot.series
@@ -484,7 +527,7 @@ pub fn sharpness_figures(r: &SharpnessResult) -> Result<Vec<FigureData>> {
     let mut loss = line(
         "Training loss",
         "gradient-descent step",
-        &format!("{} loss (log scale)", r.config.problem.loss),
+        loss_axis(r.config.problem.loss, true),
     );
     loss.y_scale = Scale::Log;
     let last = r.config.steps as f64;
@@ -534,7 +577,9 @@ pub fn sharpness_figures(r: &SharpnessResult) -> Result<Vec<FigureData>> {
     Ok(vec![FigureData {
         stem: "sharpness",
         panels,
-        panel_size: (400, 360),
+        // Tall enough that the six-entry legend fits above the thresholds (the headroom is
+        // capped at 45% of the plot).
+        panel_size: (400, 430),
         csv,
     }])
 }

@@ -151,6 +151,27 @@ pub struct Histogram {
     pub theory: Vec<Series>,
 }
 
+/// A height field on a regular grid drawn as a surface in 3-D, coloured by height (viridis)
+/// and seen from above at an angle: `values[j * x.len() + i]` is the height over `(x[i], y[j])`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Surface {
+    /// Panel title.
+    pub title: String,
+    /// What the horizontal axes and the height are, in one line under the surface (plotters'
+    /// 3-D axes carry tick labels only).
+    pub caption: String,
+    /// Grid coordinates along the first horizontal axis, ascending.
+    pub x: Vec<f64>,
+    /// Grid coordinates along the second horizontal axis, ascending.
+    pub y: Vec<f64>,
+    /// Heights, `x.len() * y.len()`.
+    pub values: Vec<f64>,
+    /// Rotation about the vertical axis, in radians.
+    pub yaw: f64,
+    /// Elevation of the viewer, in radians.
+    pub pitch: f64,
+}
+
 /// One panel of a figure.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Figure {
@@ -162,6 +183,8 @@ pub enum Figure {
     Heatmap(Heatmap),
     /// A density histogram with an optional reference curve.
     Histogram(Histogram),
+    /// A height field in 3-D.
+    Surface(Surface),
 }
 
 impl Figure {
@@ -172,6 +195,7 @@ impl Figure {
             Figure::Scatter(p) => &p.title,
             Figure::Heatmap(p) => &p.title,
             Figure::Histogram(p) => &p.title,
+            Figure::Surface(p) => &p.title,
         }
     }
 }
@@ -546,6 +570,28 @@ fn validate(fig: &Figure) -> Result<()> {
             }
             for (i, s) in p.contours.iter().enumerate() {
                 check_series(t, &describe("contour", i, s), s, false, false)?;
+            }
+        }
+        Figure::Surface(p) => {
+            if p.x.len() < 2 || p.y.len() < 2 || p.values.len() != p.x.len() * p.y.len() {
+                return Err(Error::plot(
+                    t,
+                    format!(
+                        "{} heights for a {} x {} grid (at least 2 x 2)",
+                        p.values.len(),
+                        p.x.len(),
+                        p.y.len()
+                    ),
+                ));
+            }
+            if let Some(bad) = p
+                .values
+                .iter()
+                .chain(&p.x)
+                .chain(&p.y)
+                .find(|v| !v.is_finite())
+            {
+                return Err(Error::plot(t, format!("a non-finite value {bad}")));
             }
         }
         Figure::Histogram(p) => {
