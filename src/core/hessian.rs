@@ -22,6 +22,9 @@ use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 use std::ops::Range;
 
+/// Most bytes an [`Objective`] may cache for its products.
+pub const MAX_CACHE_BYTES: f64 = 2e9;
+
 /// A network's loss on a fixed data set as a function of its parameters, with the forward and
 /// backward passes at the current point cached for Hessian-vector products.
 #[derive(Clone, Debug)]
@@ -51,6 +54,20 @@ impl Objective {
         }
         if data.features.ncols() == 0 {
             return Err(Error::Data("no samples to evaluate the loss on".into()));
+        }
+        // Cached: z, h, delta and dL/dh per layer and sample; a product adds R z, R h, R delta.
+        let units: usize = mlp.layers.iter().map(|l| l.params.weight.nrows()).sum();
+        let bytes = 8.0 * 7.0 * units as f64 * data.features.ncols() as f64;
+        if bytes > MAX_CACHE_BYTES {
+            return Err(Error::config(
+                "data",
+                format!(
+                    "{} samples through {units} units need about {:.1} GB for Hessian-vector products, more than the {:.0} GB allowed here: use fewer samples or a smaller network",
+                    data.features.ncols(),
+                    bytes / 1e9,
+                    MAX_CACHE_BYTES / 1e9
+                ),
+            ));
         }
         let forward = mlp.forward(&data.features)?;
         let (value, d_output) = loss.value_and_gradient(forward.output(), data.target())?;

@@ -9,6 +9,7 @@ mod controls;
 mod depth;
 mod export;
 mod glue;
+mod landscape;
 mod playground;
 mod room;
 mod width;
@@ -119,6 +120,7 @@ fn App() -> impl IntoView {
                 depth::PATH => view! { <depth::Depth/> }.into_any(),
                 collapse::PATH => view! { <collapse::Collapse/> }.into_any(),
                 connectivity::PATH => view! { <connectivity::Connectivity/> }.into_any(),
+                landscape::PATH => view! { <landscape::Landscape/> }.into_any(),
                 _ => view! { <playground::Playground/> }.into_any(),
             }}
         </main>
@@ -246,6 +248,39 @@ fn About() -> impl IntoView {
                     "R. Entezari et al., "
                     <a href="https://arxiv.org/abs/2110.06296">"The Role of Permutation Invariance in Linear Mode Connectivity of Neural Networks"</a>
                     " (ICLR 2022): the conjecture that barriers vanish modulo permutations."
+                </li>
+            </ul>
+            <h3>"Landscape"</h3>
+            <ul>
+                <li>
+                    "H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "
+                    <a href="https://arxiv.org/abs/1712.09913">"Visualizing the Loss Landscape of Neural Nets"</a>
+                    " (NeurIPS 2018): filter-normalized directions, trajectories on PCA planes."
+                </li>
+                <li>
+                    "Z. Yao, A. Gholami, K. Keutzer, M. W. Mahoney, "
+                    <a href="https://arxiv.org/abs/1912.07145">"PyHessian: Neural Networks Through the Lens of the Hessian"</a>
+                    " (2020): top eigenvalues by Lanczos, Hutchinson's trace, the spectral density, per layer."
+                </li>
+                <li>
+                    "B. Ghorbani, S. Krishnan, Y. Xiao, "
+                    <a href="https://arxiv.org/abs/1901.10159">"An Investigation into Neural Net Optimization via Hessian Eigenvalue Density"</a>
+                    " (ICML 2019): stochastic Lanczos quadrature, the bulk and the outliers."
+                </li>
+                <li>
+                    "J. M. Cohen, S. Kaur, Y. Li, J. Z. Kolter, A. Talwalkar, "
+                    <a href="https://arxiv.org/abs/2103.00065">"Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability"</a>
+                    " (ICLR 2021): progressive sharpening up to 2/η."
+                </li>
+                <li>
+                    "C. Li, H. Farkhoor, R. Liu, J. Yosinski, "
+                    <a href="https://arxiv.org/abs/1804.08838">"Measuring the Intrinsic Dimension of Objective Landscapes"</a>
+                    " (ICLR 2018): training in random subspaces, d_int90."
+                </li>
+                <li>
+                    "B. A. Pearlmutter, "
+                    <a href="https://doi.org/10.1162/neco.1994.6.1.147">"Fast Exact Multiplication by the Hessian"</a>
+                    " (Neural Computation 1994): Hessian-vector products at the cost of a few gradients."
                 </li>
             </ul>
             <h3>"Playground"</h3>

@@ -21,6 +21,10 @@ pub const MAX_WIDTH: usize = 2048;
 pub const MAX_DEPTH: usize = 8;
 /// Most epochs.
 pub const MAX_EPOCHS: usize = 10_000;
+/// Most checkpoints kept of a trajectory (beyond it, every k-th epoch is kept).
+pub const MAX_CHECKPOINTS: usize = 100;
+/// Most bytes the kept checkpoints may take.
+pub const MAX_TRAJECTORY_BYTES: f64 = 1e9;
 
 /// The data, the network and how it is trained.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,6 +102,11 @@ impl Problem {
         samples - (samples as f64 * self.test_fraction).round() as usize
     }
 
+    /// Epochs between kept checkpoints: 1, or more so that at most [`MAX_CHECKPOINTS`] are kept.
+    pub fn checkpoint_every(&self) -> usize {
+        self.epochs.div_ceil(MAX_CHECKPOINTS).max(1)
+    }
+
     /// Weights of the network (multiply-adds per sample of one forward pass).
     pub fn weights(&self) -> f64 {
         let (d, c, _) = self.data_shape();
@@ -151,6 +160,19 @@ impl Problem {
         }
         if self.batch_size == 0 {
             return Err(Error::config("batch size", "must be at least 1"));
+        }
+        let kept = (self.epochs / self.checkpoint_every() + 1) as f64;
+        let bytes = kept * self.weights() * 8.0;
+        if bytes > MAX_TRAJECTORY_BYTES {
+            return Err(Error::config(
+                "width",
+                format!(
+                    "the trajectory's {kept} checkpoints of {:.0} parameters take {:.1} GB, more than the {:.0} GB allowed here: a smaller network",
+                    self.weights(),
+                    bytes / 1e9,
+                    MAX_TRAJECTORY_BYTES / 1e9
+                ),
+            ));
         }
         Ok(())
     }
@@ -220,9 +242,10 @@ pub struct Training {
     total: usize,
     batch_size: usize,
     loss: Loss,
-    /// Parameters at init and after every epoch.
+    /// Parameters at init, after every epoch (every k-th for long runs) and at the end.
     pub checkpoints: Vec<DVector<f64>>,
     steps_per_epoch: usize,
+    checkpoint_every: usize,
 }
 
 impl Training {
@@ -250,6 +273,7 @@ impl Training {
             batch_size: problem.batch_size,
             loss: problem.loss,
             steps_per_epoch,
+            checkpoint_every: problem.checkpoint_every(),
         })
     }
 
@@ -295,7 +319,11 @@ impl Training {
             let gradients = self.mlp.backward(&forward, &d_output);
             self.optimizer.step(&mut self.mlp, &gradients);
             self.step += 1;
-            if self.step.is_multiple_of(self.steps_per_epoch) {
+            if self
+                .step
+                .is_multiple_of(self.steps_per_epoch * self.checkpoint_every)
+                || self.finished()
+            {
                 self.checkpoints.push(self.mlp.flatten());
             }
         }

@@ -294,7 +294,16 @@ impl SpectrumRun {
         let full = Objective::new(subject.mlp.clone(), subject.train.clone(), subject.loss)?;
         let mut rng = Rng::new(c.problem.seed, Stream::Experiment);
         let samples = subject.train.features.ncols();
-        let minibatch = if c.minibatch > 0 && c.minibatch < samples {
+        if c.minibatch >= samples {
+            return Err(Error::config(
+                "minibatch",
+                format!(
+                    "{} is not below the {samples} training samples (the full batch); use fewer, or 0 for none",
+                    c.minibatch
+                ),
+            ));
+        }
+        let minibatch = if c.minibatch > 0 {
             let mut order: Vec<usize> = (0..samples).collect();
             rng.shuffle(&mut order);
             let batch: Split<f64> = subject.train.select(&order[..c.minibatch]);

@@ -1,0 +1,196 @@
+//! The Landscape room: the loss on a plane around a trained network (filter-normalized random
+//! or trajectory-PCA directions) with its 1-D slices, the Hessian's spectrum at the same point
+//! (whole and per layer), sharpness against 2/η during full-batch gradient descent, and training
+//! in random subspaces; or the plane and the Hessian of an uploaded model.
+//!
+//! The config (a [`LandscapePage`]) lives in a signal and in the URL; each change (or upload)
+//! starts a new session on the room shell ([`super::room`]), in slices between frames
+//! ([`session`]).
+
+mod controls;
+mod session;
+mod text;
+
+use super::room::{
+    Banners, Sessions, card, config_from_url, figures_of, json_of, keep_permalink, progress_bar,
+};
+use crate::experiments::landscape::LandscapePage;
+use crate::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicResult};
+use crate::experiments::landscape::sharpness::{SharpnessConfig, SharpnessResult};
+use crate::experiments::landscape::spectrum::{SpectrumConfig, SpectrumResult};
+use crate::experiments::landscape::surface::{SurfaceConfig, SurfaceResult};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::sync::Arc;
+
+/// The URL path of this room.
+pub const PATH: &str = "/landscape";
+
+/// A file the user gave: its name and contents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named<T> {
+    name: String,
+    contents: Arc<T>,
+}
+
+/// The user's own model and data: when both are there, the plane and the Hessian are theirs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Uploads {
+    model: Option<Named<Vec<u8>>>,
+    data: Option<Named<String>>,
+}
+
+impl Uploads {
+    fn complete(&self) -> bool {
+        self.model.is_some() && self.data.is_some()
+    }
+}
+
+/// The room's signals, shared by the controls and the session.
+#[derive(Clone, Copy)]
+struct Room {
+    config: RwSignal<LandscapePage>,
+    uploads: RwSignal<Uploads>,
+    running: RwSignal<bool>,
+    sessions: Sessions,
+    progress: RwSignal<(usize, usize)>,
+    surface: RwSignal<Option<SurfaceResult>>,
+    spectrum: RwSignal<Option<SpectrumResult>>,
+    sharpness: RwSignal<Option<SharpnessResult>>,
+    intrinsic: RwSignal<Option<IntrinsicResult>>,
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+}
+
+/// A figure's explanation and, below it, a line of its numbers once there are some.
+fn explain(
+    text: &'static str,
+    facts: impl Fn() -> Option<String> + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <p>{text}</p>
+        <p class="facts">{move || facts().unwrap_or_default()}</p>
+    }
+}
+
+#[component]
+pub fn Landscape() -> impl IntoView {
+    let (initial, notice) = config_from_url(PATH, LandscapePage::validate_page);
+    let room = Room {
+        config: RwSignal::new(initial),
+        uploads: RwSignal::new(Uploads::default()),
+        running: RwSignal::new(true),
+        sessions: Sessions::default(),
+        progress: RwSignal::new((0, 0)),
+        surface: RwSignal::new(None),
+        spectrum: RwSignal::new(None),
+        sharpness: RwSignal::new(None),
+        intrinsic: RwSignal::new(None),
+        error: RwSignal::new(None),
+        notice: RwSignal::new(notice),
+    };
+    keep_permalink(PATH, room.config);
+    // A model and its data count once both are there: one file alone restarts nothing.
+    let own = Memo::new(move |_| room.uploads.with(|u| u.complete().then(|| u.clone())));
+    Effect::new(move |_| {
+        let config = room.config.get();
+        let own = own.get();
+        room.error.set(None);
+        room.running.set(true);
+        spawn_local(session::session(room.sessions.begin(), config, own, room));
+    });
+    let surface = figures_of::<SurfaceConfig>(room.surface, "training the network…");
+    let spectrum = figures_of::<SpectrumConfig>(room.spectrum, "after the plane: the Hessian…");
+    let sharpness = figures_of::<SharpnessConfig>(
+        room.sharpness,
+        "after the Hessian: gradient descent at each learning rate…",
+    );
+    let intrinsic =
+        figures_of::<IntrinsicConfig>(room.intrinsic, "last: training in random subspaces…");
+    let (surface_json, spectrum_json) = (json_of(room.surface), json_of(room.spectrum));
+    let (sharpness_json, intrinsic_json) = (json_of(room.sharpness), json_of(room.intrinsic));
+    let per_layer = move || room.config.with(|c| c.spectrum.per_layer);
+    let of_surface = move |f: fn(&SurfaceResult) -> String| {
+        move || {
+            room.surface
+                .with(|r| r.as_ref().filter(|r| r.grid > 0).map(f))
+        }
+    };
+    let of_spectrum = move |f: fn(&SpectrumResult) -> String| {
+        move || {
+            room.spectrum
+                .with(|r| r.as_ref().filter(|r| r.params > 0).map(f))
+        }
+    };
+    view! {
+        <section class="room landscape">
+            <div class="layout">
+                <controls::Controls config=room.config uploads=room.uploads error=room.error/>
+                <div class="figures">
+                    <Transport room=room/>
+                    <Banners notice=room.notice error=room.error/>
+                    <h2>{move || heading(room)}</h2>
+                    {card("plane", surface, surface_json, explain(text::PLANE, of_surface(text::plane_facts)))}
+                    {card("surface", surface, surface_json, explain(text::SURFACE, || None))}
+                    {card("slices", surface, surface_json, explain(text::SLICES, of_surface(text::slices_facts)))}
+                    <h2>"The Hessian at the same point"</h2>
+                    {card("spectrum", spectrum, spectrum_json, explain(text::SPECTRUM, of_spectrum(text::spectrum_facts)))}
+                    <Show when=per_layer>
+                        {card("layer-spectra", spectrum, spectrum_json, explain(text::LAYERS, of_spectrum(text::layer_facts)))}
+                    </Show>
+                    <h2>"Sharpness during training: the edge of stability"</h2>
+                    {card(
+                        "sharpness", sharpness, sharpness_json,
+                        explain(text::SHARPNESS, move || room.sharpness.with(|r| r.as_ref().map(text::sharpness_facts))),
+                    )}
+                    <h2>"Intrinsic dimension"</h2>
+                    {card(
+                        "intrinsic-dim", intrinsic, intrinsic_json,
+                        explain(text::INTRINSIC, move || room.intrinsic.with(|r| r.as_ref().map(text::intrinsic_facts))),
+                    )}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+fn heading(room: Room) -> String {
+    room.surface.with(|r| match r {
+        Some(r) if r.source != "trained" => format!("Your model: {}", r.source),
+        _ => "The loss around a trained network".into(),
+    })
+}
+
+/// Run again, stop or resume, and the progress.
+#[component]
+fn Transport(room: Room) -> impl IntoView {
+    let done = move || {
+        let (done, total) = room.progress.get();
+        total > 0 && done >= total
+    };
+    let status = move || {
+        let (done_units, total) = room.progress.get();
+        let state = if room.running.get() {
+            "running"
+        } else if done() {
+            "done"
+        } else {
+            "stopped"
+        };
+        format!("{done_units} / {total} work units · {state} · CPU (wasm), f64")
+    };
+    view! {
+        <div class="transport">
+            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
+            <button
+                id="stop"
+                prop:disabled=move || done() || room.error.with(Option::is_some)
+                on:click=move |_| room.running.update(|r| *r = !*r)
+            >
+                {move || if room.running.get() { "Stop" } else { "Resume" }}
+            </button>
+            {progress_bar(move || room.progress.get())}
+            <span id="sweep-status">{status}</span>
+        </div>
+    }
+}
