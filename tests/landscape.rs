@@ -590,9 +590,21 @@ fn the_landscape_commands_name_bad_input_and_read_models() {
             "--depth",
             "8",
             "--epochs",
-            "10000",
+            "1",
         ],
         "multiply-adds",
+    );
+    fails_with(
+        &[
+            "landscape",
+            "--width",
+            "1024",
+            "--depth",
+            "8",
+            "--epochs",
+            "1000",
+        ],
+        "GB",
     );
     fails_with(&["sharpness", "--lrs", "0.1,-1"], "lrs");
     fails_with(&["sharpness", "--every", "0"], "every");
