@@ -90,7 +90,7 @@ fn draw_surface<DB: DrawingBackend>(
     chart.with_projection(|mut pb| {
         pb.yaw = yaw;
         pb.pitch = pitch;
-        pb.scale = 0.85;
+        pb.scale = 0.8;
         pb.into_matrix()
     });
     chart

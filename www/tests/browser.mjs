@@ -706,6 +706,175 @@ await test("the Connectivity room refuses a hostile permalink with a notice", as
   await page.close();
 });
 
+/**
+ * Opens the Landscape room at `query`; `firstSeconds` is the time from navigation to the first
+ * plane on the page (the coarse grid), `seconds` until every experiment is done (unless `done`
+ * is false).
+ */
+async function openLandscape(ctx, query = "", done = true) {
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  const start = Date.now();
+  await page.goto(BASE + "#/landscape" + (query ? "?" + query : ""));
+  await page.waitForSelector('[data-figure="plane"] .svg svg', { timeout: 60000 });
+  page.firstSeconds = (Date.now() - start) / 1000;
+  if (done) {
+    await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
+      null, { timeout: 300000 });
+  }
+  page.seconds = (Date.now() - start) / 1000;
+  return page;
+}
+
+/** Sharpness and subspaces in small, for the tests that look at the plane or the Hessian. */
+const LANDSCAPE_QUICK = "sharpness.steps=100&sharpness.lrs=%5B1%5D&intrinsic.dims=%5B10%5D";
+const LANDSCAPE_FIGURES = ["plane", "surface", "slices", "spectrum", "layer-spectra", "sharpness", "intrinsic-dim"];
+
+await test("the Landscape room shows the plane within seconds, then draws every figure", async () => {
+  const page = await openLandscape(cpu);
+  // The issue's goal is the first plane within 2 s of navigation (wasm load included); on a
+  // shared 2-core machine it is printed, and only a regression past 5 s fails.
+  console.log(`     first plane ${page.firstSeconds.toFixed(2)} s after navigation (CPU backend); ` +
+    `every figure done in ${page.seconds.toFixed(1)} s`);
+  assert.ok(page.firstSeconds < 5, `first plane after ${page.firstSeconds} s`);
+  for (const name of LANDSCAPE_FIGURES) {
+    assert.match(await figureSvg(page, name), /<svg/, `${name} has no SVG`);
+    const px = await smallestRenderedText(page, name);
+    assert.ok(px >= 10.5, `${name}: text rendered at ${px.toFixed(1)} px in a 1440-px window`);
+  }
+  assert.match(await figureSvg(page, "plane"), /PC 1 \(\d+% of variance\)/);
+  assert.match(await figureSvg(page, "plane"), /training trajectory/);
+  assert.match(await figureSvg(page, "slices"), /quadratic model/);
+  assert.match(await figureSvg(page, "spectrum"), /mini-batch of 128/);
+  assert.equal((await figureSvg(page, "sharpness")).match(/2\/η = \d+\.\d{3} \(η = /g)?.length, 3);
+  assert.match(await figureSvg(page, "intrinsic-dim"), /90% of full space/);
+  await page.screenshot({ path: join(SHOTS, "landscape.png"), fullPage: true });
+  // The SVG export is a well-formed SVG document; the CSV has a row per grid point.
+  const svg = (await exportFile(page, "plane", "svg")).bytes.toString();
+  const wellFormed = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, "image/svg+xml");
+    return !doc.querySelector("parsererror") && doc.documentElement.nodeName === "svg";
+  }, svg);
+  assert.ok(wellFormed, "plane.svg does not parse as SVG");
+  const csv = (await exportFile(page, "plane", "csv")).bytes.toString().trim().split("\n");
+  assert.equal(csv.length, 1 + 51 * 51);
+  const sharpness = JSON.parse((await exportFile(page, "sharpness", "json")).bytes.toString());
+  assert.equal(sharpness.runs.length, 3);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Landscape room's Hessian equals the native CLI's", async () => {
+  // The page's spectrum is SpectrumConfig::default() on the plane's network, whose problem is
+  // Problem::default(): `theorylab hessian` with every estimator on is the same config. Both run
+  // the same f64 code; wasm and native differ only in the last bit of some products (FMA
+  // natively), which 460 SGD steps and 40 Lanczos steps carry to about 1e-14 relative
+  // (measured: 4.4e-15), so 1e-9 leaves room for that growth and catches any real difference.
+  const page = await openLandscape(cpu, `surface.grid=21&${LANDSCAPE_QUICK}`);
+  const web = JSON.parse((await exportFile(page, "spectrum", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["hessian", "--trace", "--density", "--per-layer",
+    "--minibatch", "128", "--json"], { maxBuffer: 256 << 20 }).toString());
+  assert.deepEqual(web.config, native.config);
+  const pairs = [
+    ...web.eigenvalues.map((x, i) => [x, native.eigenvalues[i]]),
+    ...web.minibatch_eigenvalues.map((x, i) => [x, native.minibatch_eigenvalues[i]]),
+    ...web.layers.flatMap((l, k) => l.eigenvalues.map((x, i) => [x, native.layers[k].eigenvalues[i]])),
+    [web.trace, native.trace], [web.loss, native.loss],
+  ];
+  const worst = Math.max(...pairs.map(([a, b]) => Math.abs(a - b) / Math.abs(b)));
+  console.log(`     page vs CLI: worst relative difference ${worst.toExponential(2)} over ${pairs.length} numbers ` +
+    `(λ₁ web ${web.eigenvalues[0]}, native ${native.eigenvalues[0]})`);
+  assert.ok(worst <= 1e-9, `worst relative difference ${worst}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Landscape room restores a permalink, keeps edits in the URL, stops and resumes", async () => {
+  const page = await openLandscape(cpu, `surface.grid=21&surface.directions=filter&${LANDSCAPE_QUICK}`, false);
+  assert.equal(await page.inputValue("#grid"), "21");
+  assert.equal(await page.inputValue("#directions"), "filter");
+  assert.equal(await page.inputValue("#bias"), "zero");
+  assert.equal(await page.inputValue("#lrs"), "1");
+  assert.match(await figureSvg(page, "plane"), /filter-normalized/);
+  await page.click("#stop");
+  await page.waitForFunction(() => /· stopped ·/.test(document.querySelector("#sweep-status").textContent));
+  assert.equal(await page.textContent("#stop"), "Resume");
+  await page.click("#stop");
+  await page.waitForFunction(() => /· (running|done) ·/.test(document.querySelector("#sweep-status").textContent));
+  await page.selectOption("#minibatch", "64");
+  await page.fill("#dims", "8, 16");
+  await page.press("#dims", "Enter");
+  await page.waitForFunction(() => location.hash.includes("spectrum.minibatch=64") &&
+    location.hash.includes("intrinsic.dims=%5B8%2C16%5D"));
+  const hash = await page.evaluate(() => location.hash);
+  await page.close();
+  const again = await openLandscape(cpu, hash.replace(/^#\/landscape\?/, ""), false);
+  assert.equal(await again.inputValue("#minibatch"), "64");
+  assert.equal(await again.inputValue("#dims"), "8, 16");
+  assert.equal(await again.inputValue("#grid"), "21");
+  await again.fill("#lrs", "1, fast");
+  await again.press("#lrs", "Enter");
+  await again.waitForSelector(".error");
+  assert.match(await again.textContent(".error"), /'fast' is not a number/);
+  assert.deepEqual([...page.errors, ...again.errors], []);
+  await again.close();
+});
+
+await test("the Landscape room refuses a hostile permalink with a notice", async () => {
+  const page = await openLandscape(cpu, "surface.grid=20&spectrum.top_k=0&surface.problem.width=1000000", false);
+  await page.waitForSelector(".notice");
+  assert.match(await page.textContent(".notice"), /showing the defaults/);
+  assert.equal(await page.inputValue("#grid"), "51");
+  assert.equal(await page.inputValue("#width"), "5");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Landscape room looks at an uploaded model as the CLI does, and names a bad file", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "theorylab-landscape-"));
+  execFileSync(CLI, ["train", "--dataset", "digits", "--width", "32", "--depth", "2", "--steps", "100",
+    "--seed", "1", "--out", dir]);
+  const data = join(dir, "digits.csv");
+  writeFileSync(data, gunzipSync(readFileSync("data/optdigits.csv.gz")));
+  const model = join(dir, "model.safetensors");
+  const page = await openLandscape(cpu, LANDSCAPE_QUICK);
+  await page.setInputFiles("#model-file", model);
+  await page.setInputFiles("#data-file", data);
+  await page.waitForFunction(() => /Your model: model\.safetensors on digits\.csv/.test(
+    document.querySelector(".figures h2")?.textContent ?? ""), null, { timeout: 60000 });
+  await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status")?.textContent ?? ""),
+    null, { timeout: 300000 });
+  const run = (args) => JSON.parse(execFileSync(CLI, [...args, "--model", model, "--data", data, "--json"],
+    { maxBuffer: 256 << 20 }).toString());
+  // No training: the same f64 passes on both sides, equal to rounding.
+  const plane = JSON.parse((await exportFile(page, "plane", "json")).bytes.toString());
+  const nativePlane = run(["landscape"]);
+  assert.equal(plane.grid, 51);
+  const planeWorst = Math.max(...plane.train_loss.map((x, i) =>
+    Math.abs(x - nativePlane.train_loss[i]) / Math.abs(nativePlane.train_loss[i])));
+  const spectrum = JSON.parse((await exportFile(page, "spectrum", "json")).bytes.toString());
+  const native = run(["hessian", "--trace", "--density", "--per-layer", "--minibatch", "128"]);
+  const worst = Math.max(...spectrum.eigenvalues.map((x, i) =>
+    Math.abs(x - native.eigenvalues[i]) / Math.abs(native.eigenvalues[i])));
+  console.log(`     uploaded model, page vs CLI: plane ${planeWorst.toExponential(2)}, ` +
+    `top eigenvalues ${worst.toExponential(2)} (worst relative difference)`);
+  assert.ok(planeWorst <= 1e-12 && worst <= 1e-9, `plane ${planeWorst}, eigenvalues ${worst}`);
+  // A model of another shape is refused, naming the data file and both shapes.
+  await page.setInputFiles("#model-file", { name: "wrong.safetensors", mimeType: "application/octet-stream",
+    buffer: readFileSync("tests/fixtures/tanh_ce.safetensors") });
+  await page.waitForSelector(".error");
+  assert.match(await page.textContent(".error"), /digits\.csv: .*feature columns/);
+  await page.click("#clear-uploads");
+  await page.waitForSelector(".error", { state: "detached" });
+  assert.match(await page.textContent("#upload-status"), /model: -, data: -/);
+  await page.waitForSelector('[data-figure="plane"] .svg svg', { timeout: 60000 });
+  assert.match(await page.textContent(".figures h2"), /The loss around a trained network/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the About panel lists the papers", async () => {
   const page = await open(cpu);
   await page.click(".about-toggle");

@@ -61,24 +61,22 @@ impl Default for SpectrumConfig {
 }
 
 impl SpectrumConfig {
-    /// Lanczos runs and Hutchinson probes: every one a number of Hessian-vector products.
-    fn products(&self, layers: usize) -> usize {
-        let runs =
-            1 + self.density_probes.saturating_sub(1) + if self.per_layer { layers } else { 0 };
+    /// Hessian-vector products on a network of `layers` layers: a Lanczos run for the top k
+    /// (also the first density probe), one per further probe, per layer block and for the
+    /// mini-batch, and the trace's probes.
+    pub fn products(&self, layers: usize) -> usize {
+        let runs = 1
+            + self.density_probes.saturating_sub(1)
+            + if self.per_layer { layers } else { 0 }
+            + usize::from(self.minibatch > 0);
         runs * self.iterations + self.trace_probes
     }
 
     /// Multiply-adds after training: a Hessian-vector product costs about four forward passes.
     pub fn work_after_training(&self) -> f64 {
         let p = &self.problem;
-        let products = self.products(p.depth + 1) as f64;
-        let minibatch = if self.minibatch > 0 {
-            self.iterations as f64
-        } else {
-            0.0
-        };
-        4.0 * p.weights()
-            * (products * p.train_samples() as f64 + minibatch * self.minibatch as f64)
+        // The mini-batch run is counted at the full batch's price: an upper bound.
+        4.0 * p.weights() * self.products(p.depth + 1) as f64 * p.train_samples() as f64
     }
 
     /// Checks the spectrum's fields against a network of `params` parameters.
@@ -234,12 +232,7 @@ impl SpectrumRun {
     pub fn new(config: &SpectrumConfig) -> Result<Self> {
         config.validate()?;
         let prepare = Prepare::train(&config.problem)?;
-        let units = config.products(config.problem.depth + 1)
-            + if config.minibatch > 0 {
-                config.iterations
-            } else {
-                0
-            };
+        let units = config.products(config.problem.depth + 1);
         Ok(Self::with(config, prepare, "trained", units))
     }
 
@@ -247,12 +240,7 @@ impl SpectrumRun {
     pub fn from_subject(config: &SpectrumConfig, subject: Subject) -> Result<Self> {
         let params = subject.mlp.num_params();
         config.validate_for(params)?;
-        let units = config.products(subject.mlp.layers.len())
-            + if config.minibatch > 0 {
-                config.iterations
-            } else {
-                0
-            };
+        let units = config.products(subject.mlp.layers.len());
         let work = 4.0 * subject.forward_work() * units as f64;
         check_work("iterations", work, CLI_MAX_WORK, "hessian")?;
         let source = subject.source.clone();

@@ -18,14 +18,6 @@ use crate::web::room::{self, Live, SessionSignals, Slice, advance, drive};
 use leptos::prelude::*;
 use std::cell::Cell;
 
-/// Hessian-vector products of the spectrum on a network of `layers` layers, as
-/// `SpectrumRun::from_subject` counts them: a Lanczos run for the top k (also the first density
-/// probe), one per further probe and per layer block, the trace's probes, the mini-batch's run.
-fn spectrum_units(c: &SpectrumConfig, layers: usize) -> usize {
-    let runs = 1 + c.density_probes.saturating_sub(1) + if c.per_layer { layers } else { 0 };
-    runs * c.iterations + c.trace_probes + if c.minibatch > 0 { c.iterations } else { 0 }
-}
-
 /// The user's model on their data, read with the page's activation and loss (the CSV with one
 /// class column for cross-entropy, or as many target columns as the model has outputs for
 /// MSE), and priced with the rest of the page before anything runs; each error names its file.
@@ -47,7 +39,7 @@ fn uploaded(page: &LandscapePage, files: &Uploads) -> Result<Subject> {
     let subject =
         Subject::from_model(mlp, &dataset, problem.loss, &source).map_err(named(&data.name))?;
     let (rows, params) = (subject.train.features.ncols(), subject.mlp.num_params());
-    let products = spectrum_units(&page.spectrum(), subject.mlp.layers.len()) as f64;
+    let products = page.spectrum().products(subject.mlp.layers.len()) as f64;
     let work = page.surface.grid_work(params as f64, rows as f64)
         + 4.0 * subject.forward_work() * products
         + page.sharpness.work()
@@ -121,7 +113,7 @@ impl Parts {
         let sub_steps = sub.problem.epochs * sub.problem.steps_per_epoch();
         Ok(Parts {
             surface: (surface, todo(training_steps + n * n)),
-            spectrum: (spectrum, todo(spectrum_units(&spectrum_config, layers))),
+            spectrum: (spectrum, todo(spectrum_config.products(layers))),
             spectrum_config,
             training_steps,
             sharpness: (None, todo(sharp.lrs.len() * sharp.steps)),

@@ -127,7 +127,12 @@ pub fn spectrum_facts(r: &SpectrumResult) -> String {
         facts += &format!("; L* = {l:.4}, ‖∇L‖ = {g:.2e}");
     }
     if let (Some(l), Some(e)) = (r.eigenvalues.first(), r.residuals.first()) {
-        facts += &format!("; λ₁ = {l:.4} ± {e:.1e}");
+        // Below f64's resolution of λ₁ the bound says only "converged".
+        if *e < 1e-12 * l.abs().max(1.0) {
+            facts += &format!("; λ₁ = {l:.4} (Lanczos converged to rounding)");
+        } else {
+            facts += &format!("; λ₁ = {l:.4} ± {e:.1e} (Ritz residual)");
+        }
     }
     if let Some(l) = r.minibatch_eigenvalues.first() {
         facts += &format!(" (mini-batch of {}: {l:.4})", r.config.minibatch);
