@@ -791,6 +791,25 @@ await test("the Landscape room's Hessian equals the native CLI's", async () => {
   await page.close();
 });
 
+await test("on WebGPU the Landscape room's plane runs on the GPU and equals the native CLI's", async () => {
+  // The plane's networks on the GPU in f32 against `theorylab landscape` in f64 on the same
+  // trained network and directions (trained in f64 on the CPU on both sides): tests/gpu.rs
+  // bounds the f32 forward pass by 1e-4 relative (measured 1.4e-7 natively on lavapipe).
+  const query = `surface.grid=11&surface.directions=filter&${LANDSCAPE_QUICK}`;
+  const page = await openLandscape(gpu, query);
+  assert.match(await page.textContent("#sweep-status"), /plane on WebGPU/);
+  const web = JSON.parse((await exportFile(page, "plane", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["landscape", "--grid", "11", "--json"],
+    { maxBuffer: 256 << 20 }).toString());
+  assert.equal(web.train_loss.length, 121);
+  const worst = Math.max(...web.train_loss.map((x, i) =>
+    Math.abs(x - native.train_loss[i]) / Math.abs(native.train_loss[i])));
+  console.log(`     plane on WebGPU vs native f64: worst relative difference ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-4, `WebGPU and native planes differ by ${worst}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Landscape room restores a permalink, keeps edits in the URL, stops and resumes", async () => {
   const page = await openLandscape(cpu, `surface.grid=21&surface.directions=filter&${LANDSCAPE_QUICK}`, false);
   assert.equal(await page.inputValue("#grid"), "21");

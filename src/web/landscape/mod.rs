@@ -11,6 +11,7 @@ mod controls;
 mod session;
 mod text;
 
+use super::Compute;
 use super::room::{
     Banners, Sessions, card, config_from_url, figures_of, json_of, keep_permalink, progress_bar,
 };
@@ -92,12 +93,22 @@ pub fn Landscape() -> impl IntoView {
     keep_permalink(PATH, room.config);
     // A model and its data count once both are there: one file alone restarts nothing.
     let own = Memo::new(move |_| room.uploads.with(|u| u.complete().then(|| u.clone())));
+    let compute = expect_context::<Compute>();
     Effect::new(move |_| {
         let config = room.config.get();
         let own = own.get();
+        let Some(gpu) = compute.active() else {
+            return; // still detecting the GPU
+        };
         room.error.set(None);
         room.running.set(true);
-        spawn_local(session::session(room.sessions.begin(), config, own, room));
+        spawn_local(session::session(
+            room.sessions.begin(),
+            config,
+            own,
+            gpu,
+            room,
+        ));
     });
     let surface = figures_of::<SurfaceConfig>(room.surface, "training the network…");
     let spectrum = figures_of::<SpectrumConfig>(room.spectrum, "after the plane: the Hessian…");
@@ -164,6 +175,7 @@ fn heading(room: Room) -> String {
 /// Run again, stop or resume, and the progress.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
+    let compute = expect_context::<Compute>();
     let done = move || {
         let (done, total) = room.progress.get();
         total > 0 && done >= total
@@ -177,7 +189,11 @@ fn Transport(room: Room) -> impl IntoView {
         } else {
             "stopped"
         };
-        format!("{done_units} / {total} work units · {state} · CPU (wasm), f64")
+        let backend = match compute.active() {
+            Some(Some(_)) => "plane on WebGPU (f32), the rest on the CPU (wasm, f64)",
+            _ => "CPU (wasm), f64",
+        };
+        format!("{done_units} / {total} work units · {state} · {backend}")
     };
     view! {
         <div class="transport">

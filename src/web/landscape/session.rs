@@ -12,11 +12,15 @@ use crate::error::{Error, Result};
 use crate::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicRun};
 use crate::experiments::landscape::sharpness::{SharpnessConfig, SharpnessRun};
 use crate::experiments::landscape::spectrum::{SpectrumConfig, SpectrumRun};
-use crate::experiments::landscape::surface::{DirectionKind, SurfaceConfig, SurfaceRun};
+use crate::experiments::landscape::surface::{
+    DirectionKind, SurfaceConfig, SurfaceResult, SurfaceRun,
+};
 use crate::experiments::landscape::{LandscapePage, PAGE_MAX_WORK, Subject};
+use crate::gpu::{GpuContext, GpuEnsemble};
 use crate::web::room::{self, Live, SessionSignals, Slice, advance, drive};
 use leptos::prelude::*;
 use std::cell::Cell;
+use std::sync::Arc;
 
 /// The user's model on their data, read with the page's activation and loss (the CSV with one
 /// class column for cross-entropy, or as many target columns as the model has outputs for
@@ -59,7 +63,7 @@ fn uploaded(page: &LandscapePage, files: &Uploads) -> Result<Subject> {
 /// The session's experiments, in this order: the plane, the Hessian, sharpness, subspaces.
 struct Parts {
     spectrum_config: SpectrumConfig,
-    surface: (SurfaceRun, Progress),
+    surface: (Plane, Progress),
     /// Made from the plane's network once it is trained (at once for an uploaded model); its
     /// progress counts its own work only.
     spectrum: (Option<SpectrumRun>, Progress),
@@ -82,7 +86,11 @@ const fn todo(total: usize) -> Progress {
 }
 
 impl Parts {
-    fn new(page: &LandscapePage, own: Option<&Uploads>) -> Result<Self> {
+    fn new(
+        page: &LandscapePage,
+        own: Option<&Uploads>,
+        gpu: Option<Arc<GpuContext>>,
+    ) -> Result<Self> {
         page.validate_page()?;
         let spectrum_config = page.spectrum();
         let problem = &page.surface.problem;
@@ -95,18 +103,22 @@ impl Parts {
                     directions: DirectionKind::Filter,
                     ..page.surface.clone()
                 };
-                let surface = SurfaceRun::from_subject(&plane, subject.clone())?;
+                let surface = match gpu {
+                    Some(ctx) => {
+                        Plane::Gpu(SurfaceRun::from_subject_on(ctx, &plane, subject.clone())?)
+                    }
+                    None => Plane::Cpu(SurfaceRun::from_subject(&plane, subject.clone())?),
+                };
                 let spectrum = SpectrumRun::from_subject(&spectrum_config, subject)?;
                 (surface, Some(spectrum), 0, layers)
             }
             None => {
                 let steps = problem.epochs * problem.steps_per_epoch();
-                (
-                    SurfaceRun::new(&page.surface)?,
-                    None,
-                    steps,
-                    problem.depth + 1,
-                )
+                let surface = match gpu {
+                    Some(ctx) => Plane::Gpu(SurfaceRun::on(ctx, &page.surface)?),
+                    None => Plane::Cpu(SurfaceRun::new(&page.surface)?),
+                };
+                (surface, None, steps, problem.depth + 1)
             }
         };
         let (sharp, sub) = (&page.sharpness, &page.intrinsic);
@@ -269,8 +281,44 @@ impl room::Parts for Parts {
     }
 }
 
+/// The plane on the page's backend: the f64 CPU reference, or the GPU in f32 (training, the
+/// directions and the Hessian stay on the CPU in f64).
+enum Plane {
+    Cpu(SurfaceRun),
+    Gpu(SurfaceRun<GpuEnsemble>),
+}
+
+impl Plane {
+    async fn step(&mut self) -> Result<Progress> {
+        match self {
+            Plane::Cpu(run) => run.step().await,
+            Plane::Gpu(run) => run.step().await,
+        }
+    }
+
+    fn result(&self) -> SurfaceResult {
+        match self {
+            Plane::Cpu(run) => run.result(),
+            Plane::Gpu(run) => run.result(),
+        }
+    }
+
+    fn subject(&self) -> Option<&Subject> {
+        match self {
+            Plane::Cpu(run) => run.subject(),
+            Plane::Gpu(run) => run.subject(),
+        }
+    }
+}
+
 /// One session, in slices per frame, until stopped or superseded.
-pub async fn session(live: Live, config: LandscapePage, own: Option<Uploads>, room: Room) {
+pub async fn session(
+    live: Live,
+    config: LandscapePage,
+    own: Option<Uploads>,
+    gpu: Option<Arc<GpuContext>>,
+    room: Room,
+) {
     room.surface.set(None);
     room.spectrum.set(None);
     room.sharpness.set(None);
@@ -281,5 +329,5 @@ pub async fn session(live: Live, config: LandscapePage, own: Option<Uploads>, ro
         progress: room.progress,
         error: room.error,
     };
-    drive(Parts::new(&config, own.as_ref()), room, signals, live).await
+    drive(Parts::new(&config, own.as_ref(), gpu), room, signals, live).await
 }
