@@ -529,7 +529,9 @@ fn the_landscape_grid_on_the_gpu_equals_the_cpu() {
     let mut gpu = SurfaceRun::<GpuEnsemble>::on(ctx, &config).unwrap();
     finish(&mut || pollster::block_on(gpu.step()).unwrap().finished());
     let (cpu, gpu) = (cpu.result(), gpu.result());
-    assert_eq!(cpu.grid, 9);
+    assert_eq!((cpu.grid, gpu.grid), (9, 9));
+    assert_eq!((cpu.train_loss.len(), gpu.train_loss.len()), (81, 81));
+    assert_eq!((cpu.test_loss.len(), gpu.test_loss.len()), (81, 81));
     let mut worst: f64 = 0.0;
     for (name, a, b) in [
         ("train loss", &cpu.train_loss, &gpu.train_loss),

@@ -2,7 +2,9 @@
 //! (`hessian`), both on a network trained here or read from a safetensors file; sharpness
 //! during full-batch gradient descent (`sharpness`) and intrinsic dimension (`intrinsic-dim`).
 //! Every flag left out keeps the experiment config's `Default` (the problem's defaults differ
-//! between experiments: sharpness trains a tanh network with MSE, as Cohen et al.).
+//! between experiments: sharpness trains a tanh network with MSE, as Cohen et al.), except
+//! `hessian`'s estimators: `--trace`, `--density`, `--per-layer` and `--minibatch` are asked for
+//! one by one, as PyHessian's calls are (the page's config has them all on).
 
 use super::files::{in_file, read_bytes, read_text};
 use super::playground::target_columns;

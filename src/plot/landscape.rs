@@ -510,7 +510,9 @@ pub fn layer_csv(r: &SpectrumResult) -> String {
 /// Sharpness against step with each rate's `2/eta` (or `(2 + 2 beta)/eta`) dashed, and the
 /// training loss.
 pub fn sharpness_figures(r: &SharpnessResult) -> Result<Vec<FigureData>> {
-    let runs: Vec<_> = r.runs.iter().filter(|c| c.sharpness.len() >= 2).collect();
+    // A run that diverged before its second measurement stays (one marker, "diverged" in its
+    // legend entry): above the threshold is the interesting case.
+    let runs: Vec<_> = r.runs.iter().filter(|c| !c.sharpness.is_empty()).collect();
     if runs.is_empty() {
         return Ok(Vec::new());
     }

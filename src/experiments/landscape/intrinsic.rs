@@ -321,7 +321,8 @@ impl IntrinsicRun {
                 s.z.axpy(-p.lr, &s.velocity, 1.0);
             }
             OptimizerKind::Adam => {
-                let (b1, b2, eps) = (0.9, 0.999, 1e-8);
+                let d = crate::core::optim::OptimizerConfig::default();
+                let (b1, b2, eps) = (d.beta1, d.beta2, d.eps);
                 let t = (s.step + 1) as i32;
                 s.velocity = &s.velocity * b1 + &gz * (1.0 - b1);
                 s.second = &s.second * b2 + gz.component_mul(&gz) * (1.0 - b2);

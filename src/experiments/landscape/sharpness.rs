@@ -28,7 +28,7 @@ pub const MAX_STEPS: usize = 100_000;
 pub const DIVERGENCE_FACTOR: f64 = 1e3;
 
 /// The stability threshold of heavy-ball gradient descent on a quadratic: the iteration
-/// `theta <- theta - eta v`, `v <- beta v + H theta` is stable iff every eigenvalue of H is
+/// `v <- beta v + H theta`, `theta <- theta - eta v` (PyTorch's SGD) is stable iff every eigenvalue of H is
 /// below `(2 + 2 beta) / eta` (2/eta without momentum).
 pub fn stability_threshold(lr: f64, momentum: f64) -> f64 {
     (2.0 + 2.0 * momentum) / lr
@@ -122,6 +122,21 @@ impl SharpnessConfig {
         check_range("steps", self.steps, 1..=MAX_STEPS)?;
         check_range("every", self.every, 1..=self.steps)?;
         check_range("iterations", self.iterations, 2..=200)?;
+        // What a Hessian-vector product caches (as `Objective::new` prices it), checked here so
+        // that no run fails after it started.
+        let units = (self.problem.depth * self.problem.width + self.problem.data_shape().1) as f64;
+        let bytes = 8.0 * 7.0 * units * self.samples as f64;
+        if bytes > crate::core::hessian::MAX_CACHE_BYTES {
+            return Err(Error::config(
+                "samples",
+                format!(
+                    "{} samples through {units} units need {:.1} GB for Hessian-vector products, more than the {:.0} GB allowed here",
+                    self.samples,
+                    bytes / 1e9,
+                    crate::core::hessian::MAX_CACHE_BYTES / 1e9
+                ),
+            ));
+        }
         check_work("steps", self.work(), CLI_MAX_WORK, "sharpness")
     }
 }
@@ -250,14 +265,16 @@ impl SharpnessRun {
         let objective = Objective::new(mlp.clone(), self.data.clone(), c.problem.loss);
         let curve_index = self.result.runs.len() - 1;
         let initial = self.result.runs[curve_index].loss.first().copied();
+        // A loss that blew up, or overflowed (the objective refuses a non-finite loss as a data
+        // error), ends this run as diverged; any other error is the config's and is reported.
         let objective = match objective {
             Ok(o) if initial.is_none_or(|l0| o.value() <= DIVERGENCE_FACTOR * l0 + 1.0) => o,
-            _ => {
-                // The loss overflowed or blew up: this run has diverged.
+            Ok(_) | Err(Error::Data(_)) => {
                 self.result.runs[curve_index].diverged_at = Some(step);
                 self.done += c.steps - step;
                 return Ok(());
             }
+            Err(e) => return Err(e),
         };
         let out = objective.mlp().predict(&self.data.features)?;
         let (_, acc) = super::problem::measure(&out, &self.data, c.problem.loss)?;

@@ -125,6 +125,16 @@ impl SpectrumConfig {
         let w = self.problem.width;
         let params = d * w + w + (self.problem.depth - 1) * (w * w + w) + w * c + c;
         self.validate_for(params)?;
+        let samples = self.problem.train_samples();
+        if self.minibatch >= samples {
+            return Err(Error::config(
+                "minibatch",
+                format!(
+                    "{} is not below the {samples} training samples (the full batch); use fewer, or 0 for none",
+                    self.minibatch
+                ),
+            ));
+        }
         let work = self.problem.training_work() + self.work_after_training();
         check_work("iterations", work, CLI_MAX_WORK, "hessian")
     }
@@ -159,6 +169,8 @@ pub struct SpectrumResult {
     pub config: SpectrumConfig,
     /// `trained` or the model file's name.
     pub source: String,
+    /// Whether the network was trained by this run (else it came from a file or the page).
+    pub trained_here: bool,
     /// Trainable parameters D.
     pub params: usize,
     /// Samples the full-batch Hessian is taken over.
@@ -253,6 +265,7 @@ impl SpectrumRun {
     }
 
     fn with(config: &SpectrumConfig, prepare: Prepare, source: &str, units: usize) -> Self {
+        let trained_here = matches!(prepare, Prepare::Training { .. });
         SpectrumRun {
             config: config.clone(),
             phase: Phase::Prepare(prepare),
@@ -261,6 +274,7 @@ impl SpectrumRun {
             result: SpectrumResult {
                 config: config.clone(),
                 source: source.into(),
+                trained_here,
                 params: 0,
                 samples: 0,
                 loss: None,
@@ -463,7 +477,7 @@ impl Stepper for SpectrumRun {
         let steps = match &self.phase {
             Phase::Prepare(p) => p.steps(),
             _ => {
-                let t = if self.result.source == "trained" {
+                let t = if self.result.trained_here {
                     self.config.problem.epochs * self.config.problem.steps_per_epoch()
                 } else {
                     0

@@ -114,6 +114,12 @@ impl SurfaceConfig {
     pub fn validate(&self) -> Result<()> {
         self.problem.validate()?;
         self.validate_grid()?;
+        if self.directions == DirectionKind::Pca && self.problem.epochs < 2 {
+            return Err(Error::config(
+                "epochs",
+                "PCA directions need at least 3 checkpoints: train for at least 2 epochs",
+            ));
+        }
         check_work("grid", self.work(), CLI_MAX_WORK, "landscape")
     }
 }
@@ -154,6 +160,8 @@ pub struct SurfaceResult {
     pub config: SurfaceConfig,
     /// `trained` or the model file's name.
     pub source: String,
+    /// Whether the network was trained by this run (else it came from a file).
+    pub trained_here: bool,
     /// Trainable parameters D.
     pub params: usize,
     /// Points per axis evaluated so far (the config's grid once finished; coarser before).
@@ -216,10 +224,12 @@ pub struct SurfaceRun<E: Ensemble = CpuEnsemble<f64>> {
     result: SurfaceResult,
 }
 
-/// Coarse-to-fine strides for a grid of `n` points: a stride giving at least 9 points per axis
-/// (if one divides n - 1), then 1.
-fn strides(n: usize) -> Vec<usize> {
-    let coarse = (2..=(n - 1) / 8).rev().find(|s| (n - 1).is_multiple_of(*s));
+/// Coarse-to-fine strides for a grid of `n` (odd) points: a stride giving at least 9 points
+/// per axis and keeping the centre (the solution) a grid point, i.e. dividing (n - 1) / 2, if
+/// one exists; then 1.
+pub fn strides(n: usize) -> Vec<usize> {
+    let half = (n - 1) / 2;
+    let coarse = (2..=(n - 1) / 8).rev().find(|s| half.is_multiple_of(*s));
     coarse.into_iter().chain([1]).collect()
 }
 
@@ -272,6 +282,7 @@ impl<E: Ensemble> SurfaceRun<E> {
         prepare: Prepare,
         source: &str,
     ) -> Result<Self> {
+        let trained_here = matches!(prepare, Prepare::Training { .. });
         Ok(SurfaceRun {
             device,
             config: config.clone(),
@@ -280,6 +291,7 @@ impl<E: Ensemble> SurfaceRun<E> {
             result: SurfaceResult {
                 config: config.clone(),
                 source: source.into(),
+                trained_here,
                 params: 0,
                 grid: 0,
                 axis: Vec::new(),
@@ -560,7 +572,7 @@ impl<E: Ensemble> Stepper for SurfaceRun<E> {
 
 impl<E: Ensemble> SurfaceRun<E> {
     fn total_steps(&self) -> usize {
-        if self.result.source == "trained" {
+        if self.result.trained_here {
             self.config.problem.epochs * self.config.problem.steps_per_epoch()
         } else {
             0

@@ -167,7 +167,7 @@ pub fn Landscape() -> impl IntoView {
 
 fn heading(room: Room) -> String {
     room.surface.with(|r| match r {
-        Some(r) if r.source != "trained" => format!("Your model: {}", r.source),
+        Some(r) if !r.trained_here => format!("Your model: {}", r.source),
         _ => "The loss around a trained network".into(),
     })
 }

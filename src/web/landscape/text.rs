@@ -197,10 +197,8 @@ pub fn intrinsic_facts(r: &IntrinsicResult) -> String {
             pct(d as f64 / r.params as f64)
         ),
         None if r.dims.len() == r.config.dims.len() => {
-            format!(
-                "{base}d_int90 not reached by d = {:?}.",
-                r.config.dims.last()
-            )
+            let largest = r.config.dims.last().copied().unwrap_or_default();
+            format!("{base}d_int90 not reached by d = {largest}.")
         }
         None => format!(
             "{base}{} of {} dimensions trained.",
