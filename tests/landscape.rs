@@ -840,3 +840,35 @@ fn the_subspace_gradient_is_the_pulled_back_gradient() {
         assert_close(&format!("dL/dz_{k}"), pulled[k], fd, 1e-6, 1e-9);
     }
 }
+
+/// The page's default view is within its budget and its permalink gives back exactly its
+/// config (nested configs, lists of rates and dimensions, the surface's turn); a turn beyond a
+/// half circle and a grid widened past the page's budget are refused with the field named.
+#[test]
+fn the_landscape_page_prices_its_view_and_round_trips_its_permalink() {
+    use theorylab::experiments::landscape::LandscapePage;
+    use theorylab::experiments::permalink;
+    let page = LandscapePage::default();
+    page.validate_page().unwrap();
+    let mut edited = LandscapePage {
+        surface_yaw: -65,
+        ..LandscapePage::default()
+    };
+    edited.surface.grid = 31;
+    edited.surface.directions = DirectionKind::Filter;
+    edited.sharpness.lrs = vec![0.25, 2.0];
+    edited.intrinsic.dims = vec![3, 30, 300];
+    edited.spectrum.per_layer = false;
+    let query = permalink::encode(&edited).unwrap();
+    assert_eq!(permalink::decode::<LandscapePage>(&query).unwrap(), edited);
+    let turned = LandscapePage {
+        surface_yaw: 270,
+        ..LandscapePage::default()
+    };
+    assert!(turned.validate_page().unwrap_err().to_string().contains("surface_yaw"));
+    let mut wide = LandscapePage::default();
+    wide.surface.grid = 201;
+    wide.surface.problem.width = 512;
+    let e = wide.validate_page().unwrap_err().to_string();
+    assert!(e.contains("multiply-adds"), "{e}");
+}

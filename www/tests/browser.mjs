@@ -816,6 +816,18 @@ await test("the Landscape room restores a permalink, keeps edits in the URL, sto
   assert.equal(await page.inputValue("#directions"), "filter");
   assert.equal(await page.inputValue("#bias"), "zero");
   assert.equal(await page.inputValue("#lrs"), "1");
+  // Turning the 3-D surface redraws it from the same result (no rerun) and lives in the URL.
+  const before = await figureSvg(page, "surface");
+  await page.evaluate(() => {
+    const slider = document.querySelector("#surface-yaw");
+    slider.value = "-60";
+    slider.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await page.waitForFunction(() => location.hash.includes("surface_yaw=-60"), null, { timeout: 10000 });
+  await page.waitForFunction((old) => {
+    const box = document.querySelector('[data-figure="surface"] .svg');
+    return box && box.innerHTML !== old;
+  }, before, { timeout: 10000 });
   assert.match(await figureSvg(page, "plane"), /filter-normalized/);
   await page.click("#stop");
   await page.waitForFunction(() => /· stopped ·/.test(document.querySelector("#sweep-status").textContent));

@@ -245,6 +245,9 @@ pub struct LandscapePage {
     pub sharpness: sharpness::SharpnessConfig,
     /// Intrinsic dimension.
     pub intrinsic: intrinsic::IntrinsicConfig,
+    /// The 3-D surface's turn about the vertical axis, in degrees: a view of the result, so
+    /// turning it reruns nothing.
+    pub surface_yaw: i32,
 }
 
 impl Default for LandscapePage {
@@ -265,6 +268,7 @@ impl Default for LandscapePage {
                 ..sharpness::SharpnessConfig::default()
             },
             intrinsic: intrinsic::IntrinsicConfig::default(),
+            surface_yaw: 40,
         }
     }
 }
@@ -280,6 +284,12 @@ impl LandscapePage {
 
     /// Every part's checks and the page's price limit for all of them together.
     pub fn validate_page(&self) -> Result<()> {
+        if !(-180..=180).contains(&self.surface_yaw) {
+            return Err(Error::config(
+                "surface_yaw",
+                format!("{} degrees is not in -180..=180", self.surface_yaw),
+            ));
+        }
         self.surface.validate()?;
         let spectrum = self.spectrum();
         spectrum.validate()?;

@@ -13,13 +13,15 @@ mod text;
 
 use super::Compute;
 use super::room::{
-    Banners, Sessions, card, config_from_url, figures_of, json_of, keep_permalink, progress_bar,
+    Banners, Figures, Sessions, card, config_from_url, figures_of, json_of, keep_permalink,
+    progress_bar,
 };
 use crate::experiments::landscape::LandscapePage;
 use crate::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicResult};
 use crate::experiments::landscape::sharpness::{SharpnessConfig, SharpnessResult};
 use crate::experiments::landscape::spectrum::{SpectrumConfig, SpectrumResult};
 use crate::experiments::landscape::surface::{SurfaceConfig, SurfaceResult};
+use crate::plot::Figure;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -94,8 +96,13 @@ pub fn Landscape() -> impl IntoView {
     // A model and its data count once both are there: one file alone restarts nothing.
     let own = Memo::new(move |_| room.uploads.with(|u| u.complete().then(|| u.clone())));
     let compute = expect_context::<Compute>();
+    // Everything but the view angle: turning the surface redraws it and reruns nothing.
+    let experiments = Memo::new(move |_| LandscapePage {
+        surface_yaw: LandscapePage::default().surface_yaw,
+        ..room.config.get()
+    });
     Effect::new(move |_| {
-        let config = room.config.get();
+        let config = experiments.get();
         let own = own.get();
         let Some(gpu) = compute.active() else {
             return; // still detecting the GPU
@@ -111,6 +118,24 @@ pub fn Landscape() -> impl IntoView {
         ));
     });
     let surface = figures_of::<SurfaceConfig>(room.surface, "training the network…");
+    // The 3-D surface turned as the slider says.
+    let turned: Figures = Memo::new(move |_| {
+        let yaw = f64::from(room.config.with(|c| c.surface_yaw)).to_radians();
+        surface.get().map(|mut figures| {
+            for panel in figures.iter_mut().flat_map(|f| f.panels.iter_mut()) {
+                if let Figure::Surface(s) = panel {
+                    s.yaw = yaw;
+                }
+            }
+            figures
+        })
+    });
+    let turn = move |ev| {
+        if let Ok(degrees) = event_target_value(&ev).parse::<i32>() {
+            room.config
+                .update(|c| c.surface_yaw = degrees.clamp(-180, 180));
+        }
+    };
     let spectrum = figures_of::<SpectrumConfig>(room.spectrum, "after the plane: the Hessian…");
     let sharpness = figures_of::<SharpnessConfig>(
         room.sharpness,
@@ -142,7 +167,14 @@ pub fn Landscape() -> impl IntoView {
                     <Banners notice=room.notice error=room.error/>
                     <h2>{move || heading(room)}</h2>
                     {card("plane", surface, surface_json, explain(text::PLANE, of_surface(text::plane_facts)))}
-                    {card("surface", surface, surface_json, explain(text::SURFACE, || None))}
+                    {card("surface", turned, surface_json, view! {
+                        {explain(text::SURFACE, || None)}
+                        <label class="turn">"Turn: "
+                            <input type="range" id="surface-yaw" min="-180" max="180" step="5"
+                                prop:value=move || room.config.with(|c| c.surface_yaw).to_string()
+                                on:input=turn/>
+                        </label>
+                    })}
                     {card("slices", surface, surface_json, explain(text::SLICES, of_surface(text::slices_facts)))}
                     <h2>"The Hessian at the same point"</h2>
                     {card("spectrum", spectrum, spectrum_json, explain(text::SPECTRUM, of_spectrum(text::spectrum_facts)))}
