@@ -865,7 +865,13 @@ fn the_landscape_page_prices_its_view_and_round_trips_its_permalink() {
         surface_yaw: 270,
         ..LandscapePage::default()
     };
-    assert!(turned.validate_page().unwrap_err().to_string().contains("surface_yaw"));
+    assert!(
+        turned
+            .validate_page()
+            .unwrap_err()
+            .to_string()
+            .contains("surface_yaw")
+    );
     let mut wide = LandscapePage::default();
     wide.surface.grid = 201;
     wide.surface.problem.width = 512;
