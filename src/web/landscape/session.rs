@@ -67,8 +67,6 @@ struct Parts {
     /// Made from the plane's network once it is trained (at once for an uploaded model); its
     /// progress counts its own work only.
     spectrum: (Option<SpectrumRun>, Progress),
-    /// Training steps the spectrum's own progress repeats (the plane counted them).
-    training_steps: usize,
     /// Made when their turn comes (their data would only delay the first plane).
     sharpness: (Option<SharpnessRun>, Progress),
     sharpness_config: SharpnessConfig,
@@ -127,7 +125,6 @@ impl Parts {
             surface: (surface, todo(training_steps + n * n)),
             spectrum: (spectrum, todo(spectrum_config.products(layers))),
             spectrum_config,
-            training_steps,
             sharpness: (None, todo(sharp.lrs.len() * sharp.steps)),
             sharpness_config: sharp.clone(),
             intrinsic: (None, todo(sub_steps * (sub.dims.len() + 1))),
@@ -196,12 +193,8 @@ impl Parts {
                     "the plane finished without handing over its network".into(),
                 ));
             };
-            let p = advance(run, slice).await?;
-            let t = self.training_steps;
-            self.spectrum.1 = Progress {
-                done: p.done.saturating_sub(t),
-                total: p.total.saturating_sub(t),
-            };
+            // A run on a network handed over counts only its own products.
+            self.spectrum.1 = advance(run, slice).await?;
         } else if !self.sharpness.1.finished() {
             let config = &self.sharpness_config;
             let run = started(&mut self.sharpness.0, || SharpnessRun::new(config))?;
