@@ -3,30 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed check
 
-use std::process::{Command, Output};
+mod common;
 
-fn theorylab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_theorylab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{fails_with, theorylab};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("theorylab-cli-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn fails_with(args: &[&str], needle: &str) {
-    let out = theorylab(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: expected '{needle}' in: {stderr}"
-    );
 }
 
 #[test]

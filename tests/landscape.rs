@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{assert_close, gaussian_matrix};
+use common::{assert_close, fails_with, gaussian_matrix, theorylab};
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use std::ops::ControlFlow;
 use theorylab::core::activation::Activation;
@@ -550,24 +550,6 @@ fn lanczos_stops_on_an_invariant_subspace_with_exact_ritz_values() {
             "Ritz value {theta}: {nearest:e} from the spectrum"
         );
     }
-}
-
-fn theorylab(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_theorylab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn fails_with(args: &[&str], needle: &str) {
-    let out = theorylab(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: expected '{needle}' in: {stderr}"
-    );
 }
 
 /// Bad input to the room's commands is refused with a message naming it, before any work; a

@@ -3,7 +3,6 @@
 //! the top principal directions of the training trajectory (section 7), and the projection of
 //! points onto a plane spanned by two directions.
 
-use super::hessian::unflatten;
 use super::mlp::{LayerParams, Mlp};
 use super::rng::Rng;
 use super::vocabulary::{Choice, Entry};
@@ -161,9 +160,4 @@ pub fn project(
             ((g22 * r1 - g12 * r2) / det, (g11 * r2 - g12 * r1) / det)
         })
         .collect())
-}
-
-/// The per-layer view of a flat direction (for norms and tests).
-pub fn layers_of(mlp: &Mlp<f64>, flat: &DVector<f64>) -> Vec<LayerParams<f64>> {
-    unflatten(mlp, flat)
 }

@@ -43,3 +43,23 @@ pub fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean, (var / n).sqrt())
 }
+
+/// Runs the `theorylab` binary with `args`.
+pub fn theorylab(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_theorylab"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The command fails, without a panic, with an error message containing `needle`.
+pub fn fails_with(args: &[&str], needle: &str) {
+    let out = theorylab(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected '{needle}' in: {stderr}"
+    );
+}
