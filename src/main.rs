@@ -7,9 +7,11 @@
 
 mod cli;
 
+use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
-use cli::{collapse, connectivity, depth, landscape, playground, width};
+use cli::{collapse, connectivity, depth, landscape, limits, playground, width};
 use std::process::ExitCode;
+use theorylab::core::bounds;
 
 #[derive(Parser)]
 #[command(
@@ -21,6 +23,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Memory a run may use (4G, 500M, ...); every command prices its config against it before
+    /// allocating. Default: 80% of the memory available (or of `ulimit -v`, if smaller).
+    #[arg(long, global = true, value_name = "SIZE")]
+    memory_limit: Option<limits::Size>,
 }
 
 #[derive(Subcommand)]
@@ -66,7 +72,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let outcome = match Cli::parse().command {
+    let matches = Cli::command().after_help(bounds::table()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    limits::init(cli.memory_limit);
+    let outcome = match cli.command {
         Command::Train(args) => playground::train(*args),
         Command::Eval(args) => playground::eval(args),
         Command::Kernel(args) => width::kernel(args),

@@ -5,6 +5,7 @@ pub mod connectivity;
 pub mod depth;
 pub mod files;
 pub mod landscape;
+pub mod limits;
 pub mod playground;
 pub mod run;
 pub mod width;

@@ -2,6 +2,7 @@
 //! data set or a CSV file, on either backend) and evaluate a saved model.
 
 use super::files::{create_dir, in_file, read_bytes, read_config, read_text, write};
+use super::limits;
 use super::run::{run_with_bar, to_json, write_figures};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -164,6 +165,11 @@ fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
 /// `theorylab train`.
 pub fn train(args: TrainArgs) -> Result<()> {
     let config = train_config(&args)?;
+    let budget = limits::budget();
+    if args.data.is_none() {
+        let (rows, input, outputs) = config.data.shape();
+        budget.check(&config.cost(rows, input, outputs))?;
+    }
     let (train_set, test_set) = match (&args.data, config.data.dataset) {
         (Some(path), _) => {
             let columns = target_columns(config.loss, args.target_cols)?;
@@ -178,6 +184,8 @@ pub fn train(args: TrainArgs) -> Result<()> {
         }
         (None, _) => config.make_data()?,
     };
+    let rows = train_set.len() + test_set.as_ref().map_or(0, Dataset::len);
+    budget.check(&config.cost(rows, train_set.input_dim(), train_set.output_dim()))?;
     let mut training = start_training(args.backend, &config, &train_set, test_set.as_ref())?;
     let result = run_with_bar(&mut training)?;
     let json = to_json(&result)?;
@@ -307,6 +315,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     let mlp = from_safetensors(&read_bytes(&args.model)?, args.activation)
         .map_err(in_file(&args.model))?;
     let data: Dataset = parse_csv(&read_text(&args.data)?, columns).map_err(in_file(&args.data))?;
+    limits::budget().check(&mlp.cost(1, data.len(), 8))?;
     let outputs = mlp.predict(&data.features)?;
     let (value, acc) = match &data.targets {
         Targets::Classes { labels, .. } => (

@@ -3,6 +3,7 @@
 //! every figure as SVG, PNG (2x) and CSV, the same files the page's export buttons give.
 
 use super::files::{create_dir, write};
+use super::limits;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt;
@@ -34,6 +35,13 @@ pub fn run_with_bar<S: Stepper>(stepper: &mut S) -> Result<S::Output> {
     let result = run(stepper, |p| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
+        if limits::stopped() {
+            eprintln!(
+                "stopped after {} of {} steps: the results so far follow",
+                p.done, p.total
+            );
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     });
     bar.finish_and_clear();
@@ -47,6 +55,7 @@ pub fn run_experiment<E: Experiment>(
     output: &Output,
     summary: impl FnOnce(&E::Result),
 ) -> Result<()> {
+    limits::budget().check(&config.cost()?)?;
     let result = run_with_bar(&mut config.start()?)?;
     report::<E>(&result, output, summary)
 }

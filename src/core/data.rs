@@ -6,6 +6,7 @@
 
 use super::abc::{Abc, AbcRules};
 use super::activation::Activation;
+use super::bounds;
 use super::mlp::{Mlp, MlpConfig};
 use super::rng::{Rng, Stream};
 use super::vocabulary::{Choice, Entry};
@@ -237,6 +238,19 @@ impl Default for DataConfig {
 }
 
 impl DataConfig {
+    /// `(rows, input dimension, outputs)` of the data set [`Self::generate`] draws (a CSV
+    /// file's shape is known once it is read).
+    pub fn shape(&self) -> (usize, usize, usize) {
+        let n = self.samples;
+        match self.dataset {
+            DatasetName::Spiral | DatasetName::Circles | DatasetName::Xor => (n, 2, 2),
+            DatasetName::GaussianMixture => (n, self.dim, self.classes),
+            DatasetName::TeacherStudent | DatasetName::Sphere => (n, self.dim, 1),
+            DatasetName::Digits => (1797, 64, 10),
+            DatasetName::Csv => (0, 0, 0),
+        }
+    }
+
     /// Draws the data set from `seed` (stream [`Stream::Data`]).
     pub fn generate(&self, seed: u64) -> Result<Dataset> {
         self.validate()?;
@@ -270,11 +284,9 @@ impl DataConfig {
     /// Checks every knob's domain.
     pub fn validate(&self) -> Result<()> {
         let synthetic = !matches!(self.dataset, DatasetName::Digits | DatasetName::Csv);
-        if synthetic && self.samples < 2 {
-            return Err(Error::config(
-                "samples",
-                format!("{} is fewer than 2", self.samples),
-            ));
+        if synthetic {
+            bounds::SAMPLES.check(self.samples)?;
+            bounds::DIM.check(self.dim)?;
         }
         let values = self.samples.saturating_mul(self.dim.max(2));
         if synthetic && values > MAX_DATA_VALUES {

@@ -11,7 +11,9 @@
 //!   `(u, v) ~ N(0, [[K_xx, K_xy], [K_xy, K_yy]])`.
 
 use super::activation::Activation;
-use super::mlp::{Layer, LayerParams, Mlp};
+use super::mlp::{Layer, LayerParams, Mlp, MlpConfig};
+use super::optim::OptimizerKind;
+use super::parametrization::Parametrization;
 use super::quadrature::bivariate_expectation;
 use super::rng::Rng;
 use crate::error::{Error, Result};
@@ -70,9 +72,7 @@ impl Default for KernelSpec {
 impl KernelSpec {
     /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
-        if self.depth == 0 {
-            return Err(Error::config("depth", "must be at least 1 hidden layer"));
-        }
+        super::bounds::DEPTH.check(self.depth)?;
         for (name, value) in [
             ("weight variance", self.weight_var),
             ("bias variance", self.bias_var),
@@ -200,6 +200,16 @@ fn check_inputs(x: &DMatrix<f64>) -> Result<()> {
             "input {} has a non-finite feature",
             i / x.nrows() + 1
         )));
+    }
+    // The recursion starts from |x|^2 / d: it must not overflow.
+    for (i, column) in x.column_iter().enumerate() {
+        let q = column.norm_squared() / x.nrows() as f64;
+        if !q.is_finite() {
+            return Err(Error::Data(format!(
+                "input {} has |x|^2 / d = {q} (its features are too large to square in f64): rescale the inputs",
+                i + 1
+            )));
+        }
     }
     Ok(())
 }
@@ -388,6 +398,21 @@ fn mirror_upper(m: &mut [f64], n: usize) {
                 }
             }
         }
+    }
+}
+
+/// The architecture [`network`] draws, for pricing it: `input_dim -> depth x width -> 1`.
+pub fn network_shape(spec: &KernelSpec, input_dim: usize, width: usize) -> MlpConfig {
+    MlpConfig {
+        input_dim,
+        hidden: vec![width; spec.depth],
+        output_dim: 1,
+        activation: spec.activation,
+        bias: true,
+        residual: None,
+        rules: Parametrization::Ntk.rules(OptimizerKind::Sgd),
+        sigma_w: spec.weight_var.sqrt(),
+        sigma_b: spec.bias_var.sqrt(),
     }
 }
 

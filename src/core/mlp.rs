@@ -9,6 +9,9 @@
 
 use super::abc::{Abc, AbcRules};
 use super::activation::Activation;
+use super::budget::{Cost, f};
+use super::optim::OptimizerKind;
+use super::parametrization::Parametrization;
 use super::rng::Rng;
 use super::scalar::{Float, Op, gemm};
 use crate::error::{Error, Result};
@@ -54,6 +57,47 @@ impl MlpConfig {
         dims.windows(2)
             .map(|w| w[0] * w[1] + if self.bias { w[1] } else { 0 })
             .sum()
+    }
+
+    /// What holding this network costs: `copies` copies of its parameters (the network, its
+    /// gradient, optimizer moments, snapshots) and every layer's preactivation, activation and
+    /// delta over `rows` inputs, at `bytes` per number; and the work of a forward and backward
+    /// pass over them (3 multiply-adds per parameter per row). Counted in f64: nothing overflows.
+    pub fn cost(&self, copies: usize, rows: usize, bytes: usize) -> Cost {
+        let outs = || self.hidden.iter().chain([&self.output_dim]).map(|&n| f(n));
+        let ins = std::iter::once(f(self.input_dim)).chain(self.hidden.iter().map(|&n| f(n)));
+        let bias = if self.bias { 1.0 } else { 0.0 };
+        let params: f64 = ins.zip(outs()).map(|(i, o)| (i + bias) * o).sum();
+        let units: f64 = outs().sum();
+        let shape = self.shape();
+        Cost::new()
+            .memory(
+                "width",
+                format!("{copies} copies of the {params:.0} parameters of {shape}"),
+                f(copies) * params * f(bytes),
+            )
+            .memory(
+                "samples",
+                format!("the activations of {rows} rows through {shape}"),
+                3.0 * f(rows) * units * f(bytes),
+            )
+            .work(
+                "steps",
+                format!("a forward and backward pass over {rows} rows"),
+                3.0 * f(rows) * params,
+            )
+    }
+
+    /// The architecture in a few words: `2 -> 3 x 64 -> 10`, or the widths when they differ.
+    pub fn shape(&self) -> String {
+        let hidden = match self.hidden.as_slice() {
+            [first, rest @ ..] if rest.iter().all(|w| w == first) => {
+                format!("{} x {first}", self.hidden.len())
+            }
+            widths if widths.len() <= 8 => format!("{widths:?}"),
+            widths => format!("{} layers of widths {}..", widths.len(), widths[0]),
+        };
+        format!("{} -> {hidden} -> {}", self.input_dim, self.output_dim)
     }
 
     /// Checks the architecture; every later step trusts it.
@@ -303,6 +347,26 @@ impl<T: Float> Mlp<T> {
     /// Output dimension k.
     pub fn output_dim(&self) -> usize {
         self.layers[self.layers.len() - 1].params.weight.nrows()
+    }
+
+    /// [`MlpConfig::cost`] of this network's architecture.
+    pub fn cost(&self, copies: usize, rows: usize, bytes: usize) -> Cost {
+        let last = self.layers.len() - 1;
+        MlpConfig {
+            input_dim: self.input_dim(),
+            hidden: self.layers[..last]
+                .iter()
+                .map(|l| l.params.weight.nrows())
+                .collect(),
+            output_dim: self.output_dim(),
+            activation: self.activation,
+            bias: self.layers.iter().any(|l| l.params.bias.is_some()),
+            residual: None,
+            rules: Parametrization::Sp.rules(OptimizerKind::Sgd),
+            sigma_w: 1.0,
+            sigma_b: 0.0,
+        }
+        .cost(copies, rows, bytes)
     }
 
     /// Number of hidden layers L.

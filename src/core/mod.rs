@@ -5,6 +5,8 @@ pub mod abc;
 pub mod abc_regime;
 pub mod activation;
 pub mod assignment;
+pub mod bounds;
+pub mod budget;
 pub mod collapse;
 pub mod criticality;
 pub mod data;

@@ -18,6 +18,11 @@ const Z_MAX: f64 = 10.0;
 /// the work when an integrand is noisier than its size says.
 const MAX_DEPTH: u32 = 20;
 
+/// The narrowest piece graded around a kink, in standard deviations: a feature narrower than
+/// this moves a Gaussian integral by less than `1e-12 / sqrt(2 pi)` of the integrand's range,
+/// below the quadrature's tolerance, so a sharper activation is integrated as the step it is.
+const FINEST_PIECE: f64 = 1e-12;
+
 /// Kronrod nodes on [-1, 1] (non-negative half, descending) and weights (QUADPACK QK15).
 const XK: [f64; 8] = [
     0.991_455_371_120_812_6,
@@ -106,10 +111,12 @@ fn density(z: f64) -> f64 {
 /// Breakpoints on `[-Z_MAX, Z_MAX]` graded geometrically (ratio 4) away from `kink`, starting at
 /// a quarter of `width`: a feature of width `width` at the kink then lies in pieces of its own
 /// size, where the 15-point rule sees it, instead of falling between the nodes of a wide piece.
+/// The grading starts no finer than [`FINEST_PIECE`] (a width of 0, from an argument scale that
+/// overflowed, would never reach `Z_MAX`).
 fn graded_breakpoints(kink: f64, width: f64) -> Vec<f64> {
     let kink = kink.clamp(-Z_MAX, Z_MAX);
     let mut points = vec![-Z_MAX, kink, Z_MAX];
-    let mut step = 0.25 * width.min(1.0);
+    let mut step = (0.25 * width.min(1.0)).max(FINEST_PIECE);
     while step < 2.0 * Z_MAX {
         points.extend([kink - step, kink + step]);
         step *= 4.0;

@@ -2,10 +2,12 @@
 //! [`TrainResult`] with loss and accuracy curves.
 
 use super::activation::Activation;
+use super::bounds;
+use super::budget::{Cost, f};
 use super::data::{DataConfig, Dataset, Targets};
 use super::loss::{Loss, Target, accuracy};
 use super::mlp::{MAX_TOTAL_WEIGHTS, Mlp, MlpConfig};
-use super::optim::{Optimizer, OptimizerConfig};
+use super::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use super::parametrization::Parametrization;
 use super::rng::{Rng, Stream};
 use super::scalar::Float;
@@ -117,15 +119,9 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Checks the scalars that do not depend on the data.
     pub fn validate(&self) -> Result<()> {
-        if self.width == 0 {
-            return Err(Error::config("width", "must be at least 1"));
-        }
-        if self.depth == 0 {
-            return Err(Error::config("depth", "must be at least 1 hidden layer"));
-        }
-        if self.steps == 0 {
-            return Err(Error::config("steps", "must be at least 1"));
-        }
+        bounds::WIDTH.check(self.width)?;
+        bounds::DEPTH.check(self.depth)?;
+        bounds::STEPS.check(self.steps)?;
         let hidden_weights = self
             .width
             .saturating_mul(self.width)
@@ -175,6 +171,57 @@ impl TrainConfig {
             self.data.test_fraction,
             &mut Rng::new(self.seed, Stream::Split),
         )
+    }
+
+    /// What training costs on data of `rows` samples (train and test) with `input_dim` features
+    /// and `output_dim` outputs: the data (as read, split and cast), the network with its
+    /// gradient, optimizer state and the two snapshots each recorded point takes, the
+    /// activations of a full-set evaluation, the curves; and the work of every step and every
+    /// evaluation.
+    pub fn cost(&self, rows: usize, input_dim: usize, output_dim: usize) -> Cost {
+        let bytes = match self.precision {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        };
+        let moments = match self.optimizer.kind {
+            OptimizerKind::Sgd => 1,
+            OptimizerKind::Adam => 2,
+        };
+        let batch = if self.batch_size == 0 {
+            rows
+        } else {
+            self.batch_size.min(rows)
+        };
+        let mlp = self.mlp_config(input_dim, output_dim);
+        let records = self.steps / self.record_interval() + 2;
+        let step = mlp.cost(0, batch, bytes).madds();
+        let evaluation = mlp.cost(0, rows, bytes).madds() / 3.0;
+        let data = f(rows) * f(input_dim + output_dim);
+        mlp.cost(4 + moments, rows, bytes)
+            .memory(
+                "samples",
+                format!("{rows} rows of data, read, split and cast"),
+                3.0 * data * 8.0,
+            )
+            .memory(
+                "steps",
+                format!("{records} points of the curves"),
+                f(records) * 5.0 * 8.0,
+            )
+            .work(
+                "steps",
+                format!(
+                    "{} steps of batch {batch} through {}",
+                    self.steps,
+                    mlp.shape()
+                ),
+                f(self.steps) * step,
+            )
+            .work(
+                "steps",
+                format!("{records} evaluations of {rows} rows"),
+                f(records) * evaluation,
+            )
     }
 
     /// Steps between two recorded points of the curves.

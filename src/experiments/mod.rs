@@ -21,6 +21,7 @@ pub mod playground;
 pub mod sweep;
 pub mod width;
 
+use crate::core::budget::Cost;
 use crate::core::stepper::Stepper;
 use crate::error::Result;
 use crate::plot::Figure;
@@ -35,6 +36,10 @@ pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
     type Result: Serialize;
     /// The running experiment.
     type Session: Stepper<Output = Self::Result>;
+
+    /// Validates the config (naming the bad field), then prices it: the peak memory and the
+    /// work of the run, from the config alone, without allocating anything large.
+    fn cost(&self) -> Result<Cost>;
 
     /// Validates the config (naming the bad field) and starts the session.
     fn start(&self) -> Result<Self::Session>;

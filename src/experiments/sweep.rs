@@ -1,11 +1,12 @@
 //! What every sweep shares: checked counts and width lists, powers of two, and power-law fits
 //! on log-log axes.
 
+use crate::core::bounds;
 use crate::error::{Error, Result};
 use std::ops::RangeInclusive;
 
-/// Largest width accepted (a 2^14 x 2^14 hidden layer is 1 GiB in f32).
-pub const MAX_WIDTH: usize = 1 << 14;
+/// Largest width accepted: [`bounds::WIDTH`].
+pub const MAX_WIDTH: usize = bounds::WIDTH.max;
 
 /// The widest network the page trains, as log2, on WebGPU (4096) or on the CPU backend (wasm:
 /// 1024, where one step already takes about a frame's budget). Every room reads its cap here.
@@ -36,11 +37,19 @@ pub fn check_widths(widths: &[usize]) -> Result<()> {
     if widths.is_empty() {
         return Err(Error::config("widths", "give at least one width"));
     }
-    if let Some(&w) = widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-        return Err(Error::config(
+    bounds::SWEEP_WIDTHS.check(widths.len()).map_err(|_| {
+        Error::config(
             "widths",
-            format!("width {w} is not in 1..={MAX_WIDTH}"),
-        ));
+            format!(
+                "{} widths are more than the {} one sweep takes ({})",
+                widths.len(),
+                bounds::SWEEP_WIDTHS.max,
+                bounds::SWEEP_WIDTHS.reason
+            ),
+        )
+    })?;
+    for &w in widths {
+        bounds::WIDTH.check(w)?;
     }
     if widths.windows(2).any(|w| w[0] >= w[1]) {
         return Err(Error::config("widths", "must be strictly increasing"));

@@ -8,6 +8,7 @@ pub mod training;
 
 use super::{Experiment, FigureData};
 use crate::core::activation::Activation;
+use crate::core::budget::{Cost, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
@@ -305,6 +306,26 @@ impl Experiment for CollapseConfig {
     const NAME: &'static str = "collapse";
     type Result = CollapseResult;
     type Session = CollapseRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let samples = self.sizes().iter().sum();
+        let input = if self.dataset == CollapseData::Gmm {
+            self.dim
+        } else {
+            64
+        };
+        // Network, gradient, moments, the recorded features of every class.
+        Ok(mlp_memory(
+            input,
+            self.width,
+            self.depth.max(1),
+            self.classes,
+            6.0,
+            samples,
+        )
+        .work("epochs", "training and the metrics", self.work()))
+    }
 
     fn start(&self) -> Result<Self::Session> {
         CollapseRun::new(self)

@@ -3,6 +3,7 @@
 
 use super::{LmcConfig, LmcData, Matching};
 use crate::core::activation::Activation;
+use crate::core::budget::{Cost, mlp_memory};
 use crate::core::data::{self, Dataset};
 use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::loss::{Loss, accuracy};
@@ -698,6 +699,19 @@ impl Experiment for LmcConfig {
     const NAME: &'static str = "lmc";
     type Result = LmcResult;
     type Session = LmcRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let (d, c, samples) = self.data_shape();
+        // Two trainings (network, gradient, moments each), the matched copy, the path point.
+        Ok(
+            mlp_memory(d, self.width, self.depth, c, 12.0, samples).work(
+                "epochs",
+                "two trainings and the paths",
+                self.work(),
+            ),
+        )
+    }
 
     fn start(&self) -> Result<LmcRun> {
         LmcRun::new(self)

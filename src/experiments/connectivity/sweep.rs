@@ -4,6 +4,7 @@
 
 use super::lmc::{LmcResult, LmcRun};
 use super::{LmcConfig, Matching};
+use crate::core::budget::Cost;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
@@ -297,6 +298,24 @@ impl Experiment for LmcSweepConfig {
     const NAME: &'static str = "lmc-sweep";
     type Result = LmcSweepResult;
     type Session = LmcSweepRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        // One run at a time: the largest one's memory.
+        let memory = self
+            .runs()
+            .iter()
+            .map(LmcConfig::cost)
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .max_by(|a, b| a.bytes().total_cmp(&b.bytes()))
+            .unwrap_or_default();
+        Ok(Cost::new().and(memory.without_work()).work(
+            "values",
+            format!("{} runs", self.runs().len()),
+            self.work(),
+        ))
+    }
 
     fn start(&self) -> Result<LmcSweepRun> {
         LmcSweepRun::new(self)

@@ -9,6 +9,7 @@ pub mod ensemble;
 
 use super::{Experiment, FigureData};
 use crate::core::activation::Activation;
+use crate::core::budget::{Cost, f};
 use crate::error::{Error, Result};
 use crate::plot;
 use aspect::{Aspect, AspectConfig, AspectResult};
@@ -137,10 +138,39 @@ impl DepthConfig {
     }
 }
 
+/// An ensemble at initialization: `samples` networks of `depth` layers of `width` neurons,
+/// each neuron a Gaussian draw given the layer below (about four multiply-adds), with every
+/// network's per-layer records (preactivations at two inputs, gradient norms, tangent kernel)
+/// and one layer of the network being drawn held at once.
+fn ensemble_cost(samples: usize, depth: usize, width: usize) -> Cost {
+    let layers = f(depth + 1);
+    Cost::new()
+        .memory(
+            "samples",
+            format!("the per-layer records of {samples} networks of {depth} layers"),
+            f(samples) * layers * 6.0 * 8.0,
+        )
+        .memory(
+            "width",
+            format!("layers of width {width}"),
+            f(width) * 8.0 * 8.0,
+        )
+        .work(
+            "samples",
+            format!("{samples} networks of {depth} layers of width {width}"),
+            f(samples) * layers * f(width) * 4.0,
+        )
+}
+
 impl Experiment for EnsembleConfig {
     const NAME: &'static str = "depthwidth";
     type Result = EnsembleResult;
     type Session = Ensemble;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        Ok(ensemble_cost(self.samples, self.depth, self.width))
+    }
 
     fn start(&self) -> Result<Self::Session> {
         Ensemble::new(self)
@@ -170,6 +200,22 @@ impl Experiment for AspectConfig {
     type Result = AspectResult;
     type Session = Aspect;
 
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let points = self.points();
+        let draws = |&(l, n): &(usize, usize)| ensemble_cost(self.samples, l, n);
+        let widest = points
+            .iter()
+            .map(draws)
+            .max_by(|a, b| a.bytes().total_cmp(&b.bytes()));
+        let work: f64 = points.iter().map(|p| draws(p).madds()).sum();
+        Ok(widest.unwrap_or_default().without_work().work(
+            "samples",
+            format!("{} ensembles of the grid", points.len()),
+            work,
+        ))
+    }
+
     fn start(&self) -> Result<Self::Session> {
         Aspect::new(self)
     }
@@ -197,6 +243,31 @@ impl Experiment for CriticalityConfig {
     const NAME: &'static str = "criticality";
     type Result = CriticalityResult;
     type Session = CriticalityRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let cells = f(self.cells * self.cells);
+        let networks = f(self.flow_samples + self.gradient_samples);
+        let draws = networks * f(self.flow_depth + 1) * f(self.flow_width);
+        Ok(Cost::new()
+            .memory(
+                "cells",
+                format!("a {0} x {0} diagram", self.cells),
+                cells * 16.0 * 8.0,
+            )
+            .memory(
+                "flow width",
+                "one layer of each network",
+                networks.min(1e3) * f(self.flow_width) * 8.0 * 4.0,
+            )
+            // An adaptive bivariate quadrature per cell: about 10^4 evaluations.
+            .work("cells", "the quadratures of every cell", cells * 1e4)
+            .work(
+                "flow samples",
+                "the networks drawn for the flows",
+                draws * 4.0,
+            ))
+    }
 
     fn start(&self) -> Result<Self::Session> {
         CriticalityRun::new(self)

@@ -3,6 +3,7 @@
 //! trajectory), or a model and data the user brings.
 
 use crate::core::activation::Activation;
+use crate::core::budget::{Cost, mlp_memory};
 use crate::core::data::{self, Dataset};
 use crate::core::loss::{Loss, Target, accuracy};
 use crate::core::mlp::{Mlp, MlpConfig};
@@ -96,7 +97,15 @@ impl Problem {
         }
     }
 
-    /// Training samples.
+    /// The memory of the data, the network with its training state, and the kept checkpoints.
+    pub fn memory(&self) -> Cost {
+        let (d, c, samples) = self.data_shape();
+        // Network, gradient, Adam's two moments, the best snapshot; and the checkpoints.
+        let copies = 5.0 + MAX_CHECKPOINTS as f64;
+        mlp_memory(d, self.width, self.depth, c, copies, samples)
+    }
+
+    /// Training samples (the rest is the test set).
     pub fn train_samples(&self) -> usize {
         let (_, _, samples) = self.data_shape();
         samples - (samples as f64 * self.test_fraction).round() as usize

@@ -8,6 +8,7 @@
 use super::problem::Problem;
 use super::{CLI_MAX_WORK, SLICE_WORK, check_range, check_work};
 use crate::core::activation::Activation;
+use crate::core::budget::Cost;
 use crate::core::hessian::Objective;
 use crate::core::lanczos::Lanczos;
 use crate::core::loss::Loss;
@@ -345,6 +346,24 @@ impl Experiment for SharpnessConfig {
     const NAME: &'static str = "sharpness";
     type Result = SharpnessResult;
     type Session = SharpnessRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let basis = self.iterations as f64 * self.problem.weights() * 8.0;
+        Ok(self
+            .problem
+            .memory()
+            .memory(
+                "iterations",
+                format!("{} Lanczos vectors", self.iterations),
+                basis,
+            )
+            .work(
+                "steps",
+                format!("{} runs of {} steps", self.lrs.len(), self.steps),
+                self.work(),
+            ))
+    }
 
     fn start(&self) -> Result<SharpnessRun> {
         SharpnessRun::new(self)

@@ -6,6 +6,7 @@
 
 use super::problem::Problem;
 use super::{CLI_MAX_WORK, Prepare, SLICE_WORK, Subject, check_range, check_work, progress};
+use crate::core::budget::Cost;
 use crate::core::hessian::Objective;
 use crate::core::lanczos::{Lanczos, Ritz, mean_and_stderr, slq_density};
 use crate::core::rng::{Rng, Stream};
@@ -502,6 +503,26 @@ impl Experiment for SpectrumConfig {
     const NAME: &'static str = "hessian";
     type Result = SpectrumResult;
     type Session = SpectrumRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        // Lanczos keeps every vector for full re-orthogonalization.
+        let basis = self.iterations as f64 * self.problem.weights() * 8.0;
+        let work = self.problem.training_work() + self.work_after_training();
+        Ok(self
+            .problem
+            .memory()
+            .memory(
+                "iterations",
+                format!("{} Lanczos vectors", self.iterations),
+                basis,
+            )
+            .work(
+                "iterations",
+                "training and the Hessian-vector products",
+                work,
+            ))
+    }
 
     fn start(&self) -> Result<SpectrumRun> {
         SpectrumRun::new(self)

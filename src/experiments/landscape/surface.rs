@@ -6,6 +6,7 @@
 
 use super::problem::{Problem, measure};
 use super::{CLI_MAX_WORK, Prepare, SLICE_WORK, Subject, check_range, check_work, progress};
+use crate::core::budget::Cost;
 use crate::core::directions::{
     BiasDirection, filter_normalized_direction, project, trajectory_pca,
 };
@@ -584,6 +585,15 @@ impl Experiment for SurfaceConfig {
     const NAME: &'static str = "landscape";
     type Result = SurfaceResult;
     type Session = SurfaceRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        Ok(self.problem.memory().work(
+            "grid",
+            format!("training and a {0} x {0} grid", self.grid),
+            self.work(),
+        ))
+    }
 
     fn start(&self) -> Result<SurfaceRun> {
         SurfaceRun::new(self)

@@ -67,7 +67,7 @@ impl Default for LrTransferConfig {
 
 impl LrTransferConfig {
     /// The same networks and batch as a coordinate check with these settings.
-    fn networks(&self) -> CoordCheckConfig {
+    pub(super) fn networks(&self) -> CoordCheckConfig {
         CoordCheckConfig {
             parametrization: self.parametrization,
             optimizer: self.optimizer,

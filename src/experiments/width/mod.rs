@@ -10,9 +10,11 @@ pub mod lr_transfer;
 use super::{Experiment, FigureData};
 use crate::core::abc::AbcRules;
 use crate::core::activation::Activation;
+use crate::core::budget::{Cost, f};
 use crate::core::ensemble::CpuEnsemble;
-use crate::core::kernels::Kernels;
 use crate::core::kernels::{KernelParametrization, KernelSpec};
+use crate::core::kernels::{Kernels, network_shape};
+use crate::core::mlp::MlpConfig;
 use crate::core::optim::OptimizerKind;
 use crate::core::parametrization::Parametrization;
 use crate::error::{Error, Result};
@@ -197,6 +199,19 @@ impl Experiment for CoordCheckConfig {
     type Result = CoordCheckResult;
     type Session = CoordCheck<CpuEnsemble<f32>>;
 
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let mlp = |n| self.mlp_config(n);
+        Ok(sweep_cost(
+            &self.widths,
+            mlp,
+            self.seeds,
+            self.batch,
+            4,
+            self.seeds * self.steps,
+        ))
+    }
+
     fn start(&self) -> Result<Self::Session> {
         CoordCheck::new(self)
     }
@@ -231,6 +246,12 @@ impl Experiment for KernelConvergenceConfig {
     type Result = KernelConvergenceResult;
     type Session = KernelConvergence;
 
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let mlp = |n| network_shape(&self.spec, self.input_dim, n);
+        Ok(sweep_cost(&self.widths, mlp, 1, self.points, 8, self.seeds))
+    }
+
     fn start(&self) -> Result<Self::Session> {
         KernelConvergence::new(self)
     }
@@ -259,6 +280,21 @@ impl Experiment for FunctionSpaceConfig {
     const NAME: &'static str = "fnspace";
     type Result = FunctionSpaceResult;
     type Session = FunctionSpace;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let mlp = |n| network_shape(&self.spec, 2, n);
+        let points = self.train_points.max(self.test_points);
+        // Two parametrizations, each network trained for `steps` full-batch steps.
+        Ok(sweep_cost(
+            &self.widths,
+            mlp,
+            1,
+            points,
+            8,
+            2 * self.seeds * (self.steps + 1),
+        ))
+    }
 
     fn start(&self) -> Result<Self::Session> {
         FunctionSpace::new(self)
@@ -297,6 +333,14 @@ impl Experiment for LrTransferConfig {
     type Result = LrTransferResult;
     type Session = LrTransfer<f32>;
 
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let networks = self.networks();
+        let mlp = |n| networks.mlp_config(n);
+        let runs = self.log2_lrs().len() * self.seeds * self.steps;
+        Ok(sweep_cost(&self.widths, mlp, 1, networks.batch, 4, runs))
+    }
+
     fn start(&self) -> Result<Self::Session> {
         LrTransfer::new(self)
     }
@@ -304,6 +348,32 @@ impl Experiment for LrTransferConfig {
     fn figures(r: &LrTransferResult) -> Result<Vec<FigureData>> {
         Ok(vec![lr_transfer_figure(&[r])?])
     }
+}
+
+/// What a width sweep costs: `held` networks of the widest kind at once (each with its
+/// gradient and optimizer moments) over `rows` inputs at `bytes` per number, and `passes`
+/// forward and backward passes over them at every width.
+fn sweep_cost(
+    widths: &[usize],
+    mlp: impl Fn(usize) -> MlpConfig,
+    held: usize,
+    rows: usize,
+    bytes: usize,
+    passes: usize,
+) -> Cost {
+    let widest = widths.iter().copied().max().unwrap_or(1);
+    let per_pass: f64 = widths
+        .iter()
+        .map(|&n| mlp(n).cost(0, rows, bytes).madds())
+        .sum();
+    let memory = mlp(widest).cost(4, rows, bytes);
+    (0..held)
+        .fold(Cost::new(), |c, _| c.and(memory.clone()))
+        .work(
+            "widths",
+            format!("{passes} passes over {rows} rows at each width of {widths:?}"),
+            f(passes) * per_pass,
+        )
 }
 
 /// The panels of the first, second and last recorded steps (every step when T <= 3): the
