@@ -45,7 +45,7 @@ pub enum Error {
 
     /// The loss became non-finite: the run is stopped instead of reporting NaN curves.
     #[error(
-        "training diverged at step {step} (loss = {loss}); try a smaller learning rate than {lr}"
+        "training diverged at step {step} (loss = {loss}); try a smaller learning rate than {lr:e}"
     )]
     Diverged {
         /// The step whose loss was not finite.

@@ -324,6 +324,15 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         ),
         Targets::Values(values) => (args.loss.value(&outputs, Target::Values(values))?, None),
     };
+    if !value.is_finite() {
+        return Err(Error::Io {
+            path: args.data.display().to_string(),
+            reason: format!(
+                "the loss of {} on these rows is {value}: the model's outputs overflow f64 on them (inputs or weights too large)",
+                args.model.display()
+            ),
+        });
+    }
     let rows: Vec<Vec<f64>> = outputs
         .column_iter()
         .map(|c| c.iter().copied().collect())

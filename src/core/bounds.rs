@@ -22,11 +22,16 @@ impl Bound {
     /// `Ok` when `value` lies in `min..=max`, else an error naming the option, the bound and its
     /// reason.
     pub fn check(&self, value: usize) -> Result<()> {
+        self.check_as(self.name, value)
+    }
+
+    /// [`Self::check`] for another option of the same kind (`teacher_width` is a width).
+    pub fn check_as(&self, option: &str, value: usize) -> Result<()> {
         if (self.min..=self.max).contains(&value) {
             return Ok(());
         }
         Err(Error::config(
-            self.name,
+            option,
             format!(
                 "{value} is not in {}..={} ({})",
                 self.min, self.max, self.reason
@@ -91,6 +96,26 @@ pub const DIM: Bound = Bound {
     reason: "65,536 input dimensions already make the first layer the largest at width 2^14",
 };
 
+/// Largest magnitude of a scale: an init std or variance, a noise std, a residual multiplier,
+/// a weight decay.
+pub const MAX_SCALE: f64 = 1e6;
+
+/// Why [`MAX_SCALE`] is where it is.
+pub const MAX_SCALE_REASON: &str = "the data's features are of order 1; a factor of 10^6 per layer passes f32's 3.4e38 within 7 layers, and nothing in the theory needs more";
+
+/// `Ok` when `value` is finite with `|value| <= MAX_SCALE`, else an error naming the option.
+pub fn check_scale(option: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value.abs() <= MAX_SCALE {
+        return Ok(());
+    }
+    Err(Error::config(
+        option,
+        format!(
+            "{value:e} is not finite with magnitude at most {MAX_SCALE:e} ({MAX_SCALE_REASON})"
+        ),
+    ))
+}
+
 /// Every bound above, in the order `--help` lists them.
 pub const ALL: &[Bound] = &[STEPS, DEPTH, WIDTH, SWEEP_WIDTHS, SEEDS, SAMPLES, DIM];
 
@@ -101,7 +126,7 @@ pub fn table() -> String {
         .map(|b| format!("  {:<8} {}..={:<10} {}", b.name, b.min, b.max, b.reason))
         .collect();
     format!(
-        "Bounds on counts (memory and work are priced as well, against --memory-limit):\n{}",
+        "Bounds on counts (memory and work are priced as well, against --memory-limit):\n{}\n  scales   |x| <= {MAX_SCALE:e}      init stds and variances, noise, residual multipliers, weight decay: {MAX_SCALE_REASON}",
         lines.join("\n")
     )
 }

@@ -286,7 +286,6 @@ impl DataConfig {
         let synthetic = !matches!(self.dataset, DatasetName::Digits | DatasetName::Csv);
         if synthetic {
             bounds::SAMPLES.check(self.samples)?;
-            bounds::DIM.check(self.dim)?;
         }
         let values = self.samples.saturating_mul(self.dim.max(2));
         if synthetic && values > MAX_DATA_VALUES {
@@ -315,26 +314,29 @@ impl DataConfig {
             self.dataset,
             DatasetName::GaussianMixture | DatasetName::TeacherStudent | DatasetName::Sphere
         );
-        if needs_dim && self.dim == 0 {
-            return Err(Error::config("dim", "must be at least 1"));
+        if needs_dim {
+            bounds::DIM.check(self.dim)?;
         }
-        if self.dataset == DatasetName::GaussianMixture {
-            if !(2..=MAX_CLASSES).contains(&self.classes) {
-                return Err(Error::config(
-                    "classes",
-                    format!("{} is not between 2 and {MAX_CLASSES}", self.classes),
-                ));
-            }
-            if !self.separation.is_finite() {
-                return Err(Error::config("separation", "must be finite"));
-            }
+        // Checked whatever the data set: every config is echoed in the results.
+        if !self.separation.is_finite() {
+            return Err(Error::config(
+                "separation",
+                format!("{} must be finite", self.separation),
+            ));
+        }
+        if self.dataset == DatasetName::GaussianMixture
+            && !(2..=MAX_CLASSES).contains(&self.classes)
+        {
+            return Err(Error::config(
+                "classes",
+                format!("{} is not between 2 and {MAX_CLASSES}", self.classes),
+            ));
         }
         if matches!(
             self.dataset,
             DatasetName::TeacherStudent | DatasetName::Sphere
-        ) && self.teacher_width == 0
-        {
-            return Err(Error::config("teacher_width", "must be at least 1"));
+        ) {
+            bounds::WIDTH.check_as("teacher_width", self.teacher_width)?;
         }
         Ok(())
     }

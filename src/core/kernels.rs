@@ -77,6 +77,7 @@ impl KernelSpec {
             ("weight variance", self.weight_var),
             ("bias variance", self.bias_var),
         ] {
+            super::bounds::check_scale(name, value)?;
             if !(value.is_finite() && value >= 0.0) {
                 return Err(Error::config(
                     name,
@@ -218,7 +219,22 @@ fn check_inputs(x: &DMatrix<f64>) -> Result<()> {
 pub fn analytic(spec: &KernelSpec, x: &DMatrix<f64>) -> Result<Kernels> {
     let mut recursion = Recursion::new(spec, x)?;
     while !recursion.advance(usize::MAX) {}
-    Ok(recursion.kernels)
+    let kernels = recursion.kernels;
+    let bad = kernels
+        .nngp
+        .iter()
+        .chain(kernels.ntk.iter())
+        .find(|v| !v.is_finite());
+    if let Some(bad) = bad {
+        return Err(Error::config(
+            "weight variance",
+            format!(
+                "the kernels overflow f64 (an entry is {bad}) with weight variance {:e} and bias variance {:e} over {} layers: lower them, or rescale the inputs",
+                spec.weight_var, spec.bias_var, spec.depth
+            ),
+        ));
+    }
+    Ok(kernels)
 }
 
 /// The layer recursion of [`analytic`], advanced a bounded number of kernel entries at a time

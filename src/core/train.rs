@@ -122,6 +122,15 @@ impl TrainConfig {
         bounds::WIDTH.check(self.width)?;
         bounds::DEPTH.check(self.depth)?;
         bounds::STEPS.check(self.steps)?;
+        for (option, value) in [
+            ("sigma_w", self.sigma_w),
+            ("sigma_b", self.sigma_b),
+            ("residual", self.residual.unwrap_or(0.0)),
+            ("noise", self.data.noise),
+            ("weight_decay", self.optimizer.weight_decay),
+        ] {
+            bounds::check_scale(option, value)?;
+        }
         let hidden_weights = self
             .width
             .saturating_mul(self.width)

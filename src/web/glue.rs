@@ -76,3 +76,26 @@ pub fn on_hash_change(f: impl FnMut() + 'static) {
     on_hash_change_js(&closure);
     closure.forget(); // the listener lives as long as the page
 }
+
+/// Largest CSV the page reads: 4 MB (about 200,000 short rows), parsed in one piece in well
+/// under a second; a larger file would hold the tab while it is parsed. The command line reads
+/// larger ones, priced against its own budget.
+pub const MAX_CSV_BYTES: f64 = 4e6;
+
+/// Largest model file the page reads: 64 MB (16 million f32 weights); the room then prices
+/// the work of evaluating it before it runs.
+pub const MAX_MODEL_BYTES: f64 = 64e6;
+
+/// Refuses a file above `limit` bytes before any of it is read, naming the file.
+pub fn check_upload_size(file: &web_sys::File, limit: f64) -> Result<(), String> {
+    let size = file.size();
+    if size > limit {
+        return Err(format!(
+            "{}: {:.1} MB is more than the {:.0} MB this page reads at once; the command line reads it (theorylab ... --data / --model)",
+            file.name(),
+            size / 1e6,
+            limit / 1e6
+        ));
+    }
+    Ok(())
+}

@@ -184,6 +184,13 @@ impl LmcConfig {
 
     /// Checks every field, naming the bad one.
     pub fn validate(&self) -> Result<()> {
+        // Checked whatever the data set: every config is echoed in the results.
+        if !(self.separation.is_finite() && (0.0..=1e3).contains(&self.separation)) {
+            return Err(Error::config(
+                "separation",
+                format!("{} is not in [0, 1000]", self.separation),
+            ));
+        }
         if self.dataset == LmcData::Gmm {
             if !(2..=100).contains(&self.classes) {
                 return Err(Error::config(
@@ -195,12 +202,6 @@ impl LmcConfig {
                 return Err(Error::config(
                     "dim",
                     format!("{} is not in 1..=1024", self.dim),
-                ));
-            }
-            if !(self.separation.is_finite() && (0.0..=1e3).contains(&self.separation)) {
-                return Err(Error::config(
-                    "separation",
-                    format!("{} is not in [0, 1000]", self.separation),
                 ));
             }
             if !(10..=100_000).contains(&self.samples) {

@@ -135,16 +135,17 @@ impl Problem {
 
     /// Checks every field, naming the bad one.
     pub fn validate(&self) -> Result<()> {
+        // Checked whatever the data set: every config is echoed in the results.
+        if !(self.separation.is_finite() && (0.0..=1e3).contains(&self.separation)) {
+            return Err(Error::config(
+                "separation",
+                format!("{} is not in [0, 1000]", self.separation),
+            ));
+        }
         if self.dataset == LmcData::Gmm {
             super::check_range("classes", self.classes, 2..=100)?;
             super::check_range("dim", self.dim, 1..=1024)?;
             super::check_range("samples", self.samples, 10..=100_000)?;
-            if !(self.separation.is_finite() && (0.0..=1e3).contains(&self.separation)) {
-                return Err(Error::config(
-                    "separation",
-                    format!("{} is not in [0, 1000]", self.separation),
-                ));
-            }
         }
         if !(self.test_fraction.is_finite() && (0.0..=0.9).contains(&self.test_fraction)) {
             return Err(Error::config(

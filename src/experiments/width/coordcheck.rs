@@ -431,6 +431,18 @@ impl<E: Ensemble> Stepper for CoordCheck<E> {
         let sums = &mut self.sums[w];
         for (forward, (initial, _)) in forwards.iter().zip(&mut run.initial) {
             let now = outputs(forward);
+            // A layer that overflowed has no size to report: the run stops, naming the rate.
+            let bad = now
+                .iter()
+                .flat_map(|m| m.iter())
+                .find(|v| !v.as_f64().is_finite());
+            if let Some(bad) = bad {
+                return Err(Error::Diverged {
+                    step: run.step,
+                    loss: bad.as_f64(),
+                    lr: self.config.lr,
+                });
+            }
             if run.step == 0 {
                 *initial = now.clone();
             }

@@ -105,11 +105,11 @@ impl FunctionSpaceConfig {
                 ),
             ));
         }
-        if !(self.lr_fraction.is_finite() && self.lr_fraction > 0.0 && self.lr_fraction < 1.0) {
+        if !(self.lr_fraction.is_finite() && self.lr_fraction >= 1e-6 && self.lr_fraction < 1.0) {
             return Err(Error::config(
                 "lr fraction",
                 format!(
-                    "{} must be in (0, 1): at 1 the step reaches the rate m / lambda_max where gradient descent diverges",
+                    "{:e} must be in [1e-6, 1): at 1 the step reaches the rate m / lambda_max where gradient descent diverges; below 1e-6 the functions barely move and the gap's denominator ||f_T^lin - f_0|| is lost to rounding",
                     self.lr_fraction
                 ),
             ));

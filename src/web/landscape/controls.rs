@@ -63,6 +63,14 @@ fn on_file(
         return;
     };
     let name = file.name();
+    let limit = match slot {
+        Slot::Data => crate::web::glue::MAX_CSV_BYTES,
+        _ => crate::web::glue::MAX_MODEL_BYTES,
+    };
+    if let Err(e) = crate::web::glue::check_upload_size(&file, limit) {
+        error.set(Some(e));
+        return;
+    }
     spawn_local(async move {
         match slot {
             Slot::Data => {

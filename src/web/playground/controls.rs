@@ -48,6 +48,10 @@ fn on_file(
         return;
     };
     let name = file.name();
+    if let Err(e) = crate::web::glue::check_upload_size(&file, crate::web::glue::MAX_CSV_BYTES) {
+        error.set(Some(e));
+        return;
+    }
     spawn_local(async move {
         let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
         let parsed = match text.ok().and_then(|t| t.as_string()) {

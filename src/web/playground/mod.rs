@@ -11,6 +11,7 @@ use super::Compute;
 use super::room::{
     Banners, Figures, Sessions, card, config_from_url, json_of, keep_permalink, progress_bar,
 };
+use crate::core::budget::Budget;
 use crate::core::data::{Dataset, DatasetName};
 use crate::core::train::{TrainConfig, TrainResult};
 use crate::core::vocabulary::Choice;
@@ -77,8 +78,24 @@ fn check(config: &TrainConfig) -> Result<()> {
             format!("{} is above the room's {max}", config.width),
         ));
     }
-    Ok(())
+    if d.dataset != DatasetName::Csv && d.samples > PAGE_MAX_SAMPLES {
+        return Err(Error::config(
+            "data.samples",
+            format!(
+                "{} is above the {PAGE_MAX_SAMPLES} points the page evaluates between frames; the command line takes more (theorylab train --samples)",
+                d.samples
+            ),
+        ));
+    }
+    // The tab holds the whole run: its memory is priced. The steps run live, as long as the
+    // user lets them, so their work is not.
+    let (rows, input, outputs) = d.shape();
+    Budget::page(f64::INFINITY).check(&config.cost(rows, input, outputs).without_work())
 }
+
+/// Most points of a built-in data set on the page: every recorded step evaluates them all and
+/// draws them, within a frame or two on the CPU backend.
+const PAGE_MAX_SAMPLES: usize = 20_000;
 
 /// A figure signal as a card's list, `waiting` until there is one.
 fn shown(
