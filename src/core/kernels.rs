@@ -77,13 +77,27 @@ impl KernelSpec {
             ("weight variance", self.weight_var),
             ("bias variance", self.bias_var),
         ] {
-            super::bounds::check_scale(name, value)?;
             if !(value.is_finite() && value >= 0.0) {
                 return Err(Error::config(
                     name,
                     format!("{value} must be finite and >= 0"),
                 ));
             }
+            super::bounds::check_scale(name, value)?;
+            if value != 0.0 && value < MIN_VARIANCE {
+                return Err(Error::config(
+                    name,
+                    format!(
+                        "{value:e} is below {MIN_VARIANCE:e}: use 0 or a variance whose kernel products stay normal f64 numbers"
+                    ),
+                ));
+            }
+        }
+        if self.weight_var == 0.0 && self.bias_var == 0.0 {
+            return Err(Error::config(
+                "weight variance",
+                "weight and bias variances are both 0: every kernel vanishes",
+            ));
         }
         if let KernelParametrization::Standard { width: 0 } = self.parametrization {
             return Err(Error::config("width", "must be at least 1"));
@@ -91,6 +105,10 @@ impl KernelSpec {
         Ok(())
     }
 }
+
+/// Smallest positive variance accepted: the recursion multiplies kernels (products of two
+/// variances, 1e-200 here) and below that they fall into subnormal numbers with no precision.
+pub const MIN_VARIANCE: f64 = 1e-100;
 
 /// The NNGP kernel `K` and the NTK `Theta` on a set of inputs, each `N x N`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

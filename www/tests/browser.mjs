@@ -457,6 +457,46 @@ await test("the Width room's learning-rate sweep runs on request and matches the
   await page.close();
 });
 
+await test("the reliability sweep's hostile URLs give the defaults with a notice, the tab stays responsive", async () => {
+  // Each once froze the tab for seconds to minutes, or panicked in wasm (issue 17).
+  const hostile = [
+    "#/playground?width=1&depth=268435456",
+    "#/playground?width=16&depth=1048576",
+    "#/playground?width=1024&depth=256",
+    "#/playground?data.samples=1000000",
+    "#/width?weight_var=1e-320",
+    "#/depth?depth=100000&samples_log2=40",
+    "#/collapse?epochs=1000000000&width=100000",
+    "#/connectivity?pair.width=100000000&pair.epochs=100000000",
+    "#/landscape?surface.grid=100001&surface.problem.depth=100000",
+  ];
+  for (const hash of hostile) {
+    const page = await cpu.newPage();
+    page.errors = [];
+    page.on("pageerror", (e) => page.errors.push(String(e)));
+    page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+    const t0 = Date.now();
+    await page.goto(BASE + hash);
+    await page.waitForSelector(".notice", { timeout: 20000 });
+    assert.match(await page.textContent(".notice"), /showing the defaults/, hash);
+    // The main thread answers at once: nothing runs the hostile config.
+    const t1 = Date.now();
+    await page.evaluate(() => 1);
+    assert.ok(Date.now() - t1 < 2000, `${hash}: the tab took ${Date.now() - t1} ms to answer`);
+    assert.ok(Date.now() - t0 < 20000, hash);
+    assert.deepEqual(page.errors, [], hash);
+    await page.close();
+  }
+});
+
+await test("the Width room stops a diverging sweep with an error naming the rate, not a done over empty figures", async () => {
+  const page = await cpu.newPage();
+  await page.goto(BASE + "#/width?lr=1e30");
+  await page.waitForSelector(".error", { timeout: 60000 });
+  assert.match(await page.textContent(".error"), /diverged.*learning rate/);
+  await page.close();
+});
+
 await test("the Width room restores a permalink and refuses a hostile one with a notice", async () => {
   const page = await openWidth(cpu, "activation=tanh&depth=3&steps=2&seeds=1");
   assert.equal(await page.inputValue("#activation"), "tanh");

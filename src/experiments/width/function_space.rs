@@ -178,7 +178,17 @@ impl FunctionSpaceConfig {
 /// Kernel gradient descent at the step `fraction * m / lambda_max` of `theta`.
 fn at_fraction_of_critical(theta: &DMatrix<f64>, m: usize, fraction: f64) -> Result<KernelGd> {
     let unit = KernelGd::new(theta, m, 1.0)?;
-    let lr = fraction * unit.critical_lr();
+    let critical = unit.critical_lr();
+    if !critical.is_finite() {
+        return Err(Error::config(
+            "weight variance",
+            format!(
+                "the tangent kernel's largest eigenvalue on the training points is {:e}: at these variances the network's outputs do not move with its parameters, so there is no step size to train at",
+                m as f64 / critical
+            ),
+        ));
+    }
+    let lr = fraction * critical;
     unit.with_lr(lr)
 }
 

@@ -8,7 +8,7 @@ use crate::core::kernels::{
 };
 use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::experiments::sweep::check_counts;
 use crate::experiments::sweep::check_widths;
 use nalgebra::DMatrix;
@@ -151,6 +151,19 @@ impl Stepper for KernelConvergence {
                     &limit.nngp,
                 ),
             );
+            if !(errors.0.is_finite() && errors.1.is_finite()) {
+                return Err(Error::config(
+                    "weight variance",
+                    format!(
+                        "the relative kernel errors at width {} are {:e} and {:e}: the kernels overflow or vanish at weight variance {:e} and bias variance {:e}",
+                        self.config.widths[done / self.config.seeds],
+                        errors.0,
+                        errors.1,
+                        self.config.spec.weight_var,
+                        self.config.spec.bias_var
+                    ),
+                ));
+            }
             self.errors.push(errors);
         }
         Ok(Progress {
