@@ -477,6 +477,9 @@ pub struct Trainer<E: Engine> {
     steps_done: usize,
     curves: Curves,
     num_params: usize,
+    /// The network at the last recorded step (read back for the checks there anyway): where
+    /// the run resumes if its engine is lost.
+    snapshot: Option<Mlp<E::Scalar>>,
 }
 
 impl<T: Float> Trainer<CpuEngine<T>> {
@@ -526,7 +529,33 @@ impl<E: Engine> Trainer<E> {
             steps_done: 0,
             curves: Curves::default(),
             num_params,
+            snapshot: None,
         })
+    }
+
+    /// This run continued on the CPU from its last recorded step (after its engine, a GPU
+    /// device, was lost): the network recorded there, the curves up to it, the batch order;
+    /// the optimizer's momentum or moments restart from zero, as after loading a checkpoint
+    /// without them. `train` and `test` are the data this run was made with.
+    pub fn resume_on_cpu(
+        &self,
+        train: &Dataset,
+        test: Option<&Dataset>,
+    ) -> Result<Trainer<CpuEngine<E::Scalar>>> {
+        let (Some(network), Some(&step)) = (&self.snapshot, self.curves.step.last()) else {
+            return Err(Error::Data(
+                "the run has no recorded step to resume from".into(),
+            ));
+        };
+        let engine = CpuEngine::new(network.clone(), self.config.loss, self.config.optimizer)?;
+        let mut resumed = Trainer::with_engine(&self.config, engine, train, test)?;
+        resumed.batch_rng = self.batch_rng.clone();
+        resumed.order = self.order.clone();
+        resumed.cursor = self.cursor;
+        resumed.steps_done = step;
+        resumed.curves = self.curves.clone();
+        resumed.snapshot = Some(network.clone());
+        Ok(resumed)
     }
 
     /// The engine (for reading the network back).
@@ -580,6 +609,7 @@ impl<E: Engine> Trainer<E> {
         if let Some(bad) = network.flatten().iter().find(|w| !w.as_f64().is_finite()) {
             return Err(self.diverged(bad.as_f64()));
         }
+        self.snapshot = Some(network);
         let classification = self.train.is_classification();
         self.curves.step.push(self.steps_done);
         self.curves.train_loss.push(loss);

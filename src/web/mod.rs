@@ -44,6 +44,23 @@ pub enum Gpu {
 pub struct Compute {
     gpu: RwSignal<Gpu, LocalStorage>,
     use_gpu: RwSignal<bool>,
+    /// Whether the adapter is still being looked for (changes once).
+    detecting: Memo<bool>,
+}
+
+thread_local! {
+    /// The page's compute state, for sessions, which run outside the component tree.
+    static COMPUTE: std::cell::Cell<Option<Compute>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the page's GPU as lost (from a session whose device was lost mid-run): the header
+/// says so and every later session runs on the CPU backend.
+pub fn gpu_lost(why: &str) {
+    if let Some(compute) = COMPUTE.with(std::cell::Cell::get) {
+        compute
+            .gpu
+            .set(Gpu::Absent(format!("the device was lost: {why}")));
+    }
 }
 
 impl Compute {
@@ -57,6 +74,20 @@ impl Compute {
         }
     }
 
+    /// The backend a new session should use (`None` while detecting). It follows the switch and
+    /// the end of detection, not a device lost mid-run: that run falls back by itself, and
+    /// must not be replaced by a fresh one.
+    pub fn chosen(&self) -> Option<Option<Arc<GpuContext>>> {
+        if self.detecting.get() {
+            return None;
+        }
+        let use_gpu = self.use_gpu.get();
+        Some(match self.gpu.get_untracked() {
+            Gpu::Ready(ctx) if use_gpu => Some(ctx),
+            _ => None,
+        })
+    }
+
     /// Whether a WebGPU adapter exists.
     pub fn gpu_available(&self) -> bool {
         matches!(self.gpu.get(), Gpu::Ready(_))
@@ -65,10 +96,13 @@ impl Compute {
 
 #[component]
 fn App() -> impl IntoView {
+    let gpu = RwSignal::new_local(Gpu::Detecting);
     let compute = Compute {
-        gpu: RwSignal::new_local(Gpu::Detecting),
+        gpu,
         use_gpu: RwSignal::new(true),
+        detecting: Memo::new(move |_| matches!(gpu.get(), Gpu::Detecting)),
     };
+    COMPUTE.with(|c| c.set(Some(compute)));
     spawn_local(async move {
         compute.gpu.set(match GpuContext::new().await {
             // The page is single-threaded; the Arc is the shared API's (native code shares

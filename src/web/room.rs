@@ -198,9 +198,19 @@ pub async fn drive<P: Parts>(parts: Result<P>, room: P::Room, signals: SessionSi
         if !live.is_live() {
             return;
         }
-        if let Err(e) = outcome {
-            signals.error.set(Some(e.to_string()));
-            signals.running.set(false);
+        match outcome {
+            Err(Error::Gpu(why)) => {
+                super::gpu_lost(&why);
+                signals.error.set(Some(format!(
+                    "The WebGPU device was lost ({why}). The results so far stay; Run again continues on the CPU backend."
+                )));
+                signals.running.set(false);
+            }
+            Err(e) => {
+                signals.error.set(Some(e.to_string()));
+                signals.running.set(false);
+            }
+            Ok(()) => {}
         }
         let finished = parts.finished();
         if !finished {

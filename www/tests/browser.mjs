@@ -172,6 +172,44 @@ for (const [name, ctx, backend] of [["WebGPU", gpu, "gpu"], ["the CPU", cpu, "cp
   });
 }
 
+await test("a WebGPU device lost mid-run: the run continues on the CPU from its last recorded step, with a notice", async () => {
+  const page = await gpu.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  // Keep a handle on every device the page asks for, so that the test can destroy it.
+  await page.addInitScript(() => {
+    const request = GPUAdapter.prototype.requestDevice;
+    window.devices = [];
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await request.apply(this, args);
+      window.devices.push(device);
+      return device;
+    };
+  });
+  await page.goto(BASE + "#/playground?steps=3000");
+  await page.waitForSelector('[data-figure="decision-map"] svg', { timeout: 60000 });
+  assert.equal(await backendOf(page), "webgpu");
+  await page.click("#play");
+  await page.waitForFunction(() => Number(document.querySelector("#step-count").textContent.match(/\d+/)[0]) >= 100,
+    null, { timeout: 60000 });
+  await page.evaluate(() => window.devices.forEach((d) => d.destroy()));
+  await page.waitForSelector(".notice", { timeout: 30000 });
+  const notice = await page.textContent(".notice");
+  const resumed = Number(notice.match(/continues on the CPU from step (\d+)/)[1]);
+  assert.ok(resumed >= 90, notice);
+  await page.waitForFunction((k) => Number(document.querySelector("#step-count").textContent.match(/\d+/)[0]) > k + 100,
+    resumed, { timeout: 60000 });
+  assert.equal(await backendOf(page), "cpu");
+  await page.click("#play"); // pause, so that the curves stand still while exported
+  const r = await resultJson(page);
+  assert.equal(r.backend, "cpu");
+  assert.ok(r.curves.step.includes(0) && r.curves.step.includes(resumed), "the curves before the loss are kept");
+  assert.ok(r.curves.step.at(-1) > resumed, "and the run went on after it");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("moving the width slider changes the decision map", async () => {
   const page = await open(cpu);
   const before = await figureSvg(page, "decision-map");

@@ -93,8 +93,36 @@ pub fn check_spec(spec: &DepthSpec) -> Result<()> {
             format!("{} must be a number in (0, 1e6]", spec.q_input),
         ));
     }
+    // Fourth moments square the kernel: it must stay well inside f64 at every layer, or the
+    // measured and predicted kurtoses become 0/0.
+    let kernels = layer_theory(spec);
+    if let Some((l, k)) = kernels
+        .iter()
+        .map(|t| t.kernel)
+        .enumerate()
+        .find(|(_, k)| !(KERNEL_RANGE.0..=KERNEL_RANGE.1).contains(k))
+    {
+        let option = if l == 0 { "q_input" } else { "weight_var" };
+        return Err(Error::config(
+            option,
+            format!(
+                "the preactivation variance K at layer {} would be {k:e}, outside [{:e}, {:e}] where fourth moments stay finite: raise or lower C_W = {:e}, C_b = {:e} or q_input = {:e} for depth {}",
+                l + 1,
+                KERNEL_RANGE.0,
+                KERNEL_RANGE.1,
+                spec.weight_var,
+                spec.bias_var,
+                spec.q_input,
+                spec.depth
+            ),
+        ));
+    }
     Ok(())
 }
+
+/// Where every layer's kernel must lie: its square (in the fourth moments) then stays a normal
+/// f64 number, between 1e-200 and 1e200.
+const KERNEL_RANGE: (f64, f64) = (1e-100, 1e100);
 
 impl EnsembleConfig {
     /// The architecture.

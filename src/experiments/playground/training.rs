@@ -50,6 +50,15 @@ impl Training {
         )?))
     }
 
+    /// A GPU run continued on the CPU from its last recorded step (see
+    /// [`Trainer::resume_on_cpu`]); `None` for a run already on the CPU.
+    pub fn resume_on_cpu(&self, train: &Dataset, test: Option<&Dataset>) -> Result<Option<Self>> {
+        match self {
+            Training::Gpu(t) => Ok(Some(Training::F32(t.resume_on_cpu(train, test)?))),
+            _ => Ok(None),
+        }
+    }
+
     /// One optimizer step (see [`Trainer::advance`]).
     pub async fn advance(&mut self) -> Result<Progress> {
         match self {

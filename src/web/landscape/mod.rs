@@ -104,7 +104,7 @@ pub fn Landscape() -> impl IntoView {
     Effect::new(move |_| {
         let config = experiments.get();
         let own = own.get();
-        let Some(gpu) = compute.active() else {
+        let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
         };
         room.error.set(None);

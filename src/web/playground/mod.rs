@@ -127,7 +127,7 @@ pub fn Playground() -> impl IntoView {
     Effect::new(move |_| {
         let config = room.config.get();
         let upload = room.upload.get();
-        let Some(gpu) = compute.active() else {
+        let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
         };
         room.playing.set(false);

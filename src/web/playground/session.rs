@@ -27,6 +27,23 @@ struct Run {
 impl Run {
     /// The data, the plane, and the run on the chosen backend (the CPU if the GPU refuses,
     /// with a notice saying why).
+    /// After the GPU device is lost mid-run: the run continues on the CPU from its last
+    /// recorded step, a notice says so, and later sessions use the CPU. False when the run was
+    /// not on the GPU or cannot resume.
+    fn resume_on_cpu(&mut self, why: &str, room: Room) -> bool {
+        let Ok(Some(training)) = self.training.resume_on_cpu(&self.train, self.test.as_ref())
+        else {
+            return false;
+        };
+        let step = training.result().steps_done;
+        self.training = training;
+        crate::web::gpu_lost(why);
+        room.notice.set(Some(format!(
+            "The WebGPU device was lost ({why}). The run continues on the CPU from step {step}, its last recorded point; the optimizer's state restarts there."
+        )));
+        true
+    }
+
     async fn new(
         config: &TrainConfig,
         upload: Option<Arc<Dataset>>,
@@ -154,6 +171,7 @@ pub async fn session(
     match run.draw(true, room, live).await {
         Ok(true) => {}
         Ok(false) => return,
+        Err(Error::Gpu(why)) if run.resume_on_cpu(&why, room) => {}
         Err(e) => fail(e),
     }
     let mut redraw = Redraw::now();
@@ -177,6 +195,7 @@ pub async fn session(
                     room.playing.set(false);
                     room.step_requests.set(0);
                 }
+                Err(Error::Gpu(why)) if run.resume_on_cpu(&why, room) => {}
                 Err(e) => {
                     fail(e);
                     room.playing.set(false);
@@ -188,6 +207,7 @@ pub async fn session(
                 match run.draw(idle, room, live).await {
                     Ok(true) => {}
                     Ok(false) => return,
+                    Err(Error::Gpu(why)) if run.resume_on_cpu(&why, room) => {}
                     Err(e) => fail(e),
                 }
             }

@@ -99,7 +99,7 @@ pub fn Width() -> impl IntoView {
     });
     Effect::new(move |_| {
         let config = experiments.get();
-        let Some(gpu) = compute.active() else {
+        let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
         };
         room.gpu.set(gpu.is_some());
