@@ -56,6 +56,18 @@ pub enum Error {
         lr: f64,
     },
 
+    /// A result holds a number that is not finite: it is refused rather than printed as
+    /// `null` (or drawn as a gap).
+    #[error(
+        "the result's {path} is {value}, not a finite number: the run overflowed or divided by zero. The likely cause is a learning rate, a variance or an input scale too large (or too small); lower it, or use f64"
+    )]
+    NonFinite {
+        /// Where in the result (`curves.train_loss[42]`).
+        path: String,
+        /// The value (NaN or an infinity).
+        value: f64,
+    },
+
     /// A figure cannot be drawn honestly from the data given.
     #[error("figure '{title}': {reason}")]
     Plot {

@@ -17,8 +17,11 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn bad_flags_are_named() {
     fails_with(&["train", "--width", "0"], "invalid width");
     fails_with(&["train", "--depth", "0"], "invalid depth");
-    fails_with(&["train", "--width", "100000000"], "fit in memory");
-    fails_with(&["train", "--samples", "1000000000000"], "fit in memory");
+    fails_with(&["train", "--width", "100000000"], "is not in 1..=16384");
+    fails_with(
+        &["train", "--samples", "1000000000000"],
+        "is not in 2..=4194304",
+    );
     fails_with(&["train", "--lr", "nan"], "invalid learning rate: NaN");
     fails_with(&["train", "--lr", "-1"], "invalid learning rate: -1");
     fails_with(&["train", "--momentum", "1.5"], "invalid momentum");
@@ -236,7 +239,7 @@ fn more_bad_input_is_named() {
         ],
         "invalid classes",
     );
-    fails_with(&["train", "--depth", "1000000000"], "fit in memory");
+    fails_with(&["train", "--depth", "1000000000"], "is not in 1..=1024");
     fails_with(
         &["train", "--width", "16384", "--depth", "10"],
         "fit in memory",

@@ -352,3 +352,44 @@ fn a_budget_refuses_a_config_by_naming_the_option_and_the_estimate() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_non_finite_number_in_a_result_is_found_with_its_path_and_an_absent_one_is_not() {
+    use std::collections::BTreeMap;
+    use theorylab::core::finite::first_non_finite;
+
+    #[derive(serde::Serialize)]
+    struct Curves {
+        step: Vec<usize>,
+        loss: Vec<f64>,
+    }
+    #[derive(serde::Serialize)]
+    struct Result {
+        curves: Curves,
+        accuracy: Option<f64>,
+        by_width: BTreeMap<String, (f32, f64)>,
+    }
+    let mut result = Result {
+        curves: Curves {
+            step: vec![0, 10, 20],
+            loss: vec![1.0, 0.5, 0.25],
+        },
+        accuracy: None,
+        by_width: BTreeMap::from([("64".to_string(), (1.0, 2.0))]),
+    };
+    assert_eq!(
+        first_non_finite(&result),
+        None,
+        "None is absent, not a number"
+    );
+    result.curves.loss[2] = f64::NAN;
+    let (path, value) = first_non_finite(&result).unwrap();
+    assert_eq!(path, "curves.loss[2]");
+    assert!(value.is_nan());
+    result.curves.loss[2] = 0.1;
+    result.by_width.insert("128".into(), (f32::INFINITY, 0.0));
+    assert_eq!(
+        first_non_finite(&result),
+        Some(("by_width.128[0]".to_string(), f64::INFINITY))
+    );
+}

@@ -10,6 +10,7 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use theorylab::core::finite::first_non_finite;
 use theorylab::core::stepper::{Stepper, run};
 use theorylab::error::{Error, Result};
 use theorylab::experiments::{Experiment, FigureData};
@@ -81,8 +82,12 @@ pub fn report<E: Experiment>(
     Ok(())
 }
 
-/// Pretty JSON of a result.
+/// Pretty JSON of a result, refused if any of its numbers is not finite (JSON would print it as
+/// `null`, as if it were absent).
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    if let Some((path, value)) = first_non_finite(value) {
+        return Err(Error::NonFinite { path, value });
+    }
     serde_json::to_string_pretty(value).map_err(|e| Error::Data(e.to_string()))
 }
 

@@ -46,10 +46,46 @@ pub struct Criticality {
     pub chi_q: Option<f64>,
     /// `chi_c = C_W E[phi'(u1) phi'(u2)]` at `c*`.
     pub chi_c: Option<f64>,
-    /// `xi_q = -1 / log chi_q` (infinite where `chi_q >= 1`).
+    /// `xi_q = -1 / log chi_q` (infinite where `chi_q >= 1`; JSON: `"infinity"`).
+    #[serde(with = "depth_scale")]
     pub xi_q: Option<f64>,
-    /// `xi_c = -1 / log chi_c` (infinite on the critical line).
+    /// `xi_c = -1 / log chi_c` (infinite on the critical line; JSON: `"infinity"`).
+    #[serde(with = "depth_scale")]
     pub xi_c: Option<f64>,
+}
+
+/// A depth scale in JSON: a number, or `"infinity"` where it diverges (JSON has no infinity,
+/// and `null` would read as "not computed").
+mod depth_scale {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const INFINITY: &str = "infinity";
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scale {
+        Finite(f64),
+        Infinite(String),
+    }
+
+    pub fn serialize<S: Serializer>(xi: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match xi {
+            Some(x) if x.is_infinite() && *x > 0.0 => s.serialize_str(INFINITY),
+            Some(x) => s.serialize_some(x),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        match Option::<Scale>::deserialize(d)? {
+            None => Ok(None),
+            Some(Scale::Finite(x)) => Ok(Some(x)),
+            Some(Scale::Infinite(text)) if text == INFINITY => Ok(Some(f64::INFINITY)),
+            Some(Scale::Infinite(text)) => Err(serde::de::Error::custom(format!(
+                "a depth scale is a number or \"{INFINITY}\", not \"{text}\""
+            ))),
+        }
+    }
 }
 
 /// Nodes of the Gauss–Hermite rule for the phase diagram's bivariate averages.

@@ -12,6 +12,7 @@ pub mod criticality;
 pub mod data;
 pub mod directions;
 pub mod ensemble;
+pub mod finite;
 pub mod hessian;
 pub mod init_sampler;
 pub mod kernel_gd;

@@ -48,8 +48,14 @@ pub fn check_widths(widths: &[usize]) -> Result<()> {
             ),
         )
     })?;
-    for &w in widths {
-        bounds::WIDTH.check(w)?;
+    if let Some(&w) = widths.iter().find(|&&w| bounds::WIDTH.check(w).is_err()) {
+        return Err(Error::config(
+            "widths",
+            format!(
+                "width {w} is not in 1..={MAX_WIDTH} ({})",
+                bounds::WIDTH.reason
+            ),
+        ));
     }
     if widths.windows(2).any(|w| w[0] >= w[1]) {
         return Err(Error::config("widths", "must be strictly increasing"));
