@@ -393,3 +393,37 @@ fn a_non_finite_number_in_a_result_is_found_with_its_path_and_an_absent_one_is_n
         Some(("by_width.128[0]".to_string(), f64::INFINITY))
     );
 }
+
+#[test]
+fn ctrl_c_stops_a_long_run_between_slices_and_keeps_what_it_has() {
+    let child = Command::new(env!("CARGO_BIN_EXE_theorylab"))
+        .args([
+            "train",
+            "--steps",
+            "5000000",
+            "--samples",
+            "50",
+            "--backend",
+            "cpu",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopped after"), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let done = result["steps_done"].as_u64().unwrap();
+    assert!(done > 0 && done < 5_000_000, "{done} steps");
+    let steps = result["curves"]["step"].as_array().unwrap();
+    assert!(steps.len() >= 2, "the curves so far are kept: {steps:?}");
+}

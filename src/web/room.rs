@@ -5,6 +5,7 @@
 
 use super::export;
 use super::glue;
+use crate::core::finite::first_non_finite;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::Choice;
 use crate::error::{Error, Result};
@@ -262,7 +263,11 @@ where
 {
     Memo::new(move |_| {
         result.with(|r| match r {
-            Some(r) => E::figures(r).map_err(|e| e.to_string()),
+            // A number that is not finite is an error, not a gap in a figure.
+            Some(r) => match first_non_finite(r) {
+                Some((path, value)) => Err(Error::NonFinite { path, value }.to_string()),
+                None => E::figures(r).map_err(|e| e.to_string()),
+            },
             None => Err(waiting.to_string()),
         })
     })
