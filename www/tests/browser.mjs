@@ -327,6 +327,20 @@ await test("an uploaded CSV of points trains; a ragged one is refused with its l
   await page.setInputFiles("#csv-file", { name: "ragged.csv", mimeType: "text/csv", buffer: Buffer.from("1,2,0\n3,4\n") });
   await page.waitForSelector(".error");
   assert.match(await page.textContent(".error"), /ragged\.csv: .*line 2/);
+  // Hostile uploads are refused when read, naming the file; the data in use stays trainable.
+  const refused = [
+    ["huge.csv", "1e308,1e308,0\n1,1,1\n", /huge\.csv: .*does not fit in f32/],
+    ["many.csv", "0.5,0.5,1\n".repeat(30000), /many\.csv: .*30000 rows are more than the 20000/],
+    ["large.csv", "0.5,0.5,1\n".repeat(500000), /large\.csv: 5\.0 MB is more than the 4 MB/],
+  ];
+  for (const [name, text, message] of refused) {
+    await page.setInputFiles("#csv-file", { name, mimeType: "text/csv", buffer: Buffer.from(text) });
+    await page.waitForFunction((n) => document.querySelector(".error")?.textContent.includes(n), name);
+    assert.match(await page.textContent(".error"), message);
+  }
+  // The trained run on the blobs is still the one shown: no session was started on bad data.
+  assert.match(await page.textContent("#step-count"), /100 \/ 100/);
+  assert.equal((await resultJson(page)).curves.step.at(-1), 100);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -55,8 +55,10 @@ fn on_file(
     spawn_local(async move {
         let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
         let parsed = match text.ok().and_then(|t| t.as_string()) {
-            Some(text) => parse_csv(&text, TargetColumns::Class)
-                .and_then(|d| Plane::around(&[&d], GRID).map(|_| d)),
+            Some(text) => parse_csv(&text, TargetColumns::Class).and_then(|d| {
+                super::check_upload(&d)?;
+                Plane::around(&[&d], GRID).map(|_| d)
+            }),
             None => Err(Error::Data("the file could not be read as text".into())),
         };
         match parsed {

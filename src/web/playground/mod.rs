@@ -13,7 +13,7 @@ use super::room::{
 };
 use crate::core::budget::Budget;
 use crate::core::data::{Dataset, DatasetName};
-use crate::core::train::{TrainConfig, TrainResult};
+use crate::core::train::{Split, TrainConfig, TrainResult};
 use crate::core::vocabulary::Choice;
 use crate::error::{Error, Result};
 use crate::experiments::FigureData;
@@ -91,6 +91,19 @@ fn check(config: &TrainConfig) -> Result<()> {
     // user lets them, so their work is not.
     let (rows, input, outputs) = d.shape();
     Budget::page(f64::INFINITY).check(&config.cost(rows, input, outputs).without_work())
+}
+
+/// What the page trains on from an uploaded CSV: at most [`PAGE_MAX_SAMPLES`] rows, every value
+/// within f32 (the page computes in f32). Checked when the file is read, so that the error names
+/// the file and the data set in use stays.
+pub(super) fn check_upload(data: &Dataset) -> Result<()> {
+    if data.len() > PAGE_MAX_SAMPLES {
+        return Err(Error::Data(format!(
+            "{} rows are more than the {PAGE_MAX_SAMPLES} points the page evaluates between frames; the command line takes more (theorylab train --data)",
+            data.len()
+        )));
+    }
+    Split::<f32>::new(data).map(|_| ())
 }
 
 /// Most points of a built-in data set on the page: every recorded step evaluates them all and
