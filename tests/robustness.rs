@@ -427,3 +427,128 @@ fn ctrl_c_stops_a_long_run_between_slices_and_keeps_what_it_has() {
     let steps = result["curves"]["step"].as_array().unwrap();
     assert!(steps.len() >= 2, "the curves so far are kept: {steps:?}");
 }
+
+/// A model file of `2 -> width -> 2` (zeros), written by hand in safetensors' layout.
+fn wide_model(files: &Files, width: usize) -> String {
+    let tensors = [
+        ("0.weight", vec![width, 2]),
+        ("0.bias", vec![width]),
+        ("2.weight", vec![2, width]),
+        ("2.bias", vec![2]),
+    ];
+    let mut header = serde_json::Map::new();
+    let mut offset = 0;
+    for (name, shape) in &tensors {
+        let bytes = 4 * shape.iter().product::<usize>();
+        header.insert(
+            name.to_string(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]}),
+        );
+        offset += bytes;
+    }
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend(header);
+    file.resize(file.len() + offset, 0);
+    files.write("wide.safetensors", &file)
+}
+
+#[test]
+fn the_reliability_sweeps_aborts_hangs_and_nan_results_are_refused_at_once() {
+    let files = Files::new();
+    let wide = wide_model(&files, 1_000_000);
+    let trained = files.path("model/model.safetensors").display().to_string();
+    let rows: String = (0..1000)
+        .map(|i| format!("{}.0,1.0,{}\n", i % 7, i % 2))
+        .collect();
+    let data = files.write("thousand.csv", rows.as_bytes());
+    let huge = files.write("huge-row.csv", b"1e308,1e308,0\n1,1,1\n");
+    let points = files.write("huge-point.csv", b"1e308,0.5\n0.3,0.2\n");
+    let nan_toml = files.write("separation.toml", b"[data]\nseparation = nan\n");
+    let thousand_widths: String = (1..=1000)
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let cases: Vec<Vec<&str>> = vec![
+        // Aborted by allocation failure.
+        vec![
+            "eval",
+            "--model",
+            &wide,
+            "--data",
+            &data,
+            "--activation",
+            "relu",
+            "--loss",
+            "ce",
+        ],
+        vec!["train", "--samples", "10000000"],
+        vec![
+            "train",
+            "--width",
+            "11585",
+            "--depth",
+            "2",
+            "--precision",
+            "f64",
+        ],
+        vec!["train", "--depth", "268435456", "--width", "1"],
+        vec!["train", "--dataset", "gaussian_mixture", "--dim", "4000000"],
+        vec![
+            "fnspace", "--widths", "16384", "--steps", "2", "--seeds", "1",
+        ],
+        vec!["kernel", "--inputs", &points, "--activation", "tanh"],
+        // Never ended.
+        vec!["train", "--steps", "18446744073709551615"],
+        vec!["train", "--steps", "4294967296"],
+        vec!["kernel", "--inputs", &points, "--depth", "1000000"],
+        vec!["fnspace", "--depth", "1000000"],
+        vec!["coordcheck", "--widths", &thousand_widths],
+        vec!["lrtransfer", "--widths", &thousand_widths],
+        vec!["fnspace", "--widths", &thousand_widths],
+        vec![
+            "train",
+            "--backend",
+            "gpu",
+            "--depth",
+            "30000",
+            "--width",
+            "1",
+        ],
+        // Printed NaN or null with exit 0.
+        vec![
+            "eval",
+            "--model",
+            &trained,
+            "--data",
+            &huge,
+            "--activation",
+            "relu",
+            "--loss",
+            "ce",
+        ],
+        vec!["coordcheck", "--lr", "1e30"],
+        vec!["kernel", "--inputs", &points, "--weight-var", "1e300"],
+        vec!["fnspace", "--lr-fraction", "1e-320"],
+        vec!["train", "--config", &nan_toml],
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|args| {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let start = Instant::now();
+            let problem = judge(&args);
+            let slow = start.elapsed() > Duration::from_secs(5);
+            match (problem, slow) {
+                (Some(p), _) => Some(p),
+                (None, true) => Some(format!(
+                    "{}: refused only after {:?}",
+                    args[0],
+                    start.elapsed()
+                )),
+                (None, false) => None,
+            }
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

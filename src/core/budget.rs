@@ -6,8 +6,8 @@
 
 use crate::error::{Error, Result};
 
-/// Work the command line runs in one go: 10^13 multiply-adds are hours on this lab's CPU
-/// kernels (a few GFLOP/s on the small matrices these networks use).
+/// Work the command line runs in one go: 10^13 multiply-adds are about an hour on one core of
+/// this lab's CPU kernels (a few GFLOP/s on the small matrices these networks use).
 pub const CLI_MAX_WORK: f64 = 1e13;
 
 /// Memory a page may use when the browser does not say: wasm32 addresses 4 GiB at most and

@@ -255,8 +255,8 @@ impl CollapseConfig {
     }
 }
 
-/// Most multiply-adds a run may cost natively (about an hour on one core).
-pub const CLI_MAX_WORK: f64 = 1e13;
+/// Most multiply-adds a run may cost natively: the command line's budget.
+pub use crate::core::budget::CLI_MAX_WORK;
 /// Most multiply-adds a run may cost in the page (about a minute of wasm).
 pub const PAGE_MAX_WORK: f64 = 3e10;
 

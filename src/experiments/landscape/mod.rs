@@ -25,8 +25,8 @@ use problem::Training;
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
 
-/// Most multiply-adds a run may cost natively (about an hour on one core).
-pub const CLI_MAX_WORK: f64 = 1e13;
+/// Most multiply-adds a run may cost natively: the command line's budget.
+pub use crate::core::budget::CLI_MAX_WORK;
 /// Most multiply-adds a run may cost in the page: about 40 s of wasm at the ~2.5e9 per second
 /// the page's CPU backend runs at on this project's 2-core machine.
 pub const PAGE_MAX_WORK: f64 = 1e11;
