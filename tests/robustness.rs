@@ -405,6 +405,9 @@ fn ctrl_c_stops_a_long_run_between_slices_and_keeps_what_it_has() {
             "50",
             "--backend",
             "cpu",
+            // A point every 10 steps: even a loaded machine records several in 3 s.
+            "--record-every",
+            "10",
             "--json",
         ])
         .stdout(Stdio::piped())
@@ -551,4 +554,37 @@ fn the_reliability_sweeps_aborts_hangs_and_nan_results_are_refused_at_once() {
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_budget_names_the_option_of_the_largest_part_and_counts_an_overflow_as_infinite() {
+    use theorylab::core::budget::{Budget, Cost};
+    let cost = Cost::new()
+        .memory("width", "the weights", 3e9)
+        .memory("samples", "the data", 1e9)
+        .work("steps", "the steps", 1e12);
+    assert!((cost.bytes() - 4e9).abs() < 1.0 && (cost.madds() - 1e12).abs() < 1.0);
+    assert!(Budget::cli(5e9).check(&cost).is_ok());
+    let refusal = Budget::cli(2e9).check(&cost).unwrap_err().to_string();
+    assert!(refusal.starts_with("invalid width:"), "{refusal}");
+    assert!(
+        refusal.contains("the weights needs 3.0 GB; the data needs 1.0 GB"),
+        "{refusal}"
+    );
+    assert!(
+        refusal.contains("about 4.0 GB in all, more than the 2.0 GB limit"),
+        "{refusal}"
+    );
+    let overflowed = Cost::new().memory("depth", "an overflowed product", f64::NAN);
+    let refusal = Budget::cli(1e12)
+        .check(&overflowed)
+        .unwrap_err()
+        .to_string();
+    assert!(refusal.starts_with("invalid depth:"), "{refusal}");
+    let work = Cost::new().work("epochs", "the epochs", 2e13);
+    let refusal = Budget::cli(1e12).check(&work).unwrap_err().to_string();
+    assert!(
+        refusal.starts_with("invalid epochs:") && refusal.contains("2.0e13 multiply-adds"),
+        "{refusal}"
+    );
 }

@@ -165,7 +165,7 @@ fn refusal(parts: &[Part], summary: String, unit: impl Fn(f64) -> String) -> Err
         .map_or("size", |p| p.option);
     let listed: Vec<String> = parts
         .iter()
-        .filter(|p| p.size > 0.0)
+        .filter(|p| p.size > 0.0 || p.size.is_nan()) // an overflowed product is listed
         .map(|p| format!("{} needs {}", p.what, unit(p.size)))
         .collect();
     Error::config(largest, format!("{}: {summary}", listed.join("; ")))

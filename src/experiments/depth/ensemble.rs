@@ -4,6 +4,7 @@
 //! (`core::criticality`).
 
 use crate::core::activation::Activation;
+use crate::core::bounds;
 use crate::core::criticality::MeanField;
 use crate::core::init_sampler::{InitSampler, NetworkSample};
 use crate::core::nearly_gaussian::{DepthSpec, LayerTheory, layer_theory, recursion_applies};
@@ -13,12 +14,12 @@ use crate::error::{Error, Result};
 use crate::experiments::sweep::check_counts;
 use serde::{Deserialize, Serialize};
 
-/// Most networks of one ensemble.
-pub const MAX_SAMPLES: usize = 1_000_000;
+/// Most networks of one ensemble: [`bounds::ENSEMBLE`].
+pub const MAX_SAMPLES: usize = bounds::ENSEMBLE.max;
 /// Most hidden layers.
-pub const MAX_DEPTH: usize = 1024;
+pub const MAX_DEPTH: usize = bounds::DEPTH.max;
 /// Most neurons per layer.
-pub const MAX_WIDTH: usize = 1 << 14;
+pub const MAX_WIDTH: usize = bounds::WIDTH.max;
 /// Most network-layer-neurons of one ensemble (S (L + 1) n; 2^31 is about a minute natively).
 pub const MAX_WORK: u64 = 1 << 31;
 /// Readout values kept for the histogram.

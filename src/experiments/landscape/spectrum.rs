@@ -6,6 +6,7 @@
 
 use super::problem::Problem;
 use super::{CLI_MAX_WORK, Prepare, SLICE_WORK, Subject, check_range, check_work, progress};
+use crate::core::bounds;
 use crate::core::budget::Cost;
 use crate::core::hessian::Objective;
 use crate::core::lanczos::{Lanczos, Ritz, mean_and_stderr, slq_density};
@@ -21,8 +22,8 @@ use std::ops::Range;
 
 /// Points of the density's grid.
 pub const DENSITY_POINTS: usize = 400;
-/// Most Lanczos steps per run.
-pub const MAX_ITERATIONS: usize = 500;
+/// Most Lanczos steps per run: [`bounds::LANCZOS_STEPS`].
+pub const MAX_ITERATIONS: usize = bounds::LANCZOS_STEPS.max;
 
 /// What to measure of the Hessian.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

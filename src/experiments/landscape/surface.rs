@@ -6,6 +6,7 @@
 
 use super::problem::{Problem, measure};
 use super::{CLI_MAX_WORK, Prepare, SLICE_WORK, Subject, check_range, check_work, progress};
+use crate::core::bounds;
 use crate::core::budget::Cost;
 use crate::core::directions::{
     BiasDirection, filter_normalized_direction, project, trajectory_pca,
@@ -24,8 +25,8 @@ use crate::plot;
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
-/// Most points along each axis of the grid.
-pub const MAX_GRID: usize = 201;
+/// Most points along each axis of the grid: [`bounds::GRID`].
+pub const MAX_GRID: usize = bounds::GRID.max;
 /// The PCA plane covers the trajectory's extent times this margin (times `span`).
 pub const PCA_MARGIN: f64 = 1.25;
 

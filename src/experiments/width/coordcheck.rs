@@ -13,6 +13,7 @@
 //! first [`KERNEL_POINTS`] samples. All are means over seeds.
 
 use crate::core::activation::Activation;
+use crate::core::bounds;
 use crate::core::data::{Regression, teacher_regression};
 use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::kernels::{empirical_ntk, relative_error};
@@ -89,7 +90,7 @@ impl CoordCheckConfig {
         }
         check_counts(&[
             ("steps", self.steps, 1..=1000),
-            ("seeds", self.seeds, 1..=1000),
+            ("seeds", self.seeds, bounds::SEEDS.min..=bounds::SEEDS.max),
             ("depth", self.depth, 1..=64),
             ("input dimension", self.input_dim, 1..=4096),
             ("batch", self.batch, 1..=4096),

@@ -22,6 +22,7 @@
 //! rates agree up to O(n^-1/2)).
 
 use crate::core::activation::Activation;
+use crate::core::bounds;
 use crate::core::kernel_gd::KernelGd;
 use crate::core::kernels::{
     KernelParametrization, KernelSpec, Kernels, Recursion, empirical_ntk, network,
@@ -91,7 +92,7 @@ impl FunctionSpaceConfig {
         }
         check_widths(&self.widths)?;
         check_counts(&[
-            ("seeds", self.seeds, 1..=1000),
+            ("seeds", self.seeds, bounds::SEEDS.min..=bounds::SEEDS.max),
             ("train points", self.train_points, 1..=256),
             ("test points", self.test_points, 2..=1024),
             ("steps", self.steps, 1..=100_000),

@@ -3,6 +3,7 @@
 //! `||K_n - K||_F / ||K||_F ~ n^-1/2` (Hanin & Nica 2019; Roberts, Yaida & Hanin 2022, ch. 8).
 
 use crate::core::activation::Activation;
+use crate::core::bounds;
 use crate::core::kernels::{
     KernelSpec, Kernels, Recursion, empirical_ntk, feature_nngp, network, relative_error,
 };
@@ -51,7 +52,7 @@ impl KernelConvergenceConfig {
         self.spec.validate()?;
         check_widths(&self.widths)?;
         check_counts(&[
-            ("seeds", self.seeds, 1..=1000),
+            ("seeds", self.seeds, bounds::SEEDS.min..=bounds::SEEDS.max),
             ("points", self.points, 1..=512),
             ("input dimension", self.input_dim, 1..=4096),
         ])
