@@ -259,6 +259,17 @@ fn without(args: &[String], flag: &str) -> Vec<String> {
     out
 }
 
+/// At least `least` runs were made (the flags were found), and none was accepted.
+fn assert_all_refused(failures: &[String], runs: usize, least: usize) {
+    assert!(runs > least, "only {runs} runs: the flags were not found");
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn every_numeric_flag_refuses_values_no_option_accepts() {
     let files = Files::new();
@@ -279,13 +290,7 @@ fn every_numeric_flag_refuses_values_no_option_accepts() {
             }
         }
     }
-    assert!(runs > 500, "only {runs} runs: the flags were not found");
-    assert!(
-        failures.is_empty(),
-        "{} of {runs} runs:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_all_refused(&failures, runs, 500);
 }
 
 #[test]
@@ -322,13 +327,7 @@ fn every_file_flag_refuses_malformed_files() {
             }
         }
     }
-    assert!(runs > 50, "only {runs} runs: the file flags were not found");
-    assert!(
-        failures.is_empty(),
-        "{} of {runs} runs:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_all_refused(&failures, runs, 50);
 }
 
 #[test]

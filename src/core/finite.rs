@@ -93,7 +93,15 @@ struct Compound<'a> {
     key: Option<String>,
 }
 
-impl Compound<'_> {
+impl<'a> Compound<'a> {
+    fn of(finder: &'a mut Finder) -> Self {
+        Compound {
+            finder,
+            index: 0,
+            key: None,
+        }
+    }
+
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Found> {
         let index = self.index;
         self.index += 1;
@@ -264,25 +272,13 @@ impl<'a> ser::Serializer for &'a mut Finder {
         self.within(Step::Key(variant.into()), v)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Found> {
-        Ok(Compound {
-            finder: self,
-            index: 0,
-            key: None,
-        })
+        Ok(Compound::of(self))
     }
     fn serialize_tuple(self, _: usize) -> Result<Compound<'a>, Found> {
-        Ok(Compound {
-            finder: self,
-            index: 0,
-            key: None,
-        })
+        Ok(Compound::of(self))
     }
     fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, Found> {
-        Ok(Compound {
-            finder: self,
-            index: 0,
-            key: None,
-        })
+        Ok(Compound::of(self))
     }
     fn serialize_tuple_variant(
         self,
@@ -291,25 +287,13 @@ impl<'a> ser::Serializer for &'a mut Finder {
         _: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Found> {
-        Ok(Compound {
-            finder: self,
-            index: 0,
-            key: None,
-        })
+        Ok(Compound::of(self))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Found> {
-        Ok(Compound {
-            finder: self,
-            index: 0,
-            key: None,
-        })
+        Ok(Compound::of(self))
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, Found> {
-        Ok(Compound {
-            finder: self,
-            index: 0,
-            key: None,
-        })
+        Ok(Compound::of(self))
     }
     fn serialize_struct_variant(
         self,
@@ -318,11 +302,7 @@ impl<'a> ser::Serializer for &'a mut Finder {
         _: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Found> {
-        Ok(Compound {
-            finder: self,
-            index: 0,
-            key: None,
-        })
+        Ok(Compound::of(self))
     }
 }
 
