@@ -46,7 +46,7 @@ function native(config, threads) {
     writeFileSync(join(dir, "c.json"), JSON.stringify({ ...config, steps }));
     const t0 = process.hrtime.bigint();
     execFileSync(CLI, ["train", "--config", join(dir, "c.json"), "--backend", "cpu", "--json"],
-      { env: { ...process.env, MATMUL_NUM_THREADS: String(threads) } });
+      { env: { ...process.env, RAYON_NUM_THREADS: String(threads) } });
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
   return (time(config.steps) - time(1)) / (config.steps - 1);

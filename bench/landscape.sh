@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-3}"
-export THREADS="${THREADS:-1}" MATMUL_NUM_THREADS="${THREADS:-1}"
+export THREADS="${THREADS:-1}" RAYON_NUM_THREADS="${THREADS:-1}"
 echo "== machine: $(nproc) logical CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F); $(python3 -c 'import torch, importlib.metadata as m; print("torch", torch.__version__, "pyhessian", m.version("pyhessian"), "loss-landscapes", m.version("loss-landscapes"))'); $THREADS thread(s)"
 cargo build --release --bin theorylab --quiet
 REPEATS=0 python3 bench/hessian_ref.py  # writes bench/out/ on the first run; prints the loss

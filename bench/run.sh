@@ -13,7 +13,7 @@ results="$(mktemp)"
 for round in $(seq "$ROUNDS"); do
   for threads in 1 2; do
     # criterion's point estimate of the mean step, in ms.
-    ours="$(MATMUL_NUM_THREADS=$threads cargo bench --quiet --bench train_step -- --noplot \
+    ours="$(RAYON_NUM_THREADS=$threads cargo bench --quiet --bench train_step -- --noplot \
       --warm-up-time 1 --measurement-time 3 2>/dev/null | awk '/time:/ {
         v = $4; u = $5; if (u == "µs") v /= 1000; if (u == "s") v *= 1000; print v }')"
     torch="$(THREADS=$threads ROUNDS=1 python3 bench/torch_mlp.py | awk '{ for (i = 1; i <= NF; i++) if ($(i + 1) == "ms/step") print $i }')"

@@ -14,6 +14,10 @@ use theorylab::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use theorylab::core::parametrization::Parametrization;
 use theorylab::core::rng::{Rng, Stream};
 
+// The CLI's allocator (src/main.rs), so that the step is timed as the CLI runs it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn train_step(c: &mut Criterion) {
     let config = MlpConfig {
         input_dim: 32,

@@ -94,3 +94,56 @@ fn below_is_uniform_and_shuffle_is_a_permutation() {
     items.sort();
     assert_eq!(items, (0..100).collect::<Vec<_>>());
 }
+
+/// The CPU backend splits a batch by columns (and a weight gradient by input units) over its
+/// threads, never the terms of one sum, so every number must be the same bits on one thread as
+/// on two, with residual blocks too.
+#[test]
+fn threads_split_work_not_sums_so_numbers_do_not_depend_on_them() {
+    use nalgebra::DMatrix;
+    use theorylab::core::activation::Activation;
+    use theorylab::core::loss::{Loss, Target};
+    use theorylab::core::mlp::{Mlp, MlpConfig};
+    use theorylab::core::optim::OptimizerKind;
+    use theorylab::core::parallel;
+    use theorylab::core::parametrization::Parametrization;
+
+    for residual in [None, Some(0.5)] {
+        let config = MlpConfig {
+            input_dim: 32,
+            hidden: vec![256, 256],
+            output_dim: 10,
+            activation: Activation::Tanh,
+            bias: true,
+            residual,
+            rules: Parametrization::Mup.rules(OptimizerKind::Sgd),
+            sigma_w: 1.0,
+            sigma_b: 0.5,
+        };
+        let mut rng = Rng::new(3, Stream::Init);
+        let mlp = Mlp::<f32>::init(&config, &mut rng).unwrap();
+        let x = DMatrix::from_fn(32, 200, |_, _| rng.normal() as f32);
+        let labels: Vec<usize> = (0..200).map(|_| rng.below(10)).collect();
+        let pass = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                // With two threads the batch really is split (else this test proves nothing).
+                let work = (mlp.num_params() * 200) as f64;
+                assert_eq!(parallel::ranges(200, work, 16).len(), threads);
+                let forward = mlp.forward(&x).unwrap();
+                let (_, d_output) = Loss::CrossEntropy
+                    .value_and_gradient(forward.output(), Target::Classes(&labels))
+                    .unwrap();
+                let gradient = Mlp::flatten_like(&mlp.backward(&forward, &d_output));
+                (forward.activations, mlp.predict(&x).unwrap(), gradient)
+            })
+        };
+        let (one, two) = (pass(1), pass(2));
+        assert_eq!(one, two, "residual {residual:?}");
+        // predict keeps no intermediates but computes the same output as forward.
+        assert_eq!(one.1, mlp.forward(&x).unwrap().output().clone());
+    }
+}

@@ -102,6 +102,47 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// `h = phi(z)` elementwise, with the choice of phi made once outside the loop (so the
+    /// loop vectorizes); the same numbers as [`Self::apply`].
+    pub fn apply_to<T: Float>(self, z: &[T], h: &mut [T]) {
+        match self {
+            Activation::Relu => map_into(z, h, |x| Activation::Relu.apply(x)),
+            Activation::Tanh => map_into(z, h, |x| Activation::Tanh.apply(x)),
+            Activation::Erf => map_into(z, h, |x| Activation::Erf.apply(x)),
+            Activation::Gelu => map_into(z, h, |x| Activation::Gelu.apply(x)),
+            Activation::Linear => h.copy_from_slice(z),
+        }
+    }
+
+    /// `delta = g * phi'(z)` elementwise (`delta = alpha g * phi'(z)` for a residual branch
+    /// with multiplier alpha), the choice of phi made once outside the loop; the same numbers as
+    /// [`Self::derivative`].
+    pub fn backpropagate_into<T: Float>(self, g: &[T], z: &[T], alpha: Option<T>, delta: &mut [T]) {
+        fn each<T: Float>(g: &[T], z: &[T], a: Option<T>, d: &mut [T], dphi: impl Fn(T) -> T) {
+            let terms = d.iter_mut().zip(g).zip(z);
+            match a {
+                Some(a) => terms.for_each(|((d, &g), &z)| *d = a * g * dphi(z)),
+                None => terms.for_each(|((d, &g), &z)| *d = g * dphi(z)),
+            }
+        }
+        match self {
+            Activation::Relu => each(g, z, alpha, delta, |x| Activation::Relu.derivative(x)),
+            Activation::Tanh => each(g, z, alpha, delta, |x| Activation::Tanh.derivative(x)),
+            Activation::Erf => each(g, z, alpha, delta, |x| Activation::Erf.derivative(x)),
+            Activation::Gelu => each(g, z, alpha, delta, |x| Activation::Gelu.derivative(x)),
+            Activation::Linear => each(g, z, alpha, delta, |x| Activation::Linear.derivative(x)),
+        }
+    }
+}
+
+/// `out[i] = f(x[i])`.
+fn map_into<T: Float>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
+    for (out, &x) in out.iter_mut().zip(x) {
+        *out = f(x);
+    }
+}
+
 /// Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2.
 fn normal_cdf<T: Float>(x: T) -> T {
     (T::one() + (x * T::of_f64(FRAC_1_SQRT_2)).erf()) / T::of_f64(2.0)

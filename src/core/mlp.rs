@@ -11,12 +11,14 @@ use super::abc::{Abc, AbcRules};
 use super::activation::Activation;
 use super::budget::{Cost, f};
 use super::optim::OptimizerKind;
+use super::parallel;
 use super::parametrization::Parametrization;
 use super::rng::Rng;
 use super::scalar::{Float, Op, gemm};
 use crate::error::{Error, Result};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVector};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Largest weight matrix accepted (2^28 entries: 1 GiB in f32), so that an absurd width is an
 /// error message rather than an allocation failure.
@@ -229,24 +231,36 @@ pub struct Layer<T: Float> {
 }
 
 impl<T: Float> Layer<T> {
-    /// `z = m_w W h + m_b b 1^T`, `[fan_out, batch]`.
-    fn linear(&self, h: &DMatrix<T>) -> DMatrix<T> {
-        let mut z = DMatrix::zeros(self.params.weight.nrows(), h.ncols());
+    /// `z = m_w W h + m_b b 1^T` into `z`, the column-major `[fan_out, columns]` block of the
+    /// columns `h` holds.
+    fn linear_into(&self, h: DMatrixView<'_, T>, z: &mut [T]) {
+        let rows = self.params.weight.nrows();
         gemm(
-            &mut z,
+            &mut DMatrixViewMut::from_slice(z, rows, h.ncols()),
             self.weight_multiplier,
             &self.params.weight,
             Op::N,
-            h,
+            &h,
             Op::N,
             T::zero(),
         );
         if let Some(b) = &self.params.bias {
-            for mut column in z.column_iter_mut() {
-                column.axpy(self.bias_multiplier, b, T::one());
+            for column in z.chunks_exact_mut(rows) {
+                for (z, &b) in column.iter_mut().zip(b.iter()) {
+                    *z = self.bias_multiplier * b + *z;
+                }
             }
         }
-        z
+    }
+
+    /// Rows of the output, `fan_out`.
+    fn fan_out(&self) -> usize {
+        self.params.weight.nrows()
+    }
+
+    /// Columns of the input, `fan_in`.
+    fn fan_in(&self) -> usize {
+        self.params.weight.ncols()
     }
 
     /// Effective weight `m_w W` (what PyTorch would store).
@@ -267,6 +281,20 @@ pub struct Mlp<T: Float> {
     pub layers: Vec<Layer<T>>,
     /// Activation of the hidden layers.
     pub activation: Activation,
+}
+
+/// One piece of [`Mlp::backward`]'s work: some columns of a layer's weight gradient, or its
+/// bias gradient.
+enum GradientBlock<'a, T> {
+    Weight {
+        l: usize,
+        cols: Range<usize>,
+        block: &'a mut [T],
+    },
+    Bias {
+        l: usize,
+        block: &'a mut [T],
+    },
 }
 
 /// Everything the forward pass computed.
@@ -394,127 +422,231 @@ impl<T: Float> Mlp<T> {
         Ok(())
     }
 
-    /// `h_l` from `h_{l-1}` and `z_l` for hidden layer `layer`.
-    fn hidden_output(&self, layer: &Layer<T>, h_prev: &DMatrix<T>, z: &DMatrix<T>) -> DMatrix<T> {
-        let act = self.activation;
-        match layer.residual {
-            Some(alpha) => h_prev.zip_map(z, |h, z| h + alpha * act.apply(z)),
-            None => z.map(|z| act.apply(z)),
+    /// `h_l` from `h_{l-1}` and `z_l` for hidden layer `layer`, on one block of columns
+    /// (`h_prev` is read by residual blocks only, which are never the input layer).
+    fn activate(&self, layer: &Layer<T>, h_prev: &[T], z: &[T], h: &mut [T]) {
+        self.activation.apply_to(z, h);
+        if let Some(alpha) = layer.residual {
+            debug_assert_eq!(h_prev.len(), z.len(), "a residual block maps h to h");
+            for (h, &h_prev) in h.iter_mut().zip(h_prev) {
+                *h = h_prev + alpha * *h;
+            }
         }
     }
 
-    /// Forward pass on `x: [d, batch]` keeping every `z_l` and `h_l`.
+    /// Column ranges of a batch of `batch` inputs for the CPU's threads, given the
+    /// multiply-adds per parameter per input of the pass (1 forward, 2 backward).
+    fn batch_ranges(&self, batch: usize, per_param: f64) -> Vec<Range<usize>> {
+        let work = per_param * self.num_params() as f64 * batch as f64;
+        parallel::ranges(batch, work, 16)
+    }
+
+    /// Forward pass on `x: [d, batch]` keeping every `z_l` and `h_l`. The batch is split by
+    /// columns over the CPU's threads; each input's column is computed as on one thread.
     pub fn forward(&self, x: &DMatrix<T>) -> Result<Forward<T>> {
         self.check_input(x)?;
-        let mut activations = vec![x.clone()];
-        let mut preactivations = Vec::with_capacity(self.layers.len());
+        let batch = x.ncols();
         let last = self.layers.len() - 1;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let z = layer.linear(&activations[l]);
-            if l < last {
-                activations.push(self.hidden_output(layer, &activations[l], &z));
+        let mut preactivations: Vec<DMatrix<T>> = self
+            .layers
+            .iter()
+            .map(|l| DMatrix::zeros(l.fan_out(), batch))
+            .collect();
+        let mut hidden: Vec<DMatrix<T>> = self.layers[..last]
+            .iter()
+            .map(|l| DMatrix::zeros(l.fan_out(), batch))
+            .collect();
+        let ranges = self.batch_ranges(batch, 1.0);
+        let z_blocks = parallel::blocks_by_range(
+            preactivations
+                .iter_mut()
+                .map(|z| (z.nrows(), z))
+                .map(|(r, z)| (z.as_mut_slice(), r)),
+            &ranges,
+        );
+        let h_blocks = parallel::blocks_by_range(
+            hidden
+                .iter_mut()
+                .map(|h| (h.nrows(), h))
+                .map(|(r, h)| (h.as_mut_slice(), r)),
+            &ranges,
+        );
+        let tasks: Vec<_> = ranges.iter().cloned().zip(z_blocks).zip(h_blocks).collect();
+        let work = self.num_params() as f64 * batch as f64;
+        parallel::for_each(tasks, work, |((cols, mut zs), mut hs)| {
+            let x = x.columns(cols.start, cols.len());
+            for (l, layer) in self.layers.iter().enumerate() {
+                let (done, rest) = hs.split_at_mut(l);
+                let h_prev: &[T] = done.last().map_or(&[], |h| h);
+                let input = match l {
+                    0 => x,
+                    _ => DMatrixView::from_slice(h_prev, layer.fan_in(), cols.len()),
+                };
+                layer.linear_into(input, zs[l]);
+                if let Some(h) = rest.first_mut() {
+                    self.activate(layer, h_prev, zs[l], h);
+                }
             }
-            preactivations.push(z);
-        }
+        });
+        let mut activations = Vec::with_capacity(self.layers.len());
+        activations.push(x.clone());
+        activations.extend(hidden);
         Ok(Forward {
             activations,
             preactivations,
         })
     }
 
-    /// Network output `[k, batch]` without keeping intermediates.
+    /// Network output `[k, batch]` without keeping intermediates (split by columns as
+    /// [`Self::forward`] is).
     pub fn predict(&self, x: &DMatrix<T>) -> Result<DMatrix<T>> {
         self.check_input(x)?;
+        let batch = x.ncols();
         let last = self.layers.len() - 1;
-        let mut h = self.layers[0].linear(x);
-        if last > 0 {
-            h = self.hidden_output(&self.layers[0], x, &h);
-        }
-        for (l, layer) in self.layers.iter().enumerate().skip(1) {
-            let z = layer.linear(&h);
-            h = if l < last {
-                self.hidden_output(layer, &h, &z)
-            } else {
-                z
-            };
-        }
-        Ok(h)
+        let mut output = DMatrix::zeros(self.output_dim(), batch);
+        let ranges = self.batch_ranges(batch, 1.0);
+        let rows = output.nrows();
+        let blocks = parallel::column_blocks(output.as_mut_slice(), rows, &ranges);
+        let tasks: Vec<_> = ranges.into_iter().zip(blocks).collect();
+        let work = self.num_params() as f64 * batch as f64;
+        parallel::for_each(tasks, work, |(cols, out)| {
+            let mut h: Option<Vec<T>> = None;
+            for (l, layer) in self.layers.iter().enumerate() {
+                let input = match &h {
+                    Some(h) => DMatrixView::from_slice(h, layer.fan_in(), cols.len()),
+                    None => x.columns(cols.start, cols.len()),
+                };
+                if l == last {
+                    layer.linear_into(input, out);
+                    break;
+                }
+                let mut z = vec![T::zero(); layer.fan_out() * cols.len()];
+                layer.linear_into(input, &mut z);
+                let mut next = vec![T::zero(); z.len()];
+                self.activate(layer, h.as_deref().unwrap_or(&[]), &z, &mut next);
+                h = Some(next);
+            }
+        });
+        Ok(output)
     }
 
     /// Backpropagated errors `delta_l = dLoss/dz_l` `[fan_out, batch]` of every layer, one
     /// column per sample, given `d_output = dLoss/dz_{L+1}`: `dL/dh_{l-1} = m_w W_l^T delta_l`,
     /// `delta_{l-1} = dL/dh_{l-1} * phi'(z_{l-1})` (times alpha, plus the skip path, for
-    /// residual blocks).
+    /// residual blocks). Split by columns over the CPU's threads, as [`Self::forward`] is.
     pub fn backpropagate(&self, forward: &Forward<T>, d_output: &DMatrix<T>) -> Vec<DMatrix<T>> {
-        let act = self.activation;
-        let mut deltas = vec![d_output.clone()];
-        let mut skip: Option<DMatrix<T>> = None;
-        for l in (1..self.layers.len()).rev() {
-            let layer = &self.layers[l];
-            let dz = &deltas[deltas.len() - 1];
-            let h_in = &forward.activations[l];
-            let mut dh = DMatrix::zeros(h_in.nrows(), h_in.ncols()); // [fan_in, batch]
-            gemm(
-                &mut dh,
-                layer.weight_multiplier,
-                &layer.params.weight,
-                Op::T,
-                dz,
-                Op::N,
-                T::zero(),
-            );
-            if let Some(s) = skip.take() {
-                dh += s;
-            }
-            let z_prev = &forward.preactivations[l - 1];
-            let delta = match self.layers[l - 1].residual {
-                Some(alpha) => {
-                    let branch = dh.zip_map(z_prev, |g, z| alpha * g * act.derivative(z));
-                    skip = Some(dh);
-                    branch
+        let batch = d_output.ncols();
+        let last = self.layers.len() - 1;
+        let mut deltas: Vec<DMatrix<T>> = self.layers[..last]
+            .iter()
+            .map(|l| DMatrix::zeros(l.fan_out(), batch))
+            .collect();
+        let ranges = self.batch_ranges(batch, 1.0);
+        let blocks = parallel::blocks_by_range(
+            deltas
+                .iter_mut()
+                .map(|d| (d.nrows(), d))
+                .map(|(r, d)| (d.as_mut_slice(), r)),
+            &ranges,
+        );
+        let tasks: Vec<_> = ranges.into_iter().zip(blocks).collect();
+        let work = self.num_params() as f64 * batch as f64;
+        parallel::for_each(tasks, work, |(cols, mut blocks)| {
+            let n = cols.len();
+            let widest = self.layers.iter().map(Layer::fan_in).max().unwrap_or(0);
+            let mut dh = vec![T::zero(); widest * n]; // dL/dh_{l-1}
+            // dL/dh_l, carried along the skip path of residual blocks.
+            let mut skip: Option<Vec<T>> = None;
+            for l in (1..=last).rev() {
+                let layer = &self.layers[l];
+                let (below, above) = blocks.split_at_mut(l);
+                let dz = match above.first() {
+                    Some(d) => DMatrixView::from_slice(d, layer.fan_out(), n),
+                    None => d_output.columns(cols.start, n),
+                };
+                let dh = &mut dh[..layer.fan_in() * n];
+                gemm(
+                    &mut DMatrixViewMut::from_slice(dh, layer.fan_in(), n),
+                    layer.weight_multiplier,
+                    &layer.params.weight,
+                    Op::T,
+                    &dz,
+                    Op::N,
+                    T::zero(),
+                );
+                if let Some(s) = &skip {
+                    for (g, &s) in dh.iter_mut().zip(s) {
+                        *g += s;
+                    }
                 }
-                None => dh.zip_map(z_prev, |g, z| g * act.derivative(z)),
-            };
-            deltas.push(delta);
-        }
-        deltas.reverse();
+                let z_prev = &forward.preactivations[l - 1];
+                let z_prev =
+                    &z_prev.as_slice()[cols.start * z_prev.nrows()..cols.end * z_prev.nrows()];
+                let alpha = self.layers[l - 1].residual;
+                if let Some(delta) = below.last_mut() {
+                    self.activation.backpropagate_into(dh, z_prev, alpha, delta);
+                }
+                match (alpha, &mut skip) {
+                    (Some(_), Some(s)) => s.copy_from_slice(dh),
+                    (Some(_), None) => skip = Some(dh.to_vec()),
+                    (None, _) => skip = None,
+                }
+            }
+        });
+        deltas.push(d_output.clone());
         deltas
     }
 
     /// Gradients of a loss with respect to every `w` and `b`, given `d_output = dLoss/dz_{L+1}`
     /// `[k, batch]` and the forward pass that produced it. Chain rule through `W = m w`:
     /// `dL/dw_l = m_w delta_l h_{l-1}^T`, `dL/db_l = m_b delta_l 1` with the errors `delta_l` of
-    /// [`Self::backpropagate`].
+    /// [`Self::backpropagate`]. The weight gradients are split by columns (input units) over the
+    /// CPU's threads: each entry is still one sum over the batch, in order.
     pub fn backward(&self, forward: &Forward<T>, d_output: &DMatrix<T>) -> Vec<LayerParams<T>> {
         let deltas = self.backpropagate(forward, d_output);
-        self.layers
-            .iter()
-            .zip(&deltas)
-            .zip(&forward.activations)
-            .map(|((layer, dz), h_in)| {
-                let weight = &layer.params.weight;
-                let mut d_weight = DMatrix::zeros(weight.nrows(), weight.ncols());
+        let batch = d_output.ncols();
+        let mut gradients: Vec<LayerParams<T>> =
+            self.layers.iter().map(|l| l.params.zeros_like()).collect();
+        let mut tasks = Vec::new();
+        for (l, gradient) in gradients.iter_mut().enumerate() {
+            let (rows, cols) = gradient.weight.shape();
+            let ranges = parallel::ranges(cols, (rows * cols * batch) as f64, 16);
+            let blocks = parallel::column_blocks(gradient.weight.as_mut_slice(), rows, &ranges);
+            tasks.extend(
+                ranges
+                    .into_iter()
+                    .zip(blocks)
+                    .map(|(cols, block)| GradientBlock::Weight { l, cols, block }),
+            );
+            if let Some(bias) = &mut gradient.bias {
+                tasks.push(GradientBlock::Bias {
+                    l,
+                    block: bias.as_mut_slice(),
+                });
+            }
+        }
+        let work = self.num_params() as f64 * batch as f64;
+        parallel::for_each(tasks, work, |task| match task {
+            GradientBlock::Weight { l, cols, block } => {
+                let layer = &self.layers[l];
                 gemm(
-                    &mut d_weight,
+                    &mut DMatrixViewMut::from_slice(block, layer.fan_out(), cols.len()),
                     layer.weight_multiplier,
-                    dz,
+                    &deltas[l],
                     Op::N,
-                    h_in,
+                    &forward.activations[l].rows(cols.start, cols.len()),
                     Op::T,
                     T::zero(),
                 );
-                let d_bias = layer.params.bias.as_ref().map(|_| {
-                    DVector::from_iterator(
-                        dz.nrows(),
-                        dz.row_iter().map(|row| row.sum() * layer.bias_multiplier),
-                    )
-                });
-                LayerParams {
-                    weight: d_weight,
-                    bias: d_bias,
+            }
+            GradientBlock::Bias { l, block } => {
+                let multiplier = self.layers[l].bias_multiplier;
+                for (b, row) in block.iter_mut().zip(deltas[l].row_iter()) {
+                    *b = row.sum() * multiplier;
                 }
-            })
-            .collect()
+            }
+        });
+        gradients
     }
 
     /// All trainable scalars in one vector: per layer, the weight (column-major) then the bias.

@@ -23,6 +23,7 @@ pub mod mlp;
 pub mod model_file;
 pub mod nearly_gaussian;
 pub mod optim;
+pub mod parallel;
 pub mod parametrization;
 pub mod quadrature;
 pub mod rebasin;

@@ -1,7 +1,8 @@
 //! Optimizers with PyTorch's update rules (`torch.optim.SGD`, `torch.optim.Adam`), applied per
 //! tensor with the layer's abc learning-rate scale `n^-c`.
 
-use super::mlp::{LayerParams, Mlp};
+use super::mlp::{Layer, LayerParams, Mlp};
+use super::parallel;
 use super::scalar::Float;
 use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
@@ -130,47 +131,76 @@ impl<T: Float> Optimizer<T> {
         &self.config
     }
 
-    /// Applies one update with gradients laid out like `mlp.layers`.
+    /// Applies one update with gradients laid out like `mlp.layers` (the layers are updated on
+    /// the CPU's threads, each by itself).
     pub fn step(&mut self, mlp: &mut Mlp<T>, gradients: &[LayerParams<T>]) {
         self.steps += 1;
-        let c = self.config;
-        let f = T::of_f64;
-        let (lr, mu, wd) = (c.lr, f(c.momentum), f(c.weight_decay));
-        let correction1 = 1.0 - c.beta1.powi(self.steps as i32);
-        let correction2 = 1.0 - c.beta2.powi(self.steps as i32);
-        for (l, layer) in mlp.layers.iter_mut().enumerate() {
-            let scales = [layer.weight_lr_scale, layer.bias_lr_scale];
-            let params = layer.params.slices_mut();
-            let grads = gradients[l].slices();
-            let firsts = self.first[l].slices_mut();
-            match c.kind {
-                OptimizerKind::Sgd => {
-                    for (((w, g), v), scale) in params.zip(grads).zip(firsts).zip(scales) {
-                        let step = f(lr) * scale;
-                        for ((w, &g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
-                            let g = g + wd * *w;
-                            *v = mu * *v + g;
-                            *w -= step * *v;
-                        }
-                    }
+        let (config, steps) = (self.config, self.steps);
+        // About 4 multiply-adds per parameter.
+        let work = 4.0 * mlp.num_params() as f64;
+        let seconds = self
+            .second
+            .iter_mut()
+            .map(Some)
+            .chain(std::iter::repeat_with(|| None));
+        let tasks: Vec<_> = mlp
+            .layers
+            .iter_mut()
+            .zip(gradients)
+            .zip(self.first.iter_mut())
+            .zip(seconds)
+            .collect();
+        parallel::for_each(tasks, work, |(((layer, gradient), first), second)| {
+            update(config, steps, layer, gradient, first, second);
+        });
+    }
+}
+
+/// One layer's update, the `steps`-th: SGD with momentum and weight decay (`v = mu v + g + wd
+/// w`, `w -= lr n^-c v`), or Adam (Kingma & Ba 2015, Algorithm 1, with L2 weight decay added to
+/// the gradient).
+fn update<T: Float>(
+    c: OptimizerConfig,
+    steps: usize,
+    layer: &mut Layer<T>,
+    gradient: &LayerParams<T>,
+    first: &mut LayerParams<T>,
+    second: Option<&mut LayerParams<T>>,
+) {
+    let f = T::of_f64;
+    let (lr, mu, wd) = (c.lr, f(c.momentum), f(c.weight_decay));
+    let scales = [layer.weight_lr_scale, layer.bias_lr_scale];
+    let params = layer.params.slices_mut();
+    let grads = gradient.slices();
+    let firsts = first.slices_mut();
+    match (c.kind, second) {
+        (OptimizerKind::Adam, Some(second)) => {
+            let correction1 = 1.0 - c.beta1.powi(steps as i32);
+            let correction2 = 1.0 - c.beta2.powi(steps as i32);
+            let (b1, b2, eps) = (f(c.beta1), f(c.beta2), f(c.eps));
+            let sqrt_c2 = f(correction2.sqrt());
+            for ((((w, g), m), v), scale) in params
+                .zip(grads)
+                .zip(firsts)
+                .zip(second.slices_mut())
+                .zip(scales)
+            {
+                let step = f(lr / correction1) * scale;
+                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    let g = g + wd * *w;
+                    *m = b1 * *m + (T::one() - b1) * g;
+                    *v = b2 * *v + (T::one() - b2) * g * g;
+                    *w -= step * *m / (v.sqrt() / sqrt_c2 + eps);
                 }
-                OptimizerKind::Adam => {
-                    let seconds = self.second[l].slices_mut();
-                    let (b1, b2, eps) = (f(c.beta1), f(c.beta2), f(c.eps));
-                    let sqrt_c2 = f(correction2.sqrt());
-                    for ((((w, g), m), v), scale) in
-                        params.zip(grads).zip(firsts).zip(seconds).zip(scales)
-                    {
-                        let step = f(lr / correction1) * scale;
-                        for (((w, &g), m), v) in
-                            w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
-                        {
-                            let g = g + wd * *w;
-                            *m = b1 * *m + (T::one() - b1) * g;
-                            *v = b2 * *v + (T::one() - b2) * g * g;
-                            *w -= step * *m / (v.sqrt() / sqrt_c2 + eps);
-                        }
-                    }
+            }
+        }
+        _ => {
+            for (((w, g), v), scale) in params.zip(grads).zip(firsts).zip(scales) {
+                let step = f(lr) * scale;
+                for ((w, &g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                    let g = g + wd * *w;
+                    *v = mu * *v + g;
+                    *w -= step * *v;
                 }
             }
         }

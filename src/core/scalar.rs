@@ -2,7 +2,8 @@
 //! one matrix product everything uses: matrixmultiply's gemm with explicit strides, so a
 //! transposed operand is a stride swap, never a copy.
 
-use nalgebra::{DMatrix, RealField};
+use super::parallel;
+use nalgebra::{Dyn, Matrix, RawStorage, RawStorageMut, RealField};
 
 /// A real scalar the networks can run in: `f32` or `f64`.
 pub trait Float: RealField + Copy + Default + std::fmt::Debug + 'static {
@@ -84,28 +85,57 @@ pub enum Op {
     T,
 }
 
-/// (rows, cols, row stride, col stride) of `op(a)` for column-major `a`.
-fn view<T: Float>(a: &DMatrix<T>, op: Op) -> (usize, usize, isize, isize) {
+/// (rows, cols, row stride, col stride) of `op(a)` for a strided matrix or view `a`.
+fn view<T: Float, S: RawStorage<T, Dyn, Dyn>>(
+    a: &Matrix<T, Dyn, Dyn, S>,
+    op: Op,
+) -> (usize, usize, isize, isize) {
     let (rows, cols) = a.shape();
+    let (rs, cs) = a.strides();
+    let (rs, cs) = (rs as isize, cs as isize);
     match op {
-        Op::N => (rows, cols, 1, rows as isize),
-        Op::T => (cols, rows, rows as isize, 1),
+        Op::N => (rows, cols, rs, cs),
+        Op::T => (cols, rows, cs, rs),
     }
 }
 
-/// `c = alpha op_a(a) op_b(b) + beta c`.
+/// A pointer that may cross to another thread: each thread writes its own columns of `c`.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: only used to hand disjoint column blocks of one matrix to scoped tasks.
+unsafe impl<T> Send for SendPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so that closures capture the whole `Send` wrapper).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// `c = alpha op_a(a) op_b(b) + beta c`, on matrices or views with any strides.
+///
+/// A large product is split by columns of `c` over the CPU's threads ([`parallel`]): each entry
+/// is still one dot product summed in the same order, so the result is the same on any number of
+/// threads.
 ///
 /// # Panics
 /// If the shapes do not agree (a programming error: callers build shapes from the network).
-pub fn gemm<T: Float>(
-    c: &mut DMatrix<T>,
+pub fn gemm<T, SC, SA, SB>(
+    c: &mut Matrix<T, Dyn, Dyn, SC>,
     alpha: T,
-    a: &DMatrix<T>,
+    a: &Matrix<T, Dyn, Dyn, SA>,
     op_a: Op,
-    b: &DMatrix<T>,
+    b: &Matrix<T, Dyn, Dyn, SB>,
     op_b: Op,
     beta: T,
-) {
+) where
+    T: Float,
+    SC: RawStorageMut<T, Dyn, Dyn>,
+    SA: RawStorage<T, Dyn, Dyn>,
+    SB: RawStorage<T, Dyn, Dyn>,
+{
     let (m, k, rsa, csa) = view(a, op_a);
     let (k2, n, rsb, csb) = view(b, op_b);
     assert!(
@@ -113,18 +143,32 @@ pub fn gemm<T: Float>(
         "gemm shapes: ({m}x{k}) ({k2}x{n}) -> {:?}",
         c.shape()
     );
-    let c_rows = c.nrows() as isize;
-    // SAFETY: the shapes were checked above and `c` is a distinct, exclusively borrowed matrix.
-    unsafe {
-        T::gemm_raw(
-            m,
-            k,
-            n,
-            alpha,
-            (a.as_ptr(), rsa, csa),
-            (b.as_ptr(), rsb, csb),
-            beta,
-            (c.as_mut_ptr(), 1, c_rows),
-        );
-    }
+    let (rsc, csc) = c.strides();
+    let (rsc, csc) = (rsc as isize, csc as isize);
+    let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), SendPtr(c.as_mut_ptr()));
+    // Whole micro-kernel tiles per block: the kernels' widest register tile is 16 columns.
+    let blocks = parallel::ranges(n, (m * n * k) as f64, 16);
+    let a_raw = (pa as usize, rsa, csa);
+    let b_raw = (pb as usize, rsb, csb);
+    parallel::for_each(blocks, (m * n * k) as f64, |cols| {
+        let offset = |stride: isize| cols.start as isize * stride;
+        // SAFETY: the shapes were checked above, `c` is exclusively borrowed and does not alias
+        // `a` or `b`, and every block writes only its own columns `cols` of `c`.
+        unsafe {
+            T::gemm_raw(
+                m,
+                k,
+                cols.len(),
+                alpha,
+                (a_raw.0 as *const T, a_raw.1, a_raw.2),
+                (
+                    (b_raw.0 as *const T).offset(offset(b_raw.2)),
+                    b_raw.1,
+                    b_raw.2,
+                ),
+                beta,
+                (pc.get().offset(offset(csc)), rsc, csc),
+            );
+        }
+    });
 }
