@@ -15,7 +15,10 @@ mod x86 {
     /// `iters` rounds of 12 vector FMAs on 16 lanes; returns a sum so nothing is optimized away.
     #[target_feature(enable = "avx512f")]
     pub fn zmm(iters: usize) -> f32 {
-        let (a, b) = (_mm512_set1_ps(black_box(0.999)), _mm512_set1_ps(black_box(0.001)));
+        let (a, b) = (
+            _mm512_set1_ps(black_box(0.999)),
+            _mm512_set1_ps(black_box(0.001)),
+        );
         let mut acc = [_mm512_setzero_ps(); 12];
         for _ in 0..black_box(iters) {
             for v in &mut acc {
@@ -28,7 +31,10 @@ mod x86 {
     /// The same on 8 lanes.
     #[target_feature(enable = "avx2,fma")]
     pub fn ymm(iters: usize) -> f32 {
-        let (a, b) = (_mm256_set1_ps(black_box(0.999)), _mm256_set1_ps(black_box(0.001)));
+        let (a, b) = (
+            _mm256_set1_ps(black_box(0.999)),
+            _mm256_set1_ps(black_box(0.001)),
+        );
         let mut acc = [_mm256_setzero_ps(); 12];
         for _ in 0..black_box(iters) {
             for v in &mut acc {

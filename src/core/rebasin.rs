@@ -9,9 +9,12 @@
 //! layers are never permuted). B' computes exactly B's function.
 
 use super::assignment;
+use super::hessian::Objective;
+use super::loss::Loss;
 use super::mlp::Mlp;
 use super::rng::Rng;
 use super::scalar::Float;
+use super::train::Split;
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 
@@ -299,11 +302,15 @@ pub fn barrier(values: &[f64]) -> f64 {
     values.iter().copied().fold(f64::NEG_INFINITY, f64::max) - 0.5 * (first + last)
 }
 
-/// The second directional derivative `Delta^T H Delta` of `f` along the path at its midpoint,
-/// from `f(1/2 - h)`, `f(1/2)`, `f(1/2 + h)`: the central second difference
-/// `(f(1/2 + h) - 2 f(1/2) + f(1/2 - h)) / h^2`, exact when `f` is quadratic in alpha.
-pub fn midpoint_curvature(below: f64, mid: f64, above: f64, h: f64) -> f64 {
-    (above - 2.0 * mid + below) / (h * h)
+/// The second directional derivative `Delta^T H Delta` of the loss on `data` along the straight
+/// path from `a` to `b` at its midpoint, `Delta = theta_b - theta_a` and `H` the exact Hessian
+/// at `(theta_a + theta_b) / 2`, by one Hessian-vector product (Pearlmutter's R-operator,
+/// [`Objective::hvp`]).
+pub fn midpoint_curvature(a: &Mlp<f64>, b: &Mlp<f64>, data: Split<f64>, loss: Loss) -> Result<f64> {
+    let midpoint = interpolate(a, b, 0.5)?;
+    let delta = b.flatten() - a.flatten();
+    let objective = Objective::new(midpoint, data, loss)?;
+    Ok(delta.dot(&objective.hvp(&delta)?))
 }
 
 /// The barrier a midpoint curvature `c` predicts: on `f(alpha) = f(1/2) + c (alpha - 1/2)^2 / 2`

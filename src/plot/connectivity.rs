@@ -191,8 +191,8 @@ pub fn path(r: &LmcResult) -> Vec<Figure> {
 }
 
 /// The CSV of [`path`]: the curves on the grid, and the dashed quadratics
-/// `f(1/2) + c (alpha - 1/2)^2 / 2` of the midpoint curvature (second difference, h =
-/// [`crate::experiments::connectivity::lmc::MIDPOINT_STEP`]) on the same grid.
+/// `f(1/2) + c (alpha - 1/2)^2 / 2` of the exact midpoint curvature `c = Delta^T H Delta` on the
+/// same grid.
 pub fn path_csv(r: &LmcResult) -> String {
     let quadratic = |values: &[f64], c: f64| -> Vec<f64> {
         let mid = at_half(&r.alphas, values);

@@ -20,9 +20,6 @@ use crate::plot;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
-/// Half-width h of the midpoint second difference: its error is `h^2 f''''/12`, its rounding
-/// `4 eps |f| / h^2`; h = 0.05 keeps both far below the barriers measured here.
-pub const MIDPOINT_STEP: f64 = 0.05;
 /// Multiply-adds per slice of work (a few milliseconds of wasm).
 const SLICE_WORK: f64 = 4e6;
 
@@ -82,7 +79,8 @@ pub struct LmcResult {
     pub function_change: Option<f64>,
     /// Per layer (input layer first), the spectra.
     pub layers: Vec<LayerSpectrum>,
-    /// `Delta^T H Delta` of the training loss at the path's midpoint (second difference).
+    /// `Delta^T H Delta` of the training loss at the path's midpoint (exact Hessian-vector
+    /// product).
     pub curvature: Pair<f64>,
     /// The barrier the curvature predicts, `-Delta^T H Delta / 8`.
     pub predicted_barrier: Pair<f64>,
@@ -412,7 +410,7 @@ impl LmcRun {
         } else {
             2
         };
-        1 + paths * (self.config.alphas + 3)
+        1 + paths * self.config.alphas
     }
 
     /// B with its hidden units permuted to match A (after the run), for `--save-matched`.
@@ -502,12 +500,9 @@ impl LmcRun {
         }
         self.result.permutations = perms.unwrap_or_default();
         self.result.layers = spectra(&a, &b, matched.as_ref(), self.config.top_k);
-        let h = MIDPOINT_STEP;
-        let mut points: Vec<f64> = self.result.alphas.clone();
-        points.extend([0.5 - h, 0.5, 0.5 + h]);
         let mut nets = Vec::new();
         for other in std::iter::once(&b).chain(matched.as_ref()) {
-            for &alpha in &points {
+            for &alpha in &self.result.alphas {
                 nets.push(rebasin::interpolate(&a, other, alpha)?);
             }
         }
@@ -570,14 +565,14 @@ impl LmcRun {
         Ok(())
     }
 
-    /// Curves, barriers and curvature from the evaluated points.
+    /// Curves and barriers from the evaluated points, and the curvature at each path's midpoint.
     fn finish(&mut self, values: &[Point]) -> Result<()> {
-        let per_path = self.config.alphas + 3;
+        let per_path = self.config.alphas;
         let paths: Vec<&[Point]> = values.chunks(per_path).collect();
         let classification = self.train.is_classification();
         let r = &mut self.result;
         let curve = |p: &[Point], f: &dyn Fn(&Point) -> Option<f64>| -> Vec<f64> {
-            p[..p.len() - 3].iter().filter_map(f).collect()
+            p.iter().filter_map(f).collect()
         };
         let pair = |f: &dyn Fn(&Point) -> Option<f64>| -> Pair<Vec<f64>> {
             Pair {
@@ -606,18 +601,16 @@ impl LmcRun {
         } else {
             map(&r.train_error)
         };
-        let curvature = |p: &[Point]| {
-            let n = p.len();
-            rebasin::midpoint_curvature(
-                p[n - 3].train_loss,
-                p[n - 2].train_loss,
-                p[n - 1].train_loss,
-                MIDPOINT_STEP,
-            )
+        let Some((a, b)) = &self.ends else {
+            return Err(Error::Data(
+                "the path was evaluated before its endpoints".into(),
+            ));
         };
+        let curvature =
+            |other: &Mlp<f64>| rebasin::midpoint_curvature(a, other, self.train.clone(), self.loss);
         r.curvature = Pair {
-            naive: curvature(paths[0]),
-            matched: paths.get(1).map(|p| curvature(p)),
+            naive: curvature(b)?,
+            matched: self.matched.as_ref().map(curvature).transpose()?,
         };
         r.predicted_barrier = Pair {
             naive: rebasin::predicted_barrier(r.curvature.naive),
@@ -703,14 +696,16 @@ impl Experiment for LmcConfig {
     fn cost(&self) -> Result<Cost> {
         self.validate()?;
         let (d, c, samples) = self.data_shape();
-        // Two trainings (network, gradient, moments each), the matched copy, the path point.
-        Ok(
-            mlp_memory(d, self.width, self.depth, c, 12.0, samples).work(
-                "epochs",
-                "two trainings and the paths",
-                self.work(),
-            ),
-        )
+        // Two trainings (network, gradient, moments each), the matched copy, the path point;
+        // the midpoint's Hessian-vector product caches 7 numbers per unit and training row.
+        let units = (self.depth * self.width + c) as f64;
+        Ok(mlp_memory(d, self.width, self.depth, c, 12.0, samples)
+            .memory(
+                "samples",
+                format!("the midpoint curvature's Hessian-vector products on {samples} rows"),
+                7.0 * units * samples as f64 * 8.0,
+            )
+            .work("epochs", "two trainings and the paths", self.work()))
     }
 
     fn start(&self) -> Result<LmcRun> {

@@ -7,8 +7,8 @@ legends give Git Re-Basin's loss barrier, max over alpha of the loss minus the m
 endpoint losses, and (right) Frankle et al.'s error barrier on the test error, the same \
 definition on the error. A permutation of hidden units leaves B's function unchanged (the \
 endpoints coincide), yet it moves B into A's basin: the matched barrier is much lower. The \
-dashed curves are the quadratics of each path's curvature at the midpoint (a second \
-difference, h = 0.05), whose height -c/8 is the barrier they predict: a good guess for a smooth, \
+dashed curves are the quadratics of each path's curvature c = Delta^T H Delta at the midpoint \
+(exact, one Hessian-vector product), whose height -c/8 is the barrier they predict: a good guess for a smooth, \
 shallow barrier, an overestimate for a sharp peak.";
 
 /// Singular values and vectors.
