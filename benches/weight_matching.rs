@@ -14,6 +14,10 @@ use theorylab::core::parametrization::Parametrization;
 use theorylab::core::rebasin::weight_matching;
 use theorylab::core::rng::{Rng, Stream};
 
+// The CLI's allocator (src/main.rs), so that matching is timed as the CLI runs it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn mlp(seed: u64) -> Mlp<f64> {
     let config = MlpConfig {
         input_dim: 784,
@@ -46,5 +50,15 @@ fn matching(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, matching);
+/// One 512 x 512 linear assignment of Gaussian scores, the size of each of weight matching's
+/// solves (SciPy's `linear_sum_assignment` on such a matrix: see bench/weight_matching.py).
+fn assignment_512(c: &mut Criterion) {
+    let mut rng = Rng::new(3, Stream::Experiment);
+    let score = nalgebra::DMatrix::from_fn(512, 512, |_, _| rng.normal());
+    c.bench_function("assignment_gaussian_512", |bench| {
+        bench.iter(|| theorylab::core::assignment::maximize(&score).unwrap())
+    });
+}
+
+criterion_group!(benches, matching, assignment_512);
 criterion_main!(benches);

@@ -13,7 +13,7 @@ use super::hessian::Objective;
 use super::loss::Loss;
 use super::mlp::Mlp;
 use super::rng::Rng;
-use super::scalar::Float;
+use super::scalar::{Float, Op, gemm};
 use super::train::Split;
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
@@ -224,7 +224,10 @@ fn layer_score(
         Some(below) => wb.select_columns(&perms[below]),
         None => wb.clone(),
     };
-    let mut score = wa * wb_in.transpose() + ba * bb.transpose();
+    // W_A W_B'^T + b_A b_B^T + W_A,out^T W_B',out, transposes as strides (no copies), each
+    // product split over the CPU's threads by scalar::gemm.
+    let mut score = ba * bb.transpose();
+    gemm(&mut score, 1.0, wa, Op::N, &wb_in, Op::T, 1.0);
     // Outgoing weights: B's rows permuted by the layer above (the output layer is not).
     let (wa_out, _) = &a[l + 1];
     let (wb_out, _) = &b[l + 1];
@@ -232,7 +235,7 @@ fn layer_score(
         Some(above) => wb_out.select_rows(above),
         None => wb_out.clone(),
     };
-    score += wa_out.transpose() * wb_out;
+    gemm(&mut score, 1.0, wa_out, Op::T, &wb_out, Op::N, 1.0);
     score
 }
 
