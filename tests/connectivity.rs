@@ -299,7 +299,17 @@ fn the_midpoint_curvature_is_the_limit_of_the_second_difference() {
     let data = labelled_by(&a, 150, 72);
     let split = Split::new(&data).unwrap();
     for loss in [Loss::CrossEntropy, Loss::Mse] {
-        let exact = midpoint_curvature(&a, &b, split.clone(), loss).unwrap();
+        let exact = midpoint_curvature(&a, &b, &split, loss).unwrap();
+        // In blocks of rows (as large data sets are done) the weighted sum is the same number,
+        // up to f64 rounding of the regrouped sums.
+        let blocks = rebasin::midpoint_curvature_by(&a, &b, &split, loss, 37).unwrap();
+        assert_close(
+            "blocks of 37 rows",
+            blocks,
+            exact,
+            0.0,
+            ROUNDING * exact.abs(),
+        );
         let f = |alpha: f64| {
             let net = rebasin::interpolate(&a, &b, alpha).unwrap();
             let out = net.predict(&split.features).unwrap();

@@ -97,7 +97,9 @@ fn below_is_uniform_and_shuffle_is_a_permutation() {
 
 /// The CPU backend splits a batch by columns (and a weight gradient by input units) over its
 /// threads, never the terms of one sum, so every number must be the same bits on one thread as
-/// on two, with residual blocks too.
+/// on two, with residual blocks too. The shapes are the hard case: widths and batch not
+/// multiples of the kernels' 16-column tiles, sums longer than one 256-deep block (so the gemm
+/// accumulates into C), and the NTK parametrization's non-unit multipliers n^-1/2.
 #[test]
 fn threads_split_work_not_sums_so_numbers_do_not_depend_on_them() {
     use nalgebra::DMatrix;
@@ -111,19 +113,19 @@ fn threads_split_work_not_sums_so_numbers_do_not_depend_on_them() {
     for residual in [None, Some(0.5)] {
         let config = MlpConfig {
             input_dim: 32,
-            hidden: vec![256, 256],
+            hidden: vec![300, 300],
             output_dim: 10,
             activation: Activation::Tanh,
             bias: true,
             residual,
-            rules: Parametrization::Mup.rules(OptimizerKind::Sgd),
+            rules: Parametrization::Ntk.rules(OptimizerKind::Sgd),
             sigma_w: 1.0,
             sigma_b: 0.5,
         };
         let mut rng = Rng::new(3, Stream::Init);
         let mlp = Mlp::<f32>::init(&config, &mut rng).unwrap();
-        let x = DMatrix::from_fn(32, 200, |_, _| rng.normal() as f32);
-        let labels: Vec<usize> = (0..200).map(|_| rng.below(10)).collect();
+        let x = DMatrix::from_fn(32, 300, |_, _| rng.normal() as f32);
+        let labels: Vec<usize> = (0..300).map(|_| rng.below(10)).collect();
         let pass = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -131,19 +133,20 @@ fn threads_split_work_not_sums_so_numbers_do_not_depend_on_them() {
                 .unwrap();
             pool.install(|| {
                 // With two threads the batch really is split (else this test proves nothing).
-                let work = (mlp.num_params() * 200) as f64;
-                assert_eq!(parallel::ranges(200, work, 16).len(), threads);
+                let work = (mlp.num_params() * 300) as f64;
+                assert_eq!(parallel::ranges(300, work, 16).len(), threads);
                 let forward = mlp.forward(&x).unwrap();
                 let (_, d_output) = Loss::CrossEntropy
                     .value_and_gradient(forward.output(), Target::Classes(&labels))
                     .unwrap();
                 let gradient = Mlp::flatten_like(&mlp.backward(&forward, &d_output));
-                (forward.activations, mlp.predict(&x).unwrap(), gradient)
+                let (h, z) = (forward.activations, forward.preactivations);
+                (h, z, mlp.predict(&x).unwrap(), gradient)
             })
         };
         let (one, two) = (pass(1), pass(2));
         assert_eq!(one, two, "residual {residual:?}");
         // predict keeps no intermediates but computes the same output as forward.
-        assert_eq!(one.1, mlp.forward(&x).unwrap().output().clone());
+        assert_eq!(one.2, mlp.forward(&x).unwrap().output().clone());
     }
 }

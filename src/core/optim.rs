@@ -134,6 +134,7 @@ impl<T: Float> Optimizer<T> {
     /// Applies one update with gradients laid out like `mlp.layers` (the layers are updated on
     /// the CPU's threads, each by itself).
     pub fn step(&mut self, mlp: &mut Mlp<T>, gradients: &[LayerParams<T>]) {
+        assert_eq!(gradients.len(), mlp.layers.len(), "one gradient per layer");
         self.steps += 1;
         let (config, steps) = (self.config, self.steps);
         // About 4 multiply-adds per parameter.

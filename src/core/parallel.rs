@@ -41,10 +41,17 @@ pub fn for_each<I: Send>(items: Vec<I>, work: f64, f: impl Fn(I) + Sync + Send) 
     #[cfg(not(target_arch = "wasm32"))]
     if items.len() > 1 && work >= MIN_PARALLEL_WORK && threads() > 1 && !inside_task() {
         use rayon::prelude::*;
+        /// Marks this thread as running a task until dropped, even if the task panics.
+        struct InTask;
+        impl Drop for InTask {
+            fn drop(&mut self) {
+                IN_TASK.with(|t| t.set(false));
+            }
+        }
         items.into_par_iter().with_max_len(1).for_each(|item| {
             IN_TASK.with(|t| t.set(true));
+            let _in_task = InTask;
             f(item);
-            IN_TASK.with(|t| t.set(false));
         });
         return;
     }
@@ -54,16 +61,26 @@ pub fn for_each<I: Send>(items: Vec<I>, work: f64, f: impl Fn(I) + Sync + Send) 
 }
 
 /// `n` items split into contiguous ranges, one per thread, when `work` multiply-adds in all make
-/// the split worth it and every range keeps at least `min_len` items; one range otherwise.
-pub fn ranges(n: usize, work: f64, min_len: usize) -> Vec<Range<usize>> {
+/// the split worth it and every range keeps at least `align` items; one range otherwise. Every
+/// boundary between ranges is a multiple of `align`: gemm kernels tile columns in groups that
+/// divide it (a partial tile rounds differently from a full one), so each column is computed by
+/// the same tile lane whether the matrix is split or not.
+pub fn ranges(n: usize, work: f64, align: usize) -> Vec<Range<usize>> {
+    let align = align.max(1);
     let parts = if work < MIN_PARALLEL_WORK || inside_task() {
         1
     } else {
-        threads().min(n / min_len.max(1)).max(1)
+        threads().min(n / align).max(1)
     };
-    (0..parts)
-        .map(|p| p * n / parts..(p + 1) * n / parts)
-        .collect()
+    // With n / parts >= align, consecutive boundaries differ by more than n / parts - align.
+    let boundary = |p: usize| {
+        if p == parts {
+            n
+        } else {
+            p * n / parts / align * align
+        }
+    };
+    (0..parts).map(|p| boundary(p)..boundary(p + 1)).collect()
 }
 
 /// Splits a column-major buffer of `rows`-long columns into the disjoint column blocks `ranges`

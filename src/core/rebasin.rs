@@ -9,7 +9,7 @@
 //! layers are never permuted). B' computes exactly B's function.
 
 use super::assignment;
-use super::hessian::Objective;
+use super::hessian::{MAX_CACHE_BYTES, Objective};
 use super::loss::Loss;
 use super::mlp::Mlp;
 use super::rng::Rng;
@@ -307,13 +307,41 @@ pub fn barrier(values: &[f64]) -> f64 {
 
 /// The second directional derivative `Delta^T H Delta` of the loss on `data` along the straight
 /// path from `a` to `b` at its midpoint, `Delta = theta_b - theta_a` and `H` the exact Hessian
-/// at `(theta_a + theta_b) / 2`, by one Hessian-vector product (Pearlmutter's R-operator,
-/// [`Objective::hvp`]).
-pub fn midpoint_curvature(a: &Mlp<f64>, b: &Mlp<f64>, data: Split<f64>, loss: Loss) -> Result<f64> {
+/// at `(theta_a + theta_b) / 2`, by Hessian-vector products (Pearlmutter's R-operator,
+/// [`Objective::hvp`]) on blocks of rows small enough that each product's cache takes at most a
+/// quarter of [`MAX_CACHE_BYTES`].
+pub fn midpoint_curvature(
+    a: &Mlp<f64>,
+    b: &Mlp<f64>,
+    data: &Split<f64>,
+    loss: Loss,
+) -> Result<f64> {
+    // An Objective caches 7 f64 per unit and row.
+    let units: usize = a.layers.iter().map(|l| l.params.weight.nrows()).sum();
+    let rows = (MAX_CACHE_BYTES / 4.0 / (56.0 * units as f64)) as usize;
+    midpoint_curvature_by(a, b, data, loss, rows)
+}
+
+/// [`midpoint_curvature`] with one product per block of at most `rows` rows: the loss is a mean
+/// over rows (cross-entropy per sample, MSE per entry), so its Hessian is the blocks' Hessians
+/// weighted by their share of the rows, and the sum is exact.
+pub fn midpoint_curvature_by(
+    a: &Mlp<f64>,
+    b: &Mlp<f64>,
+    data: &Split<f64>,
+    loss: Loss,
+    rows: usize,
+) -> Result<f64> {
     let midpoint = interpolate(a, b, 0.5)?;
     let delta = b.flatten() - a.flatten();
-    let objective = Objective::new(midpoint, data, loss)?;
-    Ok(delta.dot(&objective.hvp(&delta)?))
+    let total = data.features.ncols();
+    let mut curvature = 0.0;
+    for start in (0..total).step_by(rows.max(1)) {
+        let block: Vec<usize> = (start..(start + rows.max(1)).min(total)).collect();
+        let objective = Objective::new(midpoint.clone(), data.select(&block), loss)?;
+        curvature += block.len() as f64 / total as f64 * delta.dot(&objective.hvp(&delta)?);
+    }
+    Ok(curvature)
 }
 
 /// The barrier a midpoint curvature `c` predicts: on `f(alpha) = f(1/2) + c (alpha - 1/2)^2 / 2`

@@ -146,7 +146,8 @@ pub fn gemm<T, SC, SA, SB>(
     let (rsc, csc) = c.strides();
     let (rsc, csc) = (rsc as isize, csc as isize);
     let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), SendPtr(c.as_mut_ptr()));
-    // Whole micro-kernel tiles per block: the kernels' widest register tile is 16 columns.
+    // Blocks start at multiples of 16 columns: every kernel's register tile width divides 16
+    // (matrixmultiply's widest is 16), so each column lands in the same tile lane as unsplit.
     let blocks = parallel::ranges(n, (m * n * k) as f64, 16);
     let a_raw = (pa as usize, rsa, csa);
     let b_raw = (pb as usize, rsb, csb);

@@ -237,12 +237,12 @@ pub fn make_data(config: &LmcConfig) -> Result<(Dataset, Option<Dataset>)> {
 }
 
 /// Multiply-adds of analysing two networks shaped like `a` on `rows` samples: every path point
-/// (2 paths of `alphas + 3` points with the midpoint stencil) is a forward pass of
-/// `num_params` multiply-adds per sample, and weight matching costs per sweep an `n^3`
-/// assignment and an `n^2 (fan_in + fan_out)` score per hidden layer, for up to
-/// [`rebasin::MAX_SWEEPS`] sweeps.
+/// (2 paths of `alphas` points) is a forward pass of `num_params` multiply-adds per sample, the
+/// midpoint curvature's Hessian-vector product about 6 more (a forward and backward pass and
+/// their R-operator twins), and weight matching costs per sweep an `n^3` assignment and an
+/// `n^2 (fan_in + fan_out)` score per hidden layer, for up to [`rebasin::MAX_SWEEPS`] sweeps.
 pub fn models_work(a: &Mlp<f64>, rows: usize, config: &LmcConfig) -> f64 {
-    let paths = 2.0 * (config.alphas as f64 + 3.0);
+    let paths = 2.0 * (config.alphas as f64 + 6.0);
     let forward = rows as f64 * a.num_params() as f64 * paths;
     let matching: f64 = a.layers[..a.layers.len().saturating_sub(1)]
         .iter()
@@ -607,7 +607,7 @@ impl LmcRun {
             ));
         };
         let curvature =
-            |other: &Mlp<f64>| rebasin::midpoint_curvature(a, other, self.train.clone(), self.loss);
+            |other: &Mlp<f64>| rebasin::midpoint_curvature(a, other, &self.train, self.loss);
         r.curvature = Pair {
             naive: curvature(b)?,
             matched: self.matched.as_ref().map(curvature).transpose()?,

@@ -178,7 +178,8 @@ impl LmcConfig {
         } else {
             2.0
         };
-        let path = paths * (self.alphas + 3) as f64 * samples as f64 * weights;
+        // Each path point a forward pass; the midpoint curvature about 6 more (R-operator).
+        let path = paths * (self.alphas + 6) as f64 * samples as f64 * weights;
         train + path
     }
 
