@@ -113,6 +113,11 @@ impl Objective {
         self.value
     }
 
+    /// The network's outputs on the data at the current point, `[k, samples]`.
+    pub fn output(&self) -> &DMatrix<f64> {
+        self.forward.output()
+    }
+
     /// The gradient at the current point, in the layout of [`Mlp::flatten`].
     pub fn gradient(&self) -> &DVector<f64> {
         &self.gradient

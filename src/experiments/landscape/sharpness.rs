@@ -277,8 +277,8 @@ impl SharpnessRun {
             }
             Err(e) => return Err(e),
         };
-        let out = objective.mlp().predict(&self.data.features)?;
-        let (_, acc) = super::problem::measure(&out, &self.data, c.problem.loss)?;
+        // The objective's own forward pass: no second one for the accuracy.
+        let (_, acc) = super::problem::measure(objective.output(), &self.data, c.problem.loss)?;
         let loss = objective.value();
         if step % c.every == 0 || step + 1 == c.steps {
             let sharp = self.sharpness(&objective)?;
