@@ -434,11 +434,10 @@ impl<T: Float> Mlp<T> {
         }
     }
 
-    /// Column ranges of a batch of `batch` inputs for the CPU's threads, given the
-    /// multiply-adds per parameter per input of the pass (1 forward, 2 backward).
-    fn batch_ranges(&self, batch: usize, per_param: f64) -> Vec<Range<usize>> {
-        let work = per_param * self.num_params() as f64 * batch as f64;
-        parallel::ranges(batch, work, 16)
+    /// Multiply-adds of one pass over `batch` inputs, one per parameter per input: what decides
+    /// whether the pass is split over the CPU's threads.
+    fn pass_work(&self, batch: usize) -> f64 {
+        self.num_params() as f64 * batch as f64
     }
 
     /// Forward pass on `x: [d, batch]` keeping every `z_l` and `h_l`. The batch is split by
@@ -456,23 +455,11 @@ impl<T: Float> Mlp<T> {
             .iter()
             .map(|l| DMatrix::zeros(l.fan_out(), batch))
             .collect();
-        let ranges = self.batch_ranges(batch, 1.0);
-        let z_blocks = parallel::blocks_by_range(
-            preactivations
-                .iter_mut()
-                .map(|z| (z.nrows(), z))
-                .map(|(r, z)| (z.as_mut_slice(), r)),
-            &ranges,
-        );
-        let h_blocks = parallel::blocks_by_range(
-            hidden
-                .iter_mut()
-                .map(|h| (h.nrows(), h))
-                .map(|(r, h)| (h.as_mut_slice(), r)),
-            &ranges,
-        );
+        let work = self.pass_work(batch);
+        let ranges = parallel::ranges(batch, work, 16);
+        let z_blocks = parallel::blocks_by_range(&mut preactivations, &ranges);
+        let h_blocks = parallel::blocks_by_range(&mut hidden, &ranges);
         let tasks: Vec<_> = ranges.iter().cloned().zip(z_blocks).zip(h_blocks).collect();
-        let work = self.num_params() as f64 * batch as f64;
         parallel::for_each(tasks, work, |((cols, mut zs), mut hs)| {
             let x = x.columns(cols.start, cols.len());
             for (l, layer) in self.layers.iter().enumerate() {
@@ -504,11 +491,10 @@ impl<T: Float> Mlp<T> {
         let batch = x.ncols();
         let last = self.layers.len() - 1;
         let mut output = DMatrix::zeros(self.output_dim(), batch);
-        let ranges = self.batch_ranges(batch, 1.0);
-        let rows = output.nrows();
-        let blocks = parallel::column_blocks(output.as_mut_slice(), rows, &ranges);
+        let work = self.pass_work(batch);
+        let ranges = parallel::ranges(batch, work, 16);
+        let blocks = parallel::column_blocks(&mut output, &ranges);
         let tasks: Vec<_> = ranges.into_iter().zip(blocks).collect();
-        let work = self.num_params() as f64 * batch as f64;
         parallel::for_each(tasks, work, |(cols, out)| {
             let mut h: Option<Vec<T>> = None;
             for (l, layer) in self.layers.iter().enumerate() {
@@ -541,16 +527,10 @@ impl<T: Float> Mlp<T> {
             .iter()
             .map(|l| DMatrix::zeros(l.fan_out(), batch))
             .collect();
-        let ranges = self.batch_ranges(batch, 1.0);
-        let blocks = parallel::blocks_by_range(
-            deltas
-                .iter_mut()
-                .map(|d| (d.nrows(), d))
-                .map(|(r, d)| (d.as_mut_slice(), r)),
-            &ranges,
-        );
+        let work = self.pass_work(batch);
+        let ranges = parallel::ranges(batch, work, 16);
+        let blocks = parallel::blocks_by_range(&mut deltas, &ranges);
         let tasks: Vec<_> = ranges.into_iter().zip(blocks).collect();
-        let work = self.num_params() as f64 * batch as f64;
         parallel::for_each(tasks, work, |(cols, mut blocks)| {
             let n = cols.len();
             let widest = self.layers.iter().map(Layer::fan_in).max().unwrap_or(0);
@@ -611,7 +591,7 @@ impl<T: Float> Mlp<T> {
         for (l, gradient) in gradients.iter_mut().enumerate() {
             let (rows, cols) = gradient.weight.shape();
             let ranges = parallel::ranges(cols, (rows * cols * batch) as f64, 16);
-            let blocks = parallel::column_blocks(gradient.weight.as_mut_slice(), rows, &ranges);
+            let blocks = parallel::column_blocks(&mut gradient.weight, &ranges);
             tasks.extend(
                 ranges
                     .into_iter()
@@ -625,7 +605,7 @@ impl<T: Float> Mlp<T> {
                 });
             }
         }
-        let work = self.num_params() as f64 * batch as f64;
+        let work = self.pass_work(batch);
         parallel::for_each(tasks, work, |task| match task {
             GradientBlock::Weight { l, cols, block } => {
                 let layer = &self.layers[l];

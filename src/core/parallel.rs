@@ -5,6 +5,7 @@
 //! of a gradient), never over the terms of one sum, so results are bitwise identical whatever the
 //! number of threads, natively and in the page.
 
+use nalgebra::DMatrix;
 use std::ops::Range;
 
 /// Work (multiply-adds) below which a split costs more than it saves: rayon wakes a sleeping
@@ -83,14 +84,14 @@ pub fn ranges(n: usize, work: f64, align: usize) -> Vec<Range<usize>> {
     (0..parts).map(|p| boundary(p)..boundary(p + 1)).collect()
 }
 
-/// Splits a column-major buffer of `rows`-long columns into the disjoint column blocks `ranges`
-/// (contiguous, in order, covering every column).
-pub fn column_blocks<'a, T>(
-    data: &'a mut [T],
-    rows: usize,
+/// Splits a matrix into the disjoint column blocks `ranges` (contiguous, in order, covering
+/// every column), each as its column-major buffer.
+pub fn column_blocks<'a, T: nalgebra::Scalar>(
+    matrix: &'a mut DMatrix<T>,
     ranges: &[Range<usize>],
 ) -> Vec<&'a mut [T]> {
-    let mut rest = data;
+    let rows = matrix.nrows();
+    let mut rest = matrix.as_mut_slice();
     ranges
         .iter()
         .map(|r| {
@@ -102,14 +103,14 @@ pub fn column_blocks<'a, T>(
 }
 
 /// Column blocks of several matrices at once, regrouped by range: `result[p][i]` is matrix `i`'s
-/// block of columns `ranges[p]`. Each matrix is given as its column-major buffer and row count.
-pub fn blocks_by_range<'a, T>(
-    matrices: impl IntoIterator<Item = (&'a mut [T], usize)>,
+/// block of columns `ranges[p]`.
+pub fn blocks_by_range<'a, T: nalgebra::Scalar>(
+    matrices: &'a mut [DMatrix<T>],
     ranges: &[Range<usize>],
 ) -> Vec<Vec<&'a mut [T]>> {
     let mut by_range: Vec<Vec<&mut [T]>> = ranges.iter().map(|_| Vec::new()).collect();
-    for (data, rows) in matrices {
-        for (p, block) in column_blocks(data, rows, ranges).into_iter().enumerate() {
+    for matrix in matrices {
+        for (p, block) in column_blocks(matrix, ranges).into_iter().enumerate() {
             by_range[p].push(block);
         }
     }
