@@ -41,8 +41,9 @@ fn matching(c: &mut Criterion) {
     std::fs::write(dir.join("b.safetensors"), to_safetensors(&b).unwrap()).unwrap();
     let once = weight_matching(&a, &b, &mut Rng::new(0, Stream::Experiment)).unwrap();
     eprintln!(
-        "theorylab sweeps {} objective {:.6e}",
+        "theorylab sweeps {} solves {} objective {:.6e}",
         once.sweeps,
+        once.solves,
         once.objective.last().unwrap()
     );
     c.bench_function("weight_matching_mlp_784_512x3_10", |bench| {

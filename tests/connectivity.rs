@@ -228,6 +228,58 @@ fn the_matching_objective_never_decreases_across_sweeps() {
 }
 
 #[test]
+fn weight_matching_stops_where_no_layer_improves_on_its_score_computed_afresh() {
+    // The scores are kept between steps and corrected by the units that moved; here each is
+    // recomputed from scratch at the end: no layer's assignment on it may beat the permutation
+    // found, and the objective's history must end at B' rebuilt and compared directly.
+    for seed in 0..3 {
+        let widths = [40, 48, 40, 32];
+        let a = random_mlp(12, &widths, 6, seed);
+        let b = random_mlp(12, &widths, 6, 50 + seed);
+        let m = rebasin::weight_matching(&a, &b, &mut Rng::new(seed, Stream::Experiment)).unwrap();
+        assert!(m.solves <= m.sweeps * widths.len());
+        for l in 0..widths.len() {
+            let score = rebasin::layer_score(&a, &b, &m.perms, l).unwrap();
+            let best = assignment::maximize(&score).unwrap();
+            let (found, optimum) = (
+                assignment::total(&score, &m.perms[l]),
+                assignment::total(&score, &best),
+            );
+            // A corrected entry differs from a fresh one by rounding: at most one unit in the
+            // last place per term of its sums (fan-in + fan-out terms) per correction (at most
+            // one per sweep), on each of the n entries an assignment adds.
+            let fans = a.layers[l].params.weight.ncols() + a.layers[l + 1].params.weight.nrows();
+            let slack = f64::EPSILON
+                * (fans * (m.sweeps + 1)) as f64
+                * score.iter().map(|s| s.abs()).sum::<f64>();
+            assert!(
+                optimum <= found + slack,
+                "seed {seed}, layer {l}: {optimum} > {found} + {slack}"
+            );
+        }
+        let matched = rebasin::permute_hidden(&b, &m.perms).unwrap();
+        let direct: f64 = a
+            .layers
+            .iter()
+            .zip(&matched.layers)
+            .map(|(la, lb)| {
+                la.effective_weight().dot(&lb.effective_weight())
+                    + la.effective_bias()
+                        .unwrap()
+                        .dot(&lb.effective_bias().unwrap())
+            })
+            .sum();
+        assert_close(
+            "objective",
+            *m.objective.last().unwrap(),
+            direct,
+            ROUNDING,
+            0.0,
+        );
+    }
+}
+
+#[test]
 fn a_network_with_itself_has_no_barrier_and_the_identity_matching() {
     let a = random_mlp(4, &[10, 10], 3, 5);
     let r = analyse(&a, &a, &labelled_by(&a, 100, 6), Matching::Weight);

@@ -547,3 +547,69 @@ fn the_landscape_grid_on_the_gpu_equals_the_cpu() {
     }
     eprintln!("largest relative difference of the grid's losses, GPU f32 vs CPU f64: {worst:e}");
 }
+
+/// The Connectivity room's path evaluated on the GPU (f32) equals the f64 CPU reference within
+/// the f32 bound. Training, matching and the curvature run on the CPU in f64 on both sides, so
+/// the permutations and curvatures are the same numbers; each path loss is a mean of
+/// cross-entropies of logits that are sums of at most 64 products per layer over three layers,
+/// rounded in f32 (eps 6e-8): about 64 * 3 * 6e-8 = 1.2e-5 relative in the worst case, so 1e-4
+/// relative (plus 1e-5 absolute for losses near 0). A barrier is a difference of such losses:
+/// twice the bound of the largest loss on its path.
+#[test]
+fn the_connectivity_path_on_the_gpu_equals_the_cpu() {
+    use theorylab::experiments::connectivity::{LmcConfig, LmcRun};
+    let Some(ctx) = context() else { return };
+    let config = LmcConfig {
+        width: 32,
+        epochs: 2,
+        ..LmcConfig::default()
+    };
+    let finish = |session: &mut dyn FnMut() -> bool| while !session() {};
+    let mut cpu = LmcRun::new(&config).unwrap();
+    finish(&mut || pollster::block_on(cpu.step()).unwrap().finished());
+    let mut gpu = LmcRun::<GpuEnsemble>::on(ctx, &config).unwrap();
+    finish(&mut || pollster::block_on(gpu.step()).unwrap().finished());
+    let (cpu, gpu) = (cpu.result(), gpu.result());
+    assert_eq!(cpu.permutations, gpu.permutations);
+    assert_eq!(cpu.curvature, gpu.curvature);
+    let bound = |x: f64| 1e-4 * x.abs() + 1e-5;
+    let mut worst: f64 = 0.0;
+    for (name, a, b) in [
+        (
+            "train loss, naive",
+            &cpu.train_loss.naive,
+            &gpu.train_loss.naive,
+        ),
+        (
+            "test loss, naive",
+            &cpu.test_loss.naive,
+            &gpu.test_loss.naive,
+        ),
+        (
+            "train loss, matched",
+            cpu.train_loss.matched.as_ref().unwrap(),
+            gpu.train_loss.matched.as_ref().unwrap(),
+        ),
+        (
+            "test loss, matched",
+            cpu.test_loss.matched.as_ref().unwrap(),
+            gpu.test_loss.matched.as_ref().unwrap(),
+        ),
+    ] {
+        assert_eq!((a.len(), b.len()), (config.alphas, config.alphas), "{name}");
+        for (x, y) in a.iter().zip(b) {
+            worst = worst.max((x - y).abs() / x.abs());
+            assert!((x - y).abs() <= bound(*x), "{name}: CPU {x} GPU {y}");
+        }
+    }
+    let largest = |c: &[f64]| c.iter().copied().fold(0.0, f64::max);
+    let naive = 2.0 * bound(largest(&cpu.train_loss.naive));
+    assert!((cpu.barrier.naive - gpu.barrier.naive).abs() <= naive);
+    let (m_cpu, m_gpu) = (cpu.barrier.matched.unwrap(), gpu.barrier.matched.unwrap());
+    let matched = 2.0 * bound(largest(cpu.train_loss.matched.as_ref().unwrap()));
+    assert!(
+        (m_cpu - m_gpu).abs() <= matched,
+        "matched barrier: CPU {m_cpu} GPU {m_gpu}"
+    );
+    eprintln!("largest relative difference of the path's losses, GPU f32 vs CPU f64: {worst:e}");
+}

@@ -3,20 +3,26 @@
 //! over several pairs (`lmc-sweep`). Every flag's default is the experiment config's `Default`.
 
 use super::files::{in_file, read_bytes, read_text, write};
+use super::limits;
 use super::playground::target_columns;
-use super::run::{Output, Widths, report, run_experiment, run_with_bar};
+use super::run::{Output, Widths, report, run_with_bar};
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 use theorylab::core::activation::Activation;
-use theorylab::core::data::parse_csv;
+use theorylab::core::data::{Dataset, parse_csv};
+use theorylab::core::ensemble::{CpuEnsemble, Ensemble};
 use theorylab::core::loss::Loss;
 use theorylab::core::model_file::{from_safetensors, to_safetensors};
+use theorylab::core::train::Backend;
 use theorylab::core::vocabulary::Choice;
 use theorylab::error::{Error, Result};
+use theorylab::experiments::Experiment;
 use theorylab::experiments::connectivity::sweep::{
-    LmcSweepConfig, LmcSweepResult, SweepAxis, spawn_steps,
+    LmcSweepConfig, LmcSweepResult, LmcSweepRun, SweepAxis, spawn_steps,
 };
 use theorylab::experiments::connectivity::{LmcConfig, LmcData, LmcResult, LmcRun, Matching};
+use theorylab::gpu::{GpuContext, GpuEnsemble};
 
 fn defaults() -> LmcConfig {
     LmcConfig::default()
@@ -70,6 +76,10 @@ pub struct PairArgs {
     /// Singular vectors compared per layer.
     #[arg(long, default_value_t = defaults().top_k)]
     top_k: usize,
+    /// Where the path points are evaluated: cpu (f64) or gpu (wgpu, f32). Training, matching
+    /// and the curvature run on the CPU in f64 either way.
+    #[arg(long, default_value_t = Backend::Cpu)]
+    backend: Backend,
 }
 
 impl PairArgs {
@@ -173,7 +183,7 @@ pub fn lmc(a: LmcArgs) -> Result<()> {
         matching: a.matching,
         ..a.pair.config(defaults())
     };
-    let mut run = match (&a.models, &a.data) {
+    let models = match (&a.models, &a.data) {
         (Some(models), Some(data)) => {
             let paths: Vec<PathBuf> = models.split(',').map(|p| PathBuf::from(p.trim())).collect();
             let [pa, pb] = &paths[..] else {
@@ -191,16 +201,49 @@ pub fn lmc(a: LmcArgs) -> Result<()> {
             let columns = target_columns(config.loss, a.target_cols)?;
             let dataset = parse_csv(&read_text(data)?, columns).map_err(in_file(data))?;
             let source = format!("{} and {}", pa.display(), pb.display());
-            LmcRun::from_models(
-                read(pa)?,
-                read(pb)?,
-                &dataset,
-                config.loss,
-                &config,
-                &source,
-            )?
+            Some(Models {
+                a: read(pa)?,
+                b: read(pb)?,
+                data: dataset,
+                source,
+            })
         }
-        _ => LmcRun::new(&config)?,
+        _ => {
+            limits::budget().check(&config.cost()?)?;
+            None
+        }
+    };
+    match a.pair.backend {
+        Backend::Cpu => lmc_on::<CpuEnsemble<f64>>((), &a, &config, models),
+        Backend::Gpu => lmc_on::<GpuEnsemble>(gpu()?, &a, &config, models),
+    }
+}
+
+/// Two models and the data read from files.
+struct Models {
+    a: theorylab::core::mlp::Mlp<f64>,
+    b: theorylab::core::mlp::Mlp<f64>,
+    data: Dataset,
+    source: String,
+}
+
+/// The wgpu device (Vulkan, Metal, DX12 or GL; a software one such as lavapipe counts).
+fn gpu() -> Result<Arc<GpuContext>> {
+    Ok(Arc::new(pollster::block_on(GpuContext::new())?))
+}
+
+/// `lmc` with its path points evaluated on `device`.
+fn lmc_on<E: Ensemble>(
+    device: E::Device,
+    a: &LmcArgs,
+    config: &LmcConfig,
+    models: Option<Models>,
+) -> Result<()> {
+    let mut run = match models {
+        Some(m) => {
+            LmcRun::<E>::from_models_on(device, m.a, m.b, &m.data, config.loss, config, &m.source)?
+        }
+        None => LmcRun::<E>::on(device, config)?,
     };
     let result = run_with_bar(&mut run)?;
     if let Some(path) = &a.save_matched {
@@ -268,5 +311,10 @@ pub fn lmc_sweep(a: LmcSweepArgs) -> Result<()> {
         values,
         pairs: a.pairs,
     };
-    run_experiment(config, &a.output, sweep_summary)
+    limits::budget().check(&config.cost()?)?;
+    let result = match a.pair.backend {
+        Backend::Cpu => run_with_bar(&mut LmcSweepRun::new(&config)?)?,
+        Backend::Gpu => run_with_bar(&mut LmcSweepRun::<GpuEnsemble>::on(gpu()?, &config)?)?,
+    };
+    report::<LmcSweepConfig>(&result, &a.output, sweep_summary)
 }

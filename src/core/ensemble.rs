@@ -14,6 +14,30 @@ use crate::error::{Error, Result};
 use nalgebra::DMatrix;
 use std::future::Future;
 
+/// Largest readback of one GPU slice of evaluations (every layer's preactivations and
+/// activations of every member on every sample come back), in bytes.
+const GPU_READBACK_BYTES: f64 = 16e6;
+
+/// How many networks one slice of an experiment evaluates on `samples` inputs: on a backend that
+/// advances one member per slice (the CPU), a slice's worth (`slice_work`) of multiply-adds at
+/// `work` each; on one that advances all at once (the GPU), as many as one readback holds, with
+/// `units` hidden and output units per network. At least one.
+pub fn evaluations_per_slice<E: Ensemble>(
+    device: &E::Device,
+    work: f64,
+    slice_work: f64,
+    samples: usize,
+    units: usize,
+) -> usize {
+    let count = if E::members_per_slice(device) > 1 {
+        let bytes = 2 * samples * units * std::mem::size_of::<E::Scalar>();
+        GPU_READBACK_BYTES / bytes as f64
+    } else {
+        slice_work / work
+    };
+    (count as usize).max(1)
+}
+
 /// M networks with the same widths, activation and abc scalings, each with its own parameters
 /// and optimizer state, trained on a shared batch.
 pub trait Ensemble: Sized {

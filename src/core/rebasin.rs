@@ -148,6 +148,81 @@ fn effective(mlp: &Mlp<impl Float>) -> Vec<(DMatrix<f64>, DVector<f64>)> {
         .collect()
 }
 
+/// `sum_l <W_l^A, W_l^B'> + <b_l^A, b_l^B'>` for B' = B permuted by `perms` (see the module's
+/// convention), read through the permutations without building B'.
+fn objective(
+    a: &[(DMatrix<f64>, DVector<f64>)],
+    b: &[(DMatrix<f64>, DVector<f64>)],
+    perms: &[Vec<usize>],
+) -> f64 {
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .map(|(l, ((wa, ba), (wb, bb)))| {
+            let row = |j: usize| perms.get(l).map_or(j, |p| p[j]);
+            let col = |k: usize| l.checked_sub(1).map_or(k, |below| perms[below][k]);
+            let weights: f64 = (0..wa.ncols())
+                .map(|k| {
+                    let (ca, cb) = (wa.column(k), wb.column(col(k)));
+                    (0..wa.nrows()).map(|j| ca[j] * cb[row(j)]).sum::<f64>()
+                })
+                .sum();
+            weights + (0..ba.len()).map(|j| ba[j] * bb[row(j)]).sum::<f64>()
+        })
+        .sum()
+}
+
+/// One of the two products in a hidden layer's score, `X Y_p^T = sum_i x_i y_(p(i))^T` with
+/// `Y_p` the columns of `Y` taken in the order `p` (incoming weights: `X = W_l^A`, `Y = W_l^B`,
+/// `p` the layer below's permutation; outgoing: `X = W_(l+1)^A^T`, `Y = W_(l+1)^B^T`, `p` the
+/// layer above's). When `p` moves `m` of its entries the product changes by the rank-`m` sum
+/// over them of `x_i (y_(p'(i)) - y_(p(i)))^T`, `m / columns` of the work of recomputing it.
+struct PairedProduct {
+    x: DMatrix<f64>,
+    y: DMatrix<f64>,
+    p: Vec<usize>,
+    product: DMatrix<f64>,
+}
+
+impl PairedProduct {
+    fn new(x: DMatrix<f64>, y: DMatrix<f64>, p: &[usize]) -> Self {
+        let product = DMatrix::zeros(x.nrows(), y.nrows());
+        let mut pp = PairedProduct {
+            x,
+            y,
+            p: p.to_vec(),
+            product,
+        };
+        pp.recompute();
+        pp
+    }
+
+    fn recompute(&mut self) {
+        let y_p = self.y.select_columns(&self.p);
+        gemm(&mut self.product, 1.0, &self.x, Op::N, &y_p, Op::T, 0.0);
+    }
+
+    /// Brings the product to the permutation `p`.
+    fn update(&mut self, p: &[usize]) {
+        let moved: Vec<usize> = (0..p.len()).filter(|&i| p[i] != self.p[i]).collect();
+        let old = std::mem::replace(&mut self.p, p.to_vec());
+        if moved.is_empty() {
+            return;
+        }
+        // Past half the columns a rank-m correction costs more than the product itself.
+        if 2 * moved.len() >= p.len() {
+            self.recompute();
+            return;
+        }
+        let x_moved = self.x.select_columns(&moved);
+        let change = DMatrix::from_fn(self.y.nrows(), moved.len(), |r, c| {
+            let i = moved[c];
+            self.y[(r, p[i])] - self.y[(r, old[i])]
+        });
+        gemm(&mut self.product, 1.0, &x_moved, Op::N, &change, Op::T, 1.0);
+    }
+}
+
 /// What weight matching found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightMatching {
@@ -158,35 +233,68 @@ pub struct WeightMatching {
     pub objective: Vec<f64>,
     /// Sweeps made until no layer's permutation improved.
     pub sweeps: usize,
-}
-
-/// `sum_l <W_l^A, W_l^B'> + <b_l^A, b_l^B'>` for B' = B permuted by `perms`.
-fn objective(a: &[(DMatrix<f64>, DVector<f64>)], b: &[(DMatrix<f64>, DVector<f64>)]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|((wa, ba), (wb, bb))| wa.dot(wb) + ba.dot(bb))
-        .sum()
+    /// Linear assignments solved. A layer whose neighbours have not moved since it was last
+    /// solved has the same score, so its permutation is still optimal and it is not solved again.
+    pub solves: usize,
 }
 
 /// Git Re-Basin's weight matching (Algorithm 1): coordinate ascent on
 /// `sum_l <W_l^A, P_l W_l^B P_(l-1)^T>` (biases included), one hidden layer at a time in a random
-/// order, each step an exact linear assignment on
-/// `S_l = W_l^A (W_l^B P_(l-1)^T)^T + b_l^A b_l^B^T + W_(l+1)^A^T (P_(l+1) W_(l+1)^B)`,
-/// until a sweep changes nothing (at most [`MAX_SWEEPS`]). Works on effective weights.
+/// order, each step an exact linear assignment on [`layer_score`], until a sweep changes nothing
+/// (at most [`MAX_SWEEPS`]). Works on effective weights.
+///
+/// The same steps as the reference code, with two savings that leave every decision the same:
+/// each score's two products are kept between steps and corrected by the units a neighbour's
+/// permutation moved ([`PairedProduct`]), and a layer whose neighbours have not moved since its
+/// last solve is not solved again (its score, hence its optimum, is unchanged).
 pub fn weight_matching<T: Float>(a: &Mlp<T>, b: &Mlp<T>, rng: &mut Rng) -> Result<WeightMatching> {
     check_same_shape(a, b)?;
     let mut perms = identity(b)?;
     let (ea, eb) = (effective(a), effective(b));
     let hidden = perms.len();
-    let mut history = vec![objective(&ea, &eb)];
-    let mut sweeps = 0;
+    let bias: Vec<DMatrix<f64>> = (0..hidden)
+        .map(|l| &ea[l].1 * eb[l].1.transpose())
+        .collect();
+    let mut incoming: Vec<PairedProduct> = (0..hidden)
+        .map(|l| {
+            let fan_in = ea[l].0.ncols();
+            let below = l
+                .checked_sub(1)
+                .map_or_else(|| (0..fan_in).collect(), |k| perms[k].clone());
+            PairedProduct::new(ea[l].0.clone(), eb[l].0.clone(), &below)
+        })
+        .collect();
+    let mut outgoing: Vec<PairedProduct> = (0..hidden)
+        .map(|l| {
+            let fan_out = ea[l + 1].0.nrows();
+            let above = perms
+                .get(l + 1)
+                .cloned()
+                .unwrap_or_else(|| (0..fan_out).collect());
+            PairedProduct::new(ea[l + 1].0.transpose(), eb[l + 1].0.transpose(), &above)
+        })
+        .collect();
+    let mut solved = vec![false; hidden];
+    let mut history = vec![objective(&ea, &eb, &perms)];
+    let (mut sweeps, mut solves) = (0, 0);
     while sweeps < MAX_SWEEPS {
         sweeps += 1;
         let mut order: Vec<usize> = (0..hidden).collect();
         rng.shuffle(&mut order);
         let mut improved = false;
         for &l in &order {
-            let score = layer_score(&ea, &eb, &perms, l);
+            if solved[l] {
+                continue;
+            }
+            if let Some(below) = l.checked_sub(1) {
+                incoming[l].update(&perms[below]);
+            }
+            if let Some(above) = perms.get(l + 1) {
+                outgoing[l].update(above);
+            }
+            let score = &bias[l] + &incoming[l].product + &outgoing[l].product;
+            solves += 1;
+            solved[l] = true;
             let old = assignment::total(&score, &perms[l]);
             let new_perm = assignment::maximize(&score)?;
             // An improvement below f64 rounding of the sum is none (Git Re-Basin uses 1e-12).
@@ -194,10 +302,14 @@ pub fn weight_matching<T: Float>(a: &Mlp<T>, b: &Mlp<T>, rng: &mut Rng) -> Resul
             if assignment::total(&score, &new_perm) > old + tolerance {
                 perms[l] = new_perm;
                 improved = true;
+                for neighbour in [l.wrapping_sub(1), l + 1] {
+                    if let Some(s) = solved.get_mut(neighbour) {
+                        *s = false;
+                    }
+                }
             }
         }
-        let permuted = effective(&permute_hidden(b, &perms)?);
-        history.push(objective(&ea, &permuted));
+        history.push(objective(&ea, &eb, &perms));
         if !improved {
             break;
         }
@@ -206,37 +318,47 @@ pub fn weight_matching<T: Float>(a: &Mlp<T>, b: &Mlp<T>, rng: &mut Rng) -> Resul
         perms,
         objective: history,
         sweeps,
+        solves,
     })
 }
 
-/// The score matrix `S_l[j, k]`: how much pairing A's unit `j` with B's unit `k` in hidden layer
-/// `l` adds to the objective, the other layers' permutations held fixed.
-fn layer_score(
-    a: &[(DMatrix<f64>, DVector<f64>)],
-    b: &[(DMatrix<f64>, DVector<f64>)],
+/// The score matrix `S_l[j, k]` of hidden layer `l`, computed afresh: how much pairing A's unit
+/// `j` with B's unit `k` adds to the objective, the other layers' permutations `perms` held
+/// fixed: `S_l = W_l^A (W_l^B P_(l-1)^T)^T + b_l^A b_l^B^T + W_(l+1)^A^T (P_(l+1) W_(l+1)^B)`.
+/// Weight matching stops when no layer's assignment on it improves.
+pub fn layer_score<T: Float>(
+    a: &Mlp<T>,
+    b: &Mlp<T>,
     perms: &[Vec<usize>],
     l: usize,
-) -> DMatrix<f64> {
-    let (wa, ba) = &a[l];
-    let (wb, bb) = &b[l];
+) -> Result<DMatrix<f64>> {
+    check_same_shape(a, b)?;
+    let hidden = hidden_widths(a)?.len();
+    if l >= hidden || perms.len() != hidden {
+        return Err(Error::Model(format!(
+            "layer_score: hidden layer {l} and {} permutations for {hidden} hidden layers",
+            perms.len()
+        )));
+    }
+    let (ea, eb) = (effective(a), effective(b));
+    let (wa, ba) = &ea[l];
+    let (wb, bb) = &eb[l];
     // Incoming weights: B's columns permuted by the layer below.
     let wb_in = match l.checked_sub(1) {
         Some(below) => wb.select_columns(&perms[below]),
         None => wb.clone(),
     };
-    // W_A W_B'^T + b_A b_B^T + W_A,out^T W_B',out, transposes as strides (no copies), each
-    // product split over the CPU's threads by scalar::gemm.
     let mut score = ba * bb.transpose();
     gemm(&mut score, 1.0, wa, Op::N, &wb_in, Op::T, 1.0);
     // Outgoing weights: B's rows permuted by the layer above (the output layer is not).
-    let (wa_out, _) = &a[l + 1];
-    let (wb_out, _) = &b[l + 1];
+    let (wa_out, _) = &ea[l + 1];
+    let (wb_out, _) = &eb[l + 1];
     let wb_out = match perms.get(l + 1) {
         Some(above) => wb_out.select_rows(above),
         None => wb_out.clone(),
     };
     gemm(&mut score, 1.0, wa_out, Op::T, &wb_out, Op::N, 1.0);
-    score
+    Ok(score)
 }
 
 /// Git Re-Basin's activation matching (section 3.1): per hidden layer, the assignment maximizing

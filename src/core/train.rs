@@ -418,6 +418,16 @@ impl<T: Float> Split<T> {
         matches!(self.targets, SplitTargets::Classes(_))
     }
 
+    /// Loss and accuracy (NaN for real targets) of the outputs `out: [outputs, samples]`.
+    pub fn measure(&self, out: &DMatrix<T>, loss: Loss) -> Result<(f64, f64)> {
+        let value = loss.value(out, self.target())?;
+        let acc = match self.target() {
+            Target::Classes(labels) => accuracy(out, labels),
+            Target::Values(_) => f64::NAN,
+        };
+        Ok((value, acc))
+    }
+
     /// The samples at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Self {
         let targets = match &self.targets {

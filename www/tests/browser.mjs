@@ -757,6 +757,31 @@ await test("the Connectivity room's pair equals the native CLI's", async () => {
   await page.close();
 });
 
+await test("on WebGPU the Connectivity room's path runs on the GPU and equals the native CLI's", async () => {
+  // Training and matching in f64 on the CPU on both sides (the same permutations); the path's
+  // networks on the GPU in f32 against `theorylab lmc` in f64: tests/gpu.rs bounds the f32
+  // path losses by 1e-4 relative (measured 1.2e-7 natively on lavapipe).
+  const page = await openConnectivity(gpu, "pair.width=32&pair.epochs=3&values=%5B16%5D&pairs=1");
+  assert.match(await page.textContent("#sweep-status"), /path points on WebGPU/);
+  const web = JSON.parse((await exportFile(page, "path", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["lmc", "--width", "32", "--epochs", "3", "--json"],
+    { maxBuffer: 256 << 20 }).toString());
+  assert.deepEqual(web.permutations, native.permutations);
+  let worst = 0;
+  for (const path of ["naive", "matched"]) {
+    for (const split of ["train_loss", "test_loss"]) {
+      assert.equal(web[split][path].length, native[split][path].length);
+      web[split][path].forEach((x, i) => {
+        worst = Math.max(worst, Math.abs(x - native[split][path][i]) / Math.abs(native[split][path][i]));
+      });
+    }
+  }
+  console.log(`     path on WebGPU vs native f64: worst relative difference ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-4, `WebGPU and native paths differ by ${worst}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Connectivity room analyses uploaded models as the CLI does, and names a bad file", async () => {
   const dir = mkdtempSync(join(tmpdir(), "theorylab-lmc-"));
   for (const seed of ["1", "2"]) {

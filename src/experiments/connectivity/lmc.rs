@@ -5,19 +5,19 @@ use super::{LmcConfig, LmcData, Matching};
 use crate::core::activation::Activation;
 use crate::core::budget::{Cost, mlp_memory};
 use crate::core::data::{self, Dataset};
-use crate::core::ensemble::{CpuEnsemble, Ensemble};
-use crate::core::loss::{Loss, accuracy};
+use crate::core::ensemble::{CpuEnsemble, Ensemble, evaluations_per_slice};
+use crate::core::loss::Loss;
 use crate::core::mlp::{Mlp, MlpConfig};
 use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use crate::core::parametrization::Parametrization;
 use crate::core::rebasin::{self, column_cosines, singular};
 use crate::core::rng::{Rng, Stream};
+use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
 use crate::experiments::{Experiment, FigureData};
 use crate::plot;
-use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 /// Multiply-adds per slice of work (a few milliseconds of wasm).
@@ -206,8 +206,11 @@ struct Point {
     test_accuracy: Option<f64>,
 }
 
-/// The running experiment.
-pub struct LmcRun {
+/// The running experiment. Training, matching and the curvature run on the CPU in f64; the path
+/// points are networks evaluated through the ensemble engine `E` (the f64 CPU reference by
+/// default, or the GPU in f32).
+pub struct LmcRun<E: Ensemble = CpuEnsemble<f64>> {
+    device: E::Device,
     config: LmcConfig,
     train: Split<f64>,
     test: Option<Split<f64>>,
@@ -257,8 +260,28 @@ pub fn models_work(a: &Mlp<f64>, rows: usize, config: &LmcConfig) -> f64 {
 }
 
 impl LmcRun {
-    /// Validates the config, draws the data and both initial networks.
+    /// Validates the config, draws the data and both initial networks; the path on the CPU.
     pub fn new(config: &LmcConfig) -> Result<Self> {
+        LmcRun::on((), config)
+    }
+
+    /// The analysis of two networks trained elsewhere, the path on the CPU in f64 (see
+    /// [`LmcRun::from_models_on`]).
+    pub fn from_models(
+        a: Mlp<f64>,
+        b: Mlp<f64>,
+        data: &Dataset,
+        loss: Loss,
+        config: &LmcConfig,
+        source: &str,
+    ) -> Result<Self> {
+        LmcRun::from_models_on((), a, b, data, loss, config, source)
+    }
+}
+
+impl<E: Ensemble> LmcRun<E> {
+    /// Validates the config, draws the data and both initial networks; the path on `device`.
+    pub fn on(device: E::Device, config: &LmcConfig) -> Result<Self> {
         config.validate()?;
         let (train, test) = make_data(config)?;
         let (d, c, _) = config.data_shape();
@@ -274,7 +297,14 @@ impl LmcRun {
             Some(k) => k + 2 * (steps - k),
             None => 2 * steps,
         };
-        let mut run = LmcRun::empty(config, &train, test.as_ref(), config.loss, "trained")?;
+        let mut run = Self::empty(
+            device,
+            config,
+            &train,
+            test.as_ref(),
+            config.loss,
+            "trained",
+        )?;
         run.total = training_units + run.path_units();
         run.result.steps = steps;
         run.phase = Phase::Train {
@@ -287,9 +317,10 @@ impl LmcRun {
     }
 
     /// The analysis of two networks trained elsewhere, on `data` (no test set): matching, the
-    /// path and the spectra. `config` supplies the matching, the grid and `top_k`; its
-    /// architecture fields are overwritten with the models'.
-    pub fn from_models(
+    /// path (on `device`) and the spectra. `config` supplies the matching, the grid and `top_k`;
+    /// its architecture fields are overwritten with the models'.
+    pub fn from_models_on(
+        device: E::Device,
         a: Mlp<f64>,
         b: Mlp<f64>,
         data: &Dataset,
@@ -346,13 +377,14 @@ impl LmcRun {
                 ),
             ));
         }
-        let mut run = LmcRun::empty(&config, data, None, loss, source)?;
+        let mut run = Self::empty(device, &config, data, None, loss, source)?;
         run.total = run.path_units();
         run.phase = Phase::Match { a, b };
         Ok(run)
     }
 
     fn empty(
+        device: E::Device,
         config: &LmcConfig,
         train: &Dataset,
         test: Option<&Dataset>,
@@ -370,6 +402,7 @@ impl LmcRun {
             .map(|i| i as f64 / (config.alphas - 1) as f64)
             .collect();
         Ok(LmcRun {
+            device,
             config: config.clone(),
             train,
             test: test.map(Split::new).transpose()?,
@@ -517,37 +550,39 @@ impl LmcRun {
         Ok(())
     }
 
-    /// A slice of path points, through the ensemble engine.
+    /// A slice of path points, through the ensemble engine: on the CPU a slice's worth of work,
+    /// on the GPU as many networks as one readback holds.
     async fn path_slice(&mut self) -> Result<()> {
         let weights = self.weights();
         let Phase::Path { nets, done, values } = &mut self.phase else {
             return Ok(());
         };
-        let samples =
-            self.train.features.ncols() + self.test.as_ref().map_or(0, |t| t.features.ncols());
+        let splits: Vec<&Split<f64>> = std::iter::once(&self.train).chain(&self.test).collect();
+        let samples: usize = splits.iter().map(|s| s.features.ncols()).sum();
+        let units = nets[0].layers.iter().map(|l| l.params.weight.nrows()).sum();
         let per_net = samples as f64 * weights;
-        let count = ((SLICE_WORK / per_net) as usize).clamp(1, nets.len() - *done);
-        let chunk = &nets[*done..*done + count];
-        let mut ensemble = CpuEnsemble::of(chunk, self.loss, OptimizerConfig::default())?;
-        let train_out = ensemble.forward(&self.train.features).await?;
-        let test_out = match &self.test {
-            Some(t) => Some(ensemble.forward(&t.features).await?),
-            None => None,
-        };
+        let count = evaluations_per_slice::<E>(&self.device, per_net, SLICE_WORK, samples, units)
+            .clamp(1, nets.len() - *done);
+        let chunk: Vec<Mlp<E::Scalar>> = nets[*done..*done + count]
+            .iter()
+            .map(|net| net.cast::<E::Scalar>())
+            .collect();
+        let mut ensemble =
+            E::new(&self.device, &chunk, self.loss, OptimizerConfig::default()).await?;
+        let mut measured = Vec::with_capacity(splits.len());
+        for split in &splits {
+            let outputs = ensemble
+                .forward(&split.features.map(E::Scalar::of_f64))
+                .await?;
+            let values = outputs
+                .iter()
+                .map(|f| split.measure(&f.output().map(|v| v.as_f64()), self.loss))
+                .collect::<Result<Vec<(f64, f64)>>>()?;
+            measured.push(values);
+        }
         for i in 0..count {
-            let measure = |out: &DMatrix<f64>, split: &Split<f64>| -> Result<(f64, f64)> {
-                let loss = self.loss.value(out, split.target())?;
-                let acc = match split.target() {
-                    crate::core::loss::Target::Classes(labels) => accuracy(out, labels),
-                    crate::core::loss::Target::Values(_) => f64::NAN,
-                };
-                Ok((loss, acc))
-            };
-            let (train_loss, train_accuracy) = measure(train_out[i].output(), &self.train)?;
-            let test = match (&test_out, &self.test) {
-                (Some(out), Some(split)) => Some(measure(out[i].output(), split)?),
-                _ => None,
-            };
+            let (train_loss, train_accuracy) = measured[0][i];
+            let test = measured.get(1).map(|m| m[i]);
             values.push(Point {
                 train_loss,
                 train_accuracy,
@@ -656,7 +691,7 @@ fn spectra(a: &Mlp<f64>, b: &Mlp<f64>, matched: Option<&Mlp<f64>>, k: usize) -> 
         .collect()
 }
 
-impl Stepper for LmcRun {
+impl<E: Ensemble> Stepper for LmcRun<E> {
     type Output = LmcResult;
 
     async fn step(&mut self) -> Result<Progress> {

@@ -5,6 +5,7 @@
 use super::lmc::{LmcResult, LmcRun};
 use super::{LmcConfig, Matching};
 use crate::core::budget::Cost;
+use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
@@ -196,21 +197,30 @@ pub struct LmcSweepResult {
     pub error_matched: Vec<MeanStderr>,
 }
 
-/// The running sweep: one [`LmcRun`] after another.
-pub struct LmcSweepRun {
+/// The running sweep: one [`LmcRun`] after another, each evaluating its path on `device`.
+pub struct LmcSweepRun<E: Ensemble = CpuEnsemble<f64>> {
+    device: E::Device,
     config: LmcSweepConfig,
     runs: Vec<LmcConfig>,
     index: usize,
-    current: Option<LmcRun>,
+    current: Option<LmcRun<E>>,
     finished_pairs: Vec<LmcResult>,
     result: LmcSweepResult,
 }
 
 impl LmcSweepRun {
-    /// Validates the sweep.
+    /// Validates the sweep; the paths on the CPU in f64.
     pub fn new(config: &LmcSweepConfig) -> Result<Self> {
+        LmcSweepRun::on((), config)
+    }
+}
+
+impl<E: Ensemble> LmcSweepRun<E> {
+    /// Validates the sweep; the paths on `device`.
+    pub fn on(device: E::Device, config: &LmcSweepConfig) -> Result<Self> {
         config.validate()?;
         Ok(LmcSweepRun {
+            device,
             config: config.clone(),
             runs: config.runs(),
             index: 0,
@@ -258,7 +268,7 @@ impl LmcSweepRun {
 /// Progress units per run (a run's own progress is scaled to this many).
 const UNITS_PER_RUN: usize = 1000;
 
-impl Stepper for LmcSweepRun {
+impl<E: Ensemble> Stepper for LmcSweepRun<E> {
     type Output = LmcSweepResult;
 
     async fn step(&mut self) -> Result<Progress> {
@@ -268,7 +278,9 @@ impl Stepper for LmcSweepRun {
         }
         let run = match &mut self.current {
             Some(run) => run,
-            None => self.current.insert(LmcRun::new(&self.runs[self.index])?),
+            None => self
+                .current
+                .insert(LmcRun::on(self.device.clone(), &self.runs[self.index])?),
         };
         let progress = run.step().await?;
         let mut done =

@@ -5,7 +5,7 @@
 use crate::core::activation::Activation;
 use crate::core::budget::{Cost, mlp_memory};
 use crate::core::data::{self, Dataset};
-use crate::core::loss::{Loss, Target, accuracy};
+use crate::core::loss::Loss;
 use crate::core::mlp::{Mlp, MlpConfig};
 use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use crate::core::parametrization::Parametrization;
@@ -13,7 +13,7 @@ use crate::core::rng::{Rng, Stream};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
 use crate::experiments::connectivity::LmcData;
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
 /// Widest hidden layer.
@@ -225,18 +225,7 @@ impl Problem {
 
 /// Loss and accuracy (NaN for regression) of a network on a split.
 pub fn evaluate(mlp: &Mlp<f64>, split: &Split<f64>, loss: Loss) -> Result<(f64, f64)> {
-    let out = mlp.predict(&split.features)?;
-    measure(&out, split, loss)
-}
-
-/// Loss and accuracy of given outputs on a split.
-pub fn measure(out: &DMatrix<f64>, split: &Split<f64>, loss: Loss) -> Result<(f64, f64)> {
-    let value = loss.value(out, split.target())?;
-    let acc = match split.target() {
-        Target::Classes(labels) => accuracy(out, labels),
-        Target::Values(_) => f64::NAN,
-    };
-    Ok((value, acc))
+    split.measure(&mlp.predict(&split.features)?, loss)
 }
 
 /// The problem's optimizer on mini-batches, a few steps per call, keeping a checkpoint after every

@@ -278,7 +278,7 @@ impl SharpnessRun {
             Err(e) => return Err(e),
         };
         // The objective's own forward pass: no second one for the accuracy.
-        let (_, acc) = super::problem::measure(objective.output(), &self.data, c.problem.loss)?;
+        let (_, acc) = self.data.measure(objective.output(), c.problem.loss)?;
         let loss = objective.value();
         if step % c.every == 0 || step + 1 == c.steps {
             let sharp = self.sharpness(&objective)?;

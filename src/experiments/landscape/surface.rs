@@ -4,14 +4,14 @@
 //! al. 2018, sections 4 and 7). The grid is evaluated coarse first (every few points), then
 //! filled in, so a figure exists early and sharpens.
 
-use super::problem::{Problem, measure};
+use super::problem::Problem;
 use super::{CLI_MAX_WORK, Prepare, SLICE_WORK, Subject, check_range, check_work, progress};
 use crate::core::bounds;
 use crate::core::budget::Cost;
 use crate::core::directions::{
     BiasDirection, filter_normalized_direction, project, trajectory_pca,
 };
-use crate::core::ensemble::{CpuEnsemble, Ensemble};
+use crate::core::ensemble::{CpuEnsemble, Ensemble, evaluations_per_slice};
 use crate::core::hessian::Objective;
 use crate::core::mlp::Mlp;
 use crate::core::optim::OptimizerConfig;
@@ -212,10 +212,6 @@ struct Grid {
     values: Vec<Option<[f64; 4]>>,
 }
 
-/// Largest readback of one GPU slice of grid points (every layer of every member on every
-/// sample comes back), in bytes.
-const GPU_READBACK_BYTES: f64 = 16e6;
-
 /// The running surface: grid points are networks evaluated through the ensemble engine `E`
 /// (the f64 CPU reference by default, or the GPU).
 pub struct SurfaceRun<E: Ensemble = CpuEnsemble<f64>> {
@@ -400,18 +396,9 @@ impl<E: Ensemble> SurfaceRun<E> {
         let s = &grid.subject;
         let samples = s.train.features.ncols() + s.test.as_ref().map_or(0, |t| t.features.ncols());
         let per_point = samples as f64 * s.mlp.num_params() as f64;
-        let budget = if E::members_per_slice(device) > 1 {
-            let units: usize = s
-                .mlp
-                .layers
-                .iter()
-                .map(|l| 2 * l.params.weight.nrows())
-                .sum();
-            GPU_READBACK_BYTES / (samples * units * std::mem::size_of::<E::Scalar>()) as f64
-        } else {
-            SLICE_WORK / per_point
-        };
-        let count = (budget as usize).clamp(1, grid.pending.len());
+        let units = s.mlp.layers.iter().map(|l| l.params.weight.nrows()).sum();
+        let count = evaluations_per_slice::<E>(device, per_point, SLICE_WORK, samples, units)
+            .clamp(1, grid.pending.len());
         let points: Vec<usize> = grid.pending.drain(..count).collect();
         let n = grid.axis.len();
         let nets = points
@@ -432,9 +419,9 @@ impl<E: Ensemble> SurfaceRun<E> {
         };
         let output = |f: &crate::core::mlp::Forward<E::Scalar>| f.output().map(|v| v.as_f64());
         for (i, &p) in points.iter().enumerate() {
-            let (tl, ta) = measure(&output(&train[i]), &s.train, s.loss)?;
+            let (tl, ta) = s.train.measure(&output(&train[i]), s.loss)?;
             let (vl, va) = match (&test, &s.test) {
-                (Some(out), Some(split)) => measure(&output(&out[i]), split, s.loss)?,
+                (Some(out), Some(split)) => split.measure(&output(&out[i]), s.loss)?,
                 _ => (f64::NAN, f64::NAN),
             };
             if !tl.is_finite() {

@@ -9,12 +9,13 @@
 mod controls;
 mod text;
 
-use super::glue;
 use super::room::{
     self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
     figures_of, json_of, keep_permalink, progress_bar,
 };
+use super::{Compute, glue};
 use crate::core::data::{TargetColumns, parse_csv};
+use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::loss::Loss;
 use crate::core::model_file::{from_safetensors, to_safetensors};
 use crate::core::stepper::{Progress, Stepper};
@@ -26,6 +27,7 @@ use crate::experiments::connectivity::sweep::{
 use crate::experiments::connectivity::{
     ConnectivityPage, LmcConfig, LmcResult, LmcRun, PAGE_MAX_WORK,
 };
+use crate::gpu::{GpuContext, GpuEnsemble};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -86,12 +88,16 @@ pub fn Connectivity() -> impl IntoView {
         notice: RwSignal::new(notice),
     };
     keep_permalink(PATH, room.config);
+    let compute = expect_context::<Compute>();
     Effect::new(move |_| {
         let config = room.config.get();
         let uploads = room.uploads.get();
+        let Some(gpu) = compute.chosen() else {
+            return; // still detecting the GPU
+        };
         room.error.set(None);
         room.running.set(true);
-        spawn_local(session(room.sessions.begin(), config, uploads, room));
+        spawn_local(session(room.sessions.begin(), config, uploads, gpu, room));
     });
     let pair = figures_of::<LmcConfig>(room.pair, "training A and B…");
     let sweep = figures_of::<LmcSweepConfig>(room.sweep, "after the pair: the sweep…");
@@ -131,6 +137,7 @@ fn pair_heading(room: Room) -> String {
 /// Run again, stop, the progress, and the matched model's download.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
+    let compute = expect_context::<Compute>();
     let status = move || {
         let (done, total) = room.progress.get();
         let state = if room.running.get() {
@@ -140,7 +147,13 @@ fn Transport(room: Room) -> impl IntoView {
         } else {
             "stopped"
         };
-        format!("{done} / {total} work units · {state} · CPU (wasm), f64")
+        let backend = match compute.active() {
+            Some(Some(_)) => {
+                "path points on WebGPU (f32), training and matching on the CPU (wasm, f64)"
+            }
+            _ => "CPU (wasm), f64",
+        };
+        format!("{done} / {total} work units · {state} · {backend}")
     };
     let download = move |_| {
         if let Some(bytes) = room.matched.get_untracked() {
@@ -164,10 +177,11 @@ fn Transport(room: Room) -> impl IntoView {
     }
 }
 
-/// The session's experiments, in this order: the pair, then the sweep.
-struct Parts {
-    pair: (LmcRun, Progress),
-    sweep: (LmcSweepRun, Progress),
+/// The session's experiments, in this order: the pair, then the sweep; their path points are
+/// evaluated through the ensemble engine `E` (the CPU in f64, or the GPU in f32).
+struct Parts<E: Ensemble> {
+    pair: (LmcRun<E>, Progress),
+    sweep: (LmcSweepRun<E>, Progress),
 }
 
 const UNSTARTED: Progress = Progress { done: 0, total: 1 };
@@ -175,7 +189,11 @@ const UNSTARTED: Progress = Progress { done: 0, total: 1 };
 /// The pair of the user's files: A and B read as safetensors with the page's activation, the
 /// data CSV with one class column (cross-entropy) or as many target columns as the models have
 /// outputs (MSE); each error names its file.
-fn uploaded_pair(config: &LmcConfig, uploads: &Uploads) -> Result<LmcRun> {
+fn uploaded_pair<E: Ensemble>(
+    device: E::Device,
+    config: &LmcConfig,
+    uploads: &Uploads,
+) -> Result<LmcRun<E>> {
     let (Some(a), Some(b), Some(data)) = (&uploads.a, &uploads.b, &uploads.data) else {
         return Err(Error::Data("give model A, model B and a data file".into()));
     };
@@ -202,25 +220,33 @@ fn uploaded_pair(config: &LmcConfig, uploads: &Uploads) -> Result<LmcRun> {
         ));
     }
     let source = format!("{} and {} on {}", a.name, b.name, data.name);
-    LmcRun::from_models(model_a, model_b, &dataset, config.loss, config, &source)
+    LmcRun::from_models_on(
+        device,
+        model_a,
+        model_b,
+        &dataset,
+        config.loss,
+        config,
+        &source,
+    )
 }
 
-impl Parts {
-    fn new(config: &ConnectivityPage, uploads: &Uploads) -> Result<Self> {
+impl<E: Ensemble> Parts<E> {
+    fn new(device: E::Device, config: &ConnectivityPage, uploads: &Uploads) -> Result<Self> {
         config.validate_page()?;
         let pair = if uploads.complete() {
-            uploaded_pair(&config.pair, uploads)?
+            uploaded_pair(device.clone(), &config.pair, uploads)?
         } else {
-            LmcRun::new(&config.pair)?
+            LmcRun::on(device.clone(), &config.pair)?
         };
         Ok(Parts {
             pair: (pair, UNSTARTED),
-            sweep: (LmcSweepRun::new(&config.sweep())?, UNSTARTED),
+            sweep: (LmcSweepRun::on(device, &config.sweep())?, UNSTARTED),
         })
     }
 }
 
-impl room::Parts for Parts {
+impl<E: Ensemble> room::Parts for Parts<E> {
     type Room = Room;
 
     fn finished(&self) -> bool {
@@ -271,7 +297,13 @@ impl room::Parts for Parts {
 }
 
 /// One session, in slices per frame, until stopped or superseded.
-async fn session(live: Live, config: ConnectivityPage, uploads: Uploads, room: Room) {
+async fn session(
+    live: Live,
+    config: ConnectivityPage,
+    uploads: Uploads,
+    gpu: Option<Arc<GpuContext>>,
+    room: Room,
+) {
     room.pair.set(None);
     room.sweep.set(None);
     room.matched.set(None);
@@ -280,5 +312,14 @@ async fn session(live: Live, config: ConnectivityPage, uploads: Uploads, room: R
         progress: room.progress,
         error: room.error,
     };
-    drive(Parts::new(&config, &uploads), room, signals, live).await
+    match gpu {
+        Some(ctx) => {
+            let parts = Parts::<GpuEnsemble>::new(ctx, &config, &uploads);
+            drive(parts, room, signals, live).await
+        }
+        None => {
+            let parts = Parts::<CpuEnsemble<f64>>::new((), &config, &uploads);
+            drive(parts, room, signals, live).await
+        }
+    }
 }
