@@ -102,9 +102,10 @@ fn assert_close_f32(what: &str, gpu: &DMatrix<f32>, reference: &DMatrix<f64>, in
     );
 }
 
-/// (name, config, batch) cases: every activation, biases on/off, residual blocks, odd sizes
-/// (1, 7, 4097) and widths that are not multiples of the 16 x 16 / 64 x 64 workgroup tiles.
-fn cases() -> Vec<(String, MlpConfig, usize)> {
+/// (name, config, batch, linear tail) cases: every activation, biases on/off, residual blocks,
+/// linear hidden layers after nonlinear ones, odd sizes (1, 7, 4097) and widths that are not
+/// multiples of the 16 x 16 / 64 x 64 workgroup tiles.
+fn cases() -> Vec<(String, MlpConfig, usize, usize)> {
     use Activation::*;
     let mut cases = Vec::new();
     for (i, activation) in Activation::all().enumerate() {
@@ -113,8 +114,23 @@ fn cases() -> Vec<(String, MlpConfig, usize)> {
             format!("{activation:?} {p:?}"),
             config(5, vec![33, 17], 3, activation, i % 2 == 0, None, p),
             7,
+            0,
         ));
     }
+    cases.push((
+        "tanh, the last two of three hidden layers linear".into(),
+        config(
+            4,
+            vec![19, 11, 13],
+            3,
+            Tanh,
+            true,
+            None,
+            Parametrization::Sp,
+        ),
+        5,
+        2,
+    ));
     cases.push((
         "residual".into(),
         config(
@@ -127,16 +143,19 @@ fn cases() -> Vec<(String, MlpConfig, usize)> {
             Parametrization::Mup,
         ),
         9,
+        0,
     ));
     cases.push((
         "batch 1".into(),
         config(7, vec![1], 1, Relu, true, None, Parametrization::Sp),
         1,
+        0,
     ));
     cases.push((
         "input 4097".into(),
         config(4097, vec![7], 2, Gelu, false, None, Parametrization::Ntk),
         3,
+        0,
     ));
     cases.push((
         "batch 4097".into(),
@@ -150,6 +169,7 @@ fn cases() -> Vec<(String, MlpConfig, usize)> {
             Parametrization::MeanField,
         ),
         4097,
+        0,
     ));
     cases
 }
@@ -162,8 +182,10 @@ fn targets(k: usize, batch: usize) -> (Vec<usize>, DMatrix<f32>) {
 #[test]
 fn forward_and_gradients_match_the_cpu() {
     let Some(ctx) = context() else { return };
-    for (name, config, batch) in cases() {
-        let nets: Vec<Mlp<f32>> = (0..3).map(|seed| net(&config, seed)).collect();
+    for (name, config, batch, tail) in cases() {
+        let nets: Vec<Mlp<f32>> = (0..3)
+            .map(|seed| net(&config, seed).with_linear_tail(tail).unwrap())
+            .collect();
         let x = gaussian_matrix(config.input_dim, batch, 5).map(|v| v as f32);
         let (labels, values) = targets(config.output_dim, batch);
         for loss in [Loss::CrossEntropy, Loss::Mse] {

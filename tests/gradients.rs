@@ -93,6 +93,57 @@ fn backprop_matches_finite_differences_everywhere() {
     assert_eq!(checked, 5 * 5 * 2 * 2 * 2);
 }
 
+#[test]
+fn backprop_matches_finite_differences_through_linear_hidden_layers() {
+    // The last k hidden layers without activation (the Collapse room's partly deep-linear
+    // networks), after nonlinear ones; same error budget.
+    for activation in [Activation::Tanh, Activation::Gelu] {
+        for k in 1..=3 {
+            let config = MlpConfig {
+                input_dim: 3,
+                hidden: vec![5, 4, 5],
+                output_dim: OUTPUTS,
+                activation,
+                bias: true,
+                residual: None,
+                rules: Parametrization::Sp.rules(OptimizerKind::Sgd),
+                sigma_w: 1.3,
+                sigma_b: 0.5,
+            };
+            let mlp = Mlp::<f64>::init(&config, &mut Rng::new(4, Stream::Init))
+                .unwrap()
+                .with_linear_tail(k)
+                .unwrap();
+            for loss in [Loss::Mse, Loss::CrossEntropy] {
+                let error = gradient_error(&mlp, loss);
+                assert!(error < 1e-6, "{activation:?} k={k} {loss:?}: {error:e}");
+            }
+            // The forward pass: the tail's activations are its preactivations.
+            let forward = mlp.forward(&gaussian_matrix(3, BATCH, 5)).unwrap();
+            for l in 1..=3 {
+                let (z, h) = (&forward.preactivations[l - 1], &forward.activations[l]);
+                assert_eq!(z == h, l > 3 - k, "{activation:?} k={k}, layer {l}");
+            }
+        }
+    }
+    let config = MlpConfig {
+        input_dim: 2,
+        hidden: vec![3],
+        output_dim: 2,
+        activation: Activation::Relu,
+        bias: false,
+        residual: None,
+        rules: Parametrization::Sp.rules(OptimizerKind::Sgd),
+        sigma_w: 1.0,
+        sigma_b: 0.0,
+    };
+    let mlp = Mlp::<f64>::init(&config, &mut Rng::new(1, Stream::Init)).unwrap();
+    assert!(
+        mlp.with_linear_tail(2).is_err(),
+        "one hidden layer has no tail of two"
+    );
+}
+
 /// The activation derivatives themselves against finite differences at points away from the
 /// ReLU kink (same error budget as above, per point).
 #[test]

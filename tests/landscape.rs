@@ -108,6 +108,25 @@ fn hessian_vector_products_equal_finite_differences_of_gradients() {
             );
         }
     }
+    // A tanh network whose second hidden layer is linear (the Collapse room's partly
+    // deep-linear networks): each layer's own activation in the R-operator.
+    for loss in [Loss::Mse, Loss::CrossEntropy] {
+        let data = Split::new(&small_data(20, 4)).unwrap();
+        let mlp = small_mlp(Activation::Tanh, &[5, 6], 4)
+            .with_linear_tail(1)
+            .unwrap();
+        let o = Objective::new(mlp, data, loss).unwrap();
+        let theta = o.mlp().flatten();
+        let v = gaussian_matrix(o.num_params(), 1, 12)
+            .column(0)
+            .into_owned();
+        let h = 1e-5;
+        let fd =
+            (gradient_at(&o, &(&theta + &v * h)) - gradient_at(&o, &(&theta - &v * h))) / (2.0 * h);
+        let hv = o.hvp(&v).unwrap();
+        let error = (&hv - &fd).norm() / hv.norm();
+        assert!(error < 1e-6, "linear tail {loss:?}: {error:e}");
+    }
 }
 
 /// The Hessian assembled from products is symmetric to rounding: each entry is a sum of a few

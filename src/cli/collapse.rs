@@ -50,7 +50,11 @@ pub struct CollapseArgs {
     /// Feature decay lambda_H (unconstrained features model only).
     #[arg(long, default_value_t = defaults().feature_decay, allow_negative_numbers = true)]
     feature_decay: f64,
-    /// No biases anywhere (the closed form is for bias-free MSE).
+    /// Biases on every layer and the classifier (the default is bias-free: the closed form is
+    /// for bias-free MSE).
+    #[arg(long, overrides_with = "no_bias")]
+    bias: bool,
+    /// No biases anywhere (the default).
     #[arg(long)]
     no_bias: bool,
     /// Hidden activation (linear: a deep linear network).
@@ -62,6 +66,10 @@ pub struct CollapseArgs {
     /// Hidden layers.
     #[arg(long, default_value_t = defaults().depth)]
     depth: usize,
+    /// Linear layers at the end: the MLP's last k hidden layers have no activation; the
+    /// features model gets a deep linear head of k d x d layers before the classifier.
+    #[arg(long, value_name = "K", default_value_t = defaults().linear_layers)]
+    linear_layers: usize,
     /// Epochs (gradient steps for the features model); without it an MLP trains 300 epochs and the features model until stationary.
     #[arg(long)]
     epochs: Option<usize>,
@@ -95,10 +103,15 @@ pub fn collapse(a: CollapseArgs) -> Result<()> {
         loss: a.loss,
         weight_decay: a.weight_decay,
         feature_decay: a.feature_decay,
-        bias: !a.no_bias,
+        bias: if a.bias || a.no_bias {
+            a.bias
+        } else {
+            defaults().bias
+        },
         activation: a.activation,
         width: a.width,
         depth: a.depth,
+        linear_layers: a.linear_layers,
         epochs: a.epochs,
         lr: a.lr,
         batch_size: a.batch_size,
@@ -126,10 +139,8 @@ pub fn collapse(a: CollapseArgs) -> Result<()> {
                 r.last.classifier_norms_sq, t.classifier_norms_sq, t.collapse_threshold
             );
         }
-        if r.converged == Some(false) {
-            println!(
-                "not converged: the features model is not yet stationary; give more --epochs or a larger --lr"
-            );
+        if let Some(why) = &r.convergence {
+            println!("{why}");
         }
         for note in &r.last.notes {
             println!("note: {note}");

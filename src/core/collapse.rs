@@ -337,26 +337,35 @@ fn argmax(values: impl Iterator<Item = f64>) -> usize {
         .0
 }
 
-/// The global minimum of the unconstrained features model with bias-free MSE,
-/// `(1/2N)||W H - Y||_F^2 + (lambda_W/2)||W||_F^2 + (lambda_H/2)||H||_F^2` (Y one-hot), for
-/// class sizes `n_k` summing to N (Dang et al. 2023, Theorem 3.3 with one layer): the classifier
-/// rows are orthogonal with `||w_k||^2 = s_k^2 = max(sqrt(n_k lambda_H / lambda_W) - N lambda_H, 0)`
-/// and every feature of class k equals `h_k = w_k / (s_k^2 + N lambda_H)`, so
-/// `||h_k||^2 = s_k^2 / (s_k^2 + N lambda_H)^2`. Class k collapses to zero (minority collapse)
-/// when `n_k <= N^2 lambda_W lambda_H`.
+/// The global minimum of the unconstrained features model with bias-free MSE and `layers`
+/// linear layers between the features and the classifier (a deep linear head:
+/// `(1/2N)||W_M ... W_1 H - Y||_F^2 + (lambda_W/2) sum_i ||W_i||_F^2 + (lambda_H/2)||H||_F^2`,
+/// `M = layers + 1` weight matrices, Y one-hot), for class sizes `n_k` summing to N.
+///
+/// With one weight matrix this is Dang et al. 2023's closed form (Theorem 3.3 with one layer):
+/// orthogonal classifier rows with `||w_k||^2 = s_k^2 = max(sqrt(n_k lambda_H / lambda_W) -
+/// N lambda_H, 0)`, every feature of class k equal to `h_k = w_k / (s_k^2 + N lambda_H)`, so
+/// `||h_k||^2 = s_k^2 / (s_k^2 + N lambda_H)^2`, and minority collapse when
+/// `n_k <= N^2 lambda_W lambda_H`. Their deep-linear generalization has the same orthogonal
+/// frame, class by class; what remains is one scalar problem per class, solved here (see
+/// [`class_optimum`] and `docs/collapse-theory.md`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UfmOptimum {
-    /// `s_k^2 = ||w_k||^2`.
+    /// Linear layers between the features and the classifier.
+    pub layers: usize,
+    /// `||w_k||^2`, the classifier's row norms.
     pub classifier_norms_sq: Vec<f64>,
-    /// `||h_k||^2`, the squared norm of class k's (uncentred) mean feature.
+    /// `||h_k||^2`, the squared norm of class k's (uncentred) mean penultimate feature (the
+    /// features after the linear layers).
     pub mean_norms_sq: Vec<f64>,
-    /// The minority-collapse threshold `N^2 lambda_W lambda_H` on class sizes.
+    /// The minority-collapse threshold on class sizes: a class of at most this many samples
+    /// collapses to zero (`N^2 lambda_W lambda_H` with no linear layer).
     pub collapse_threshold: f64,
 }
 
 impl UfmOptimum {
     /// The closed form for these class sizes and decays (both > 0).
-    pub fn new(class_sizes: &[usize], lambda_w: f64, lambda_h: f64) -> Result<Self> {
+    pub fn new(class_sizes: &[usize], lambda_w: f64, lambda_h: f64, layers: usize) -> Result<Self> {
         for (name, value) in [("weight decay", lambda_w), ("feature decay", lambda_h)] {
             if !(value.is_finite() && value > 0.0) {
                 return Err(Error::config(
@@ -365,23 +374,169 @@ impl UfmOptimum {
                 ));
             }
         }
-        let n: usize = class_sizes.iter().sum();
+        let n = class_sizes.iter().sum::<usize>() as f64;
         let (classifier_norms_sq, mean_norms_sq) = class_sizes
             .iter()
-            .map(|&nk| ufm_norms_at(nk as f64, n as f64, lambda_w, lambda_h))
+            .map(|&nk| ufm_norms_at(nk as f64, n, lambda_w, lambda_h, layers))
             .unzip();
+        // The optimum's product p grows with n_k (a larger class pays the same price for a
+        // larger data term), so the classes that collapse are those below one size: with one
+        // weight matrix N^2 lambda_W lambda_H, else found by bisection to 1e-9 relative.
+        let collapses = |nk: f64| class_optimum(nk, n, lambda_w, lambda_h, layers) == 0.0;
+        let collapse_threshold = if layers == 0 {
+            n * n * lambda_w * lambda_h
+        } else if !collapses(n) {
+            let (mut lo, mut hi) = (0.0, n);
+            while hi - lo > 1e-9 * n {
+                let mid = 0.5 * (lo + hi);
+                if collapses(mid) { lo = mid } else { hi = mid }
+            }
+            lo
+        } else {
+            n
+        };
         Ok(UfmOptimum {
+            layers,
             classifier_norms_sq,
             mean_norms_sq,
-            collapse_threshold: (n as f64).powi(2) * lambda_w * lambda_h,
+            collapse_threshold,
         })
     }
 }
 
+impl UfmOptimum {
+    /// The class means of the optimum in the frame's basis: class k's uncentred mean is
+    /// `||h_k|| e_k`, the classifier's row k points along `e_k`; minus the global mean
+    /// `sum_j (n_j / N) ||h_j|| e_j`, as columns `[C, C]`.
+    fn centred_means(&self, class_sizes: &[usize]) -> DMatrix<f64> {
+        let n = class_sizes.iter().sum::<usize>() as f64;
+        let c = class_sizes.len();
+        let means = DMatrix::from_fn(c, c, |i, k| {
+            if i == k {
+                self.mean_norms_sq[k].sqrt()
+            } else {
+                0.0
+            }
+        });
+        let global = DVector::from_fn(c, |i, _| class_sizes[i] as f64 / n * means[(i, i)]);
+        DMatrix::from_fn(c, c, |i, k| means[(i, k)] - global[i])
+    }
+
+    /// Cosines between the optimum's centred class means, row-major `[C * C]`: the simplex ETF
+    /// when the classes are balanced, another frame when not (0 where a mean vanishes).
+    pub fn mean_cosines(&self, class_sizes: &[usize]) -> Vec<f64> {
+        let centred = self.centred_means(class_sizes);
+        let c = class_sizes.len();
+        let norms: Vec<f64> = centred.column_iter().map(|m| m.norm()).collect();
+        (0..c * c)
+            .map(|i| {
+                let (j, k) = (i / c, i % c);
+                let d = norms[j] * norms[k];
+                if d > 0.0 {
+                    centred.column(j).dot(&centred.column(k)) / d
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    /// `cos(w_k, mu_k - mu_G)` at the optimum, per class (none for a collapsed class, whose
+    /// classifier row vanishes): the classifier rows are the uncentred frame, so even balanced
+    /// classes give `sqrt((C - 1) / C)`, not NC3's 1, without a bias to absorb the global mean.
+    pub fn alignment(&self, class_sizes: &[usize]) -> Vec<Option<f64>> {
+        let centred = self.centred_means(class_sizes);
+        (0..class_sizes.len())
+            .map(|k| {
+                let norm = centred.column(k).norm();
+                (self.classifier_norms_sq[k] > 0.0 && norm > 0.0).then(|| centred[(k, k)] / norm)
+            })
+            .collect()
+    }
+}
+
+/// The optimum's product `p_k = ||W_M ... W_1 h_k||` for one class of `nk` samples out of `n`,
+/// with `M = layers + 1` weight matrices.
+///
+/// At the optimum the weights and features form an orthogonal frame, so class k contributes
+/// `(n_k/2N)(a_M ... a_1 h - 1)^2 + (lambda_W/2) sum_i a_i^2 + (lambda_H n_k/2) h^2` with `a_i`
+/// the i-th layer's singular value along class k and `h` its feature's norm. For a fixed product
+/// `p`, the M + 1 penalty terms have a fixed product `c p^2`, `c = lambda_W^M lambda_H n_k`, and
+/// their sum is least when they are equal (AM-GM): each `t = (c p^2)^(1/(M+1))`. That leaves
+/// `f(p) = (n_k/2N)(p - 1)^2 + ((M+1)/2)(c p^2)^(1/(M+1))` on `p >= 0`. With M = 1 it is
+/// convex with minimum `p = max(1 - N sqrt(c) / n_k, 0)` (Dang et al.'s). With M >= 2, `p = 0`
+/// is a local minimum and the other is [`local_product`]; the class collapses when there is
+/// none or `f` is lower at 0.
+pub fn class_optimum(nk: f64, n: f64, lambda_w: f64, lambda_h: f64, layers: usize) -> f64 {
+    if nk <= 0.0 {
+        return 0.0;
+    }
+    let m = (layers + 1) as f64;
+    let c = lambda_w.powf(m) * lambda_h * nk;
+    if layers == 0 {
+        return (1.0 - n * c.sqrt() / nk).max(0.0);
+    }
+    let f = |p: f64| {
+        nk / (2.0 * n) * (p - 1.0).powi(2) + (m + 1.0) / 2.0 * (c * p * p).powf(1.0 / (m + 1.0))
+    };
+    match local_product(nk, n, lambda_w, lambda_h, layers) {
+        Some(p) if f(p) < f(0.0) => p,
+        _ => 0.0,
+    }
+}
+
+/// With a deep linear head (`layers >= 1`), the local minimum of [`class_optimum`]'s `f` away
+/// from zero, if there is one: its stationary points in (0, 1) solve
+/// `(1 - p) p^alpha = N c^(1/(M+1)) / n_k`, `alpha = (M-1)/(M+1)`, whose left side rises to its
+/// peak at `p = alpha / (1 + alpha)` and falls after it; the larger root (bisection to f64
+/// precision) is the minimum. Gradient descent may stay in it where it is not the global one.
+pub fn local_product(nk: f64, n: f64, lambda_w: f64, lambda_h: f64, layers: usize) -> Option<f64> {
+    if nk <= 0.0 {
+        return None;
+    }
+    let m = (layers + 1) as f64;
+    let c = lambda_w.powf(m) * lambda_h * nk;
+    let alpha = (m - 1.0) / (m + 1.0);
+    let level = n * c.powf(1.0 / (m + 1.0)) / nk;
+    let rise = |p: f64| (1.0 - p) * p.powf(alpha);
+    let peak = alpha / (1.0 + alpha);
+    if layers == 0 || rise(peak) <= level {
+        return None;
+    }
+    let (mut lo, mut hi) = (peak, 1.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if rise(mid) > level {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
 /// `(||w_k||^2, ||h_k||^2)` of [`UfmOptimum`] for one class of `nk` samples out of `n`, as a
-/// function of a real class size (the theory curve).
-pub fn ufm_norms_at(nk: f64, n: f64, lambda_w: f64, lambda_h: f64) -> (f64, f64) {
-    let n_lambda = n * lambda_h;
-    let s2 = ((nk * lambda_h / lambda_w).sqrt() - n_lambda).max(0.0);
-    (s2, s2 / (s2 + n_lambda).powi(2))
+/// function of a real class size (the theory curve): with `t` each penalty term at the optimum
+/// (see [`class_optimum`]), `||w_k||^2 = t / lambda_W` and the penultimate feature, `h` through
+/// the linear layers, `(t / lambda_W)^layers t / (lambda_H n_k)`.
+pub fn ufm_norms_at(nk: f64, n: f64, lambda_w: f64, lambda_h: f64, layers: usize) -> (f64, f64) {
+    let p = class_optimum(nk, n, lambda_w, lambda_h, layers);
+    norms_of_product(p, nk, lambda_w, lambda_h, layers)
+}
+
+/// `(||w_k||^2, ||h_k||^2)` at the balanced point of product `p` (see [`class_optimum`]).
+pub fn norms_of_product(
+    p: f64,
+    nk: f64,
+    lambda_w: f64,
+    lambda_h: f64,
+    layers: usize,
+) -> (f64, f64) {
+    if p <= 0.0 || nk <= 0.0 {
+        return (0.0, 0.0); // a collapsed (or empty) class
+    }
+    let m = (layers + 1) as f64;
+    let t = (lambda_w.powf(m) * lambda_h * nk * p * p).powf(1.0 / (m + 1.0));
+    let w = t / lambda_w;
+    (w, w.powi(layers as i32) * t / (lambda_h * nk))
 }

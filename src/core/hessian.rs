@@ -158,7 +158,6 @@ impl Objective {
             });
         }
         let mlp = &self.mlp;
-        let act = mlp.activation;
         let direction = unflatten(mlp, v);
         let last = mlp.layers.len() - 1;
         let (h, z) = (&self.forward.activations, &self.forward.preactivations);
@@ -179,6 +178,7 @@ impl Objective {
                 }
             }
             if l < last {
+                let act = mlp.activation_of(layer);
                 r_h.push(rz.zip_map(&z[l], |r, z| r * act.derivative(z)));
             }
             r_z.push(rz);
@@ -248,6 +248,7 @@ impl Objective {
                 );
                 let dh = &self.hidden_grads[l - 1];
                 let (z_prev, rz_prev) = (&z[l - 1], &r_z[l - 1]);
+                let act = mlp.activation_of(&mlp.layers[l - 1]);
                 r_delta = DMatrix::from_fn(r_dh.nrows(), batch, |i, j| {
                     let zz = z_prev[(i, j)];
                     r_dh[(i, j)] * act.derivative(zz)

@@ -494,6 +494,7 @@ pub fn network(
                 weight_lr_scale: 1.0,
                 bias_lr_scale: 1.0,
                 residual: None,
+                linear: false,
             }
         })
         .collect();

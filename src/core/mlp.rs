@@ -228,6 +228,9 @@ pub struct Layer<T: Float> {
     pub bias_lr_scale: T,
     /// Branch multiplier alpha if this layer is a residual block.
     pub residual: Option<T>,
+    /// A hidden layer with no activation (`h = z`) in a network whose other hidden layers have
+    /// one: the linear layers at the end of a partly deep-linear network.
+    pub linear: bool,
 }
 
 impl<T: Float> Layer<T> {
@@ -359,6 +362,7 @@ impl<T: Float> Mlp<T> {
                 weight_lr_scale: power(n, rule.c),
                 bias_lr_scale: power(bias_n, bias_rule.c),
                 residual: config.residual.filter(|_| is_hidden_block).map(T::of_f64),
+                linear: false,
             });
         }
         Ok(Mlp {
@@ -402,6 +406,32 @@ impl<T: Float> Mlp<T> {
         self.layers.len() - 1
     }
 
+    /// The activation of `layer` (one of this network's hidden layers): the network's, or the
+    /// identity for a [`Layer::linear`] one.
+    pub fn activation_of(&self, layer: &Layer<T>) -> Activation {
+        if layer.linear {
+            Activation::Linear
+        } else {
+            self.activation
+        }
+    }
+
+    /// This network with its last `k` hidden layers linear (no activation), the rest as they
+    /// are; an error if it has fewer than `k` hidden layers.
+    pub fn with_linear_tail(mut self, k: usize) -> Result<Self> {
+        let hidden = self.layers.len() - 1;
+        if k > hidden {
+            return Err(Error::config(
+                "linear layers",
+                format!("{k} is more than the network's {hidden} hidden layers"),
+            ));
+        }
+        for layer in &mut self.layers[hidden - k..hidden] {
+            layer.linear = true;
+        }
+        Ok(self)
+    }
+
     /// Number of trainable scalars.
     pub fn num_params(&self) -> usize {
         self.layers
@@ -425,7 +455,7 @@ impl<T: Float> Mlp<T> {
     /// `h_l` from `h_{l-1}` and `z_l` for hidden layer `layer`, on one block of columns
     /// (`h_prev` is read by residual blocks only, which are never the input layer).
     fn activate(&self, layer: &Layer<T>, h_prev: &[T], z: &[T], h: &mut [T]) {
-        self.activation.apply_to(z, h);
+        self.activation_of(layer).apply_to(z, h);
         if let Some(alpha) = layer.residual {
             debug_assert_eq!(h_prev.len(), z.len(), "a residual block maps h to h");
             for (h, &h_prev) in h.iter_mut().zip(h_prev) {
@@ -564,7 +594,8 @@ impl<T: Float> Mlp<T> {
                     &z_prev.as_slice()[cols.start * z_prev.nrows()..cols.end * z_prev.nrows()];
                 let alpha = self.layers[l - 1].residual;
                 if let Some(delta) = below.last_mut() {
-                    self.activation.backpropagate_into(dh, z_prev, alpha, delta);
+                    self.activation_of(&self.layers[l - 1])
+                        .backpropagate_into(dh, z_prev, alpha, delta);
                 }
                 match (alpha, &mut skip) {
                     (Some(_), Some(s)) => s.copy_from_slice(dh),
@@ -688,6 +719,7 @@ impl<T: Float> Mlp<T> {
                     weight_lr_scale: convert(&l.weight_lr_scale),
                     bias_lr_scale: convert(&l.bias_lr_scale),
                     residual: l.residual.as_ref().map(convert),
+                    linear: l.linear,
                 })
                 .collect(),
             activation: self.activation,

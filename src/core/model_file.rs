@@ -19,6 +19,11 @@ pub fn to_safetensors<T: Float>(mlp: &Mlp<T>) -> Result<Vec<u8>> {
             "a residual network has no torch.nn.Sequential layout; save a plain MLP".into(),
         ));
     }
+    if mlp.layers.iter().any(|l| l.linear) {
+        return Err(Error::Model(
+            "a network with linear hidden layers among nonlinear ones is not one activation's torch.nn.Sequential layout, which this lab reads back; save a plain MLP".into(),
+        ));
+    }
     let dtype = if T::NAME == "f32" {
         Dtype::F32
     } else {
@@ -145,6 +150,7 @@ pub fn from_safetensors(bytes: &[u8], activation: Activation) -> Result<Mlp<f64>
             weight_lr_scale: 1.0,
             bias_lr_scale: 1.0,
             residual: None,
+            linear: false,
         });
     }
     Ok(Mlp { layers, activation })

@@ -30,6 +30,7 @@ struct Scales {
     weight_lr_scale: f32,
     bias_lr_scale: f32,
     residual: Option<f32>,
+    linear: bool,
 }
 
 /// One recorded GPU command.
@@ -128,6 +129,7 @@ impl GpuEnsemble {
                 weight_lr_scale: l.weight_lr_scale,
                 bias_lr_scale: l.bias_lr_scale,
                 residual: l.residual,
+                linear: l.linear,
             })
             .collect();
         let bias = first.layers[0].params.bias.is_some();
@@ -142,6 +144,7 @@ impl GpuEnsemble {
                         && a.weight_lr_scale == b.weight_lr_scale
                         && a.bias_lr_scale == b.bias_lr_scale
                         && a.residual == b.residual
+                        && a.linear == b.linear
                 });
             if !same {
                 return Err(Error::config(
@@ -482,7 +485,7 @@ impl GpuEnsemble {
                 0.0,
             );
             forward.push(self.matmul(gemm, &self.weights[l], h_in, &buffers.z[l]));
-            let activation = if l == depth {
+            let activation = if l == depth || s.linear {
                 Activation::Linear
             } else {
                 self.activation
@@ -580,7 +583,11 @@ impl GpuEnsemble {
             backward.push(self.matmul(gemm, &self.weights[l], dz_l, &dh[l - 1]));
             let params = BackwardParams {
                 count: (e * dims[l] * batch) as u32,
-                activation: activation_code(self.activation),
+                activation: activation_code(if self.scales[l - 1].linear {
+                    Activation::Linear
+                } else {
+                    self.activation
+                }),
                 scale: self.scales[l - 1].residual.unwrap_or(1.0),
                 _pad: 0,
             };
@@ -902,6 +909,7 @@ impl GpuEnsemble {
                         weight_lr_scale: s.weight_lr_scale,
                         bias_lr_scale: s.bias_lr_scale,
                         residual: s.residual,
+                        linear: s.linear,
                     })
                     .collect(),
                 activation: self.activation,

@@ -3,7 +3,7 @@
 //! and class norms against class size beside Dang et al.'s closed form.
 
 use super::{Figure, Heatmap, LinePlot, Scale, Series};
-use crate::core::collapse::ufm_norms_at;
+use crate::core::collapse::{local_product, norms_of_product, ufm_norms_at};
 use crate::error::Result;
 use crate::experiments::collapse::CollapseResult;
 use std::f64::consts::TAU;
@@ -234,7 +234,24 @@ pub fn etf_gram(classes: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Cosines of the centred class means at the last record beside the simplex ETF's.
+/// The ideal Gram matrix of the centred class means, with its name: the closed form's frame
+/// where it applies (the simplex ETF for balanced classes, another with imbalance), else the
+/// simplex ETF.
+pub fn ideal_gram(r: &CollapseResult) -> (String, Vec<f64>) {
+    let c = r.config.classes;
+    match &r.theory {
+        Some(t) => (
+            "Closed form's frame (Dang et al.)".into(),
+            t.mean_cosines(&r.class_sizes),
+        ),
+        None => (
+            format!("Simplex ETF: −1/(C−1) = {:.3}", -1.0 / (c as f64 - 1.0)),
+            etf_gram(c),
+        ),
+    }
+}
+
+/// Cosines of the centred class means at the last record beside the ideal ([`ideal_gram`]).
 pub fn gram(r: &CollapseResult) -> Result<Vec<Figure>> {
     let c = r.config.classes;
     let panel = |title: &str, values: Vec<f64>| {
@@ -258,23 +275,21 @@ pub fn gram(r: &CollapseResult) -> Result<Vec<Figure>> {
         })
     };
     let epoch = r.epochs.last().copied().unwrap_or(0);
+    let (ideal_name, ideal) = ideal_gram(r);
     Ok(vec![
         panel(
             &format!("Class-mean cosines, epoch {epoch}"),
             r.last.mean_cosines.clone(),
         ),
-        panel(
-            &format!("Simplex ETF: −1/(C−1) = {:.3}", -1.0 / (c as f64 - 1.0)),
-            etf_gram(c),
-        ),
+        panel(&ideal_name, ideal),
     ])
 }
 
 /// The CSV of [`gram`].
 pub fn gram_csv(r: &CollapseResult) -> String {
     let c = r.config.classes;
-    let ideal = etf_gram(c);
-    let mut csv = String::from("row,column,measured_cosine,etf_cosine\n");
+    let (_, ideal) = ideal_gram(r);
+    let mut csv = String::from("row,column,measured_cosine,ideal_cosine\n");
     for (i, (measured, etf)) in r.last.mean_cosines.iter().zip(&ideal).enumerate() {
         let _ = writeln!(csv, "{},{},{measured},{etf}", i / c, i % c);
     }
@@ -300,12 +315,41 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
                 let nk = lo + (hi - lo) * f64::from(i) / 100.0;
                 (
                     nk,
-                    pick(ufm_norms_at(nk, total, c.weight_decay, c.feature_decay)),
+                    pick(ufm_norms_at(
+                        nk,
+                        total,
+                        c.weight_decay,
+                        c.feature_decay,
+                        c.linear_layers,
+                    )),
                 )
             })
             .collect()
     };
-    let panel = |title: &str, y_label: &str, measured: &[f64], theory: Option<Vec<(f64, f64)>>| {
+    // With a deep linear head, classes a little below the threshold keep a second, local
+    // minimum (docs/collapse-theory.md), where gradient descent can stay: drawn where it exists
+    // and is not the global one.
+    let local = |pick: fn((f64, f64)) -> f64| -> Vec<(f64, f64)> {
+        let lo = 0.0_f64.min(lo);
+        (0..=200)
+            .filter_map(|i| {
+                let nk = lo + (hi - lo) * f64::from(i) / 200.0;
+                let (lw, lh, k) = (c.weight_decay, c.feature_decay, c.linear_layers);
+                let p = local_product(nk, total, lw, lh, k)?;
+                let global = ufm_norms_at(nk, total, lw, lh, k);
+                (global.0 == 0.0).then(|| (nk, pick(norms_of_product(p, nk, lw, lh, k))))
+            })
+            .collect()
+    };
+    let global_name = if c.linear_layers == 0 {
+        "closed form (Dang et al. 2023)".to_string()
+    } else {
+        format!(
+            "global minimum, {} linear layers (derived)",
+            c.linear_layers
+        )
+    };
+    let panel = |title: &str, y_label: &str, measured: &[f64], theory: Vec<Series>| {
         Figure::Line(LinePlot {
             title: title.into(),
             x_label: "class size n_k (samples)".into(),
@@ -314,24 +358,52 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
             y_scale: Scale::Linear,
             series: Vec::new(),
             markers: vec![series("measured, last epoch", sorted(measured))],
-            theory: theory
-                .map(|t| vec![series("closed form (Dang et al. 2023)", t)])
-                .unwrap_or_default(),
+            theory,
             errors: Vec::new(),
         })
+    };
+    let theory_of = |pick: fn((f64, f64)) -> f64| -> Vec<Series> {
+        if r.theory.is_none() {
+            return Vec::new();
+        }
+        let mut out = vec![series(&global_name, curve(pick))];
+        let branch = local(pick);
+        if !branch.is_empty() {
+            out.push(series("local minimum (deep head)", branch));
+        }
+        out
+    };
+    // Classifier / class-mean alignment: the closed form's per class where it applies, else
+    // NC3's self-duality (1).
+    let alignment_theory = match &r.theory {
+        Some(t) => {
+            let alignment = t.alignment(&r.class_sizes);
+            let points = order
+                .iter()
+                .filter_map(|&k| alignment[k].map(|a| (sizes[k], a)))
+                .collect();
+            series("closed form, per class (none where it collapses)", points)
+        }
+        None => series("self-duality (NC3): 1", vec![(lo, 1.0), (hi, 1.0)]),
     };
     Ok(vec![
         panel(
             "Classifier norms against class size",
             "‖w_k‖²",
             &r.last.classifier_norms_sq,
-            r.theory.as_ref().map(|_| curve(|p| p.0)),
+            theory_of(|p| p.0),
         ),
         panel(
             "Class-mean norms against class size",
             "‖μ_k‖² (uncentred)",
             &r.last.mean_norms_sq,
-            r.theory.as_ref().map(|_| curve(|p| p.1)),
+            theory_of(|p| p.1),
+        ),
+        panel(
+            "Classifier–mean alignment against class size",
+            "cos(w_k, μ_k − μ_G)",
+            &r.last.alignment,
+            vec![alignment_theory],
         ),
     ])
 }
@@ -339,22 +411,30 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
 /// The CSV of [`norms`].
 pub fn norms_csv(r: &CollapseResult) -> String {
     let mut csv = String::from(
-        "class,size,classifier_norm_sq,mean_norm_sq,theory_classifier_norm_sq,theory_mean_norm_sq\n",
+        "class,size,classifier_norm_sq,mean_norm_sq,alignment,theory_classifier_norm_sq,theory_mean_norm_sq,theory_alignment\n",
     );
+    let alignment = r.theory.as_ref().map(|t| t.alignment(&r.class_sizes));
     for (k, &n) in r.class_sizes.iter().enumerate() {
-        let (tw, th) = r
+        let (tw, th, ta) = r
             .theory
             .as_ref()
-            .map(|t| {
+            .zip(alignment.as_ref())
+            .map(|(t, a)| {
                 (
                     t.classifier_norms_sq[k].to_string(),
                     t.mean_norms_sq[k].to_string(),
+                    a[k].map_or(String::new(), |a| a.to_string()),
                 )
             })
-            .unwrap_or_default();
+            .unwrap_or_else(|| (String::new(), String::new(), "1".into()));
+        let measured_alignment = r
+            .last
+            .alignment
+            .get(k)
+            .map_or(String::new(), f64::to_string);
         let _ = writeln!(
             csv,
-            "{k},{n},{},{},{tw},{th}",
+            "{k},{n},{},{},{measured_alignment},{tw},{th},{ta}",
             r.last.classifier_norms_sq[k], r.last.mean_norms_sq[k]
         );
     }

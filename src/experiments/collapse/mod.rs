@@ -82,6 +82,10 @@ pub struct CollapseConfig {
     pub width: usize,
     /// Hidden layers of the MLP.
     pub depth: usize,
+    /// Linear layers at the end: the MLP's last `linear_layers` hidden layers have no
+    /// activation; the features model passes its features through this many linear `d x d`
+    /// layers before the classifier (a deep linear head, Dang et al. 2023).
+    pub linear_layers: usize,
     /// Epochs (full passes over the data; for the features model, full-batch gradient steps);
     /// none: the features model runs until it is stationary, an MLP for 300 epochs.
     pub epochs: Option<usize>,
@@ -111,6 +115,7 @@ impl Default for CollapseConfig {
             activation: Activation::Relu,
             width: 64,
             depth: 3,
+            linear_layers: 0,
             epochs: None,
             lr: 0.05,
             batch_size: 32,
@@ -143,8 +148,8 @@ impl CollapseConfig {
             .collect()
     }
 
-    /// Whether Dang et al.'s closed form describes the optimum: the features model with
-    /// bias-free MSE and both decays positive.
+    /// Whether Dang et al.'s closed form describes the optimum: the features model (with or
+    /// without a deep linear head) with bias-free MSE and both decays positive.
     pub fn closed_form_applies(&self) -> bool {
         self.dataset == CollapseData::Ufm
             && self.loss == Loss::Mse
@@ -231,6 +236,25 @@ impl CollapseConfig {
                 format!("{} is not in 1..={MAX_DEPTH}", self.depth),
             ));
         }
+        let most = if self.dataset == CollapseData::Ufm {
+            MAX_DEPTH
+        } else {
+            self.depth
+        };
+        if self.linear_layers > most {
+            return Err(Error::config(
+                "linear layers",
+                format!(
+                    "{} is more than the {most} {}",
+                    self.linear_layers,
+                    if self.dataset == CollapseData::Ufm {
+                        "a features model's head may have"
+                    } else {
+                        "hidden layers the MLP has (--depth)"
+                    }
+                ),
+            ));
+        }
         if self.batch_size == 0 {
             return Err(Error::config("batch size", "must be at least 1"));
         }
@@ -271,7 +295,7 @@ impl CollapseConfig {
         match self.dataset {
             CollapseData::Ufm => {
                 let steps = self.epochs.unwrap_or(UFM_MAX_STEPS) as f64;
-                3.0 * steps * samples * c * n
+                3.0 * steps * samples * (c + self.linear_layers as f64 * n) * n
             }
             CollapseData::Gmm | CollapseData::Digits => {
                 let input = if self.dataset == CollapseData::Gmm {
@@ -363,7 +387,7 @@ impl Experiment for CollapseConfig {
             FigureData {
                 stem: "norms",
                 panels: plot::collapse::norms(r)?,
-                panel_size: (400, 340),
+                panel_size: (340, 320),
                 csv: plot::collapse::norms_csv(r),
             },
         ])

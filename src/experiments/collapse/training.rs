@@ -23,6 +23,12 @@ const RECORDS_PER_DECADE: f64 = 12.0;
 /// parameters' scale: about sqrt(eps) of f64, where the objective stops changing in floating
 /// point.
 const UFM_STATIONARY: f64 = 1e-9;
+/// Where the closed form applies, a features model run without `epochs` stops when every
+/// class's `||w_k||^2` and `||h_k||^2` are the closed form's to this relative tolerance (the
+/// issue's bar; a class the closed form collapses, to this times the largest norm).
+pub const CLOSED_FORM_TOLERANCE: f64 = 1e-4;
+/// Gradient steps between two checks against the closed form (each costs a pass over H).
+const CLOSED_FORM_CHECK_EVERY: usize = 50;
 
 /// Features and class means projected onto the plane of the two largest principal directions
 /// of the centred class means, at one recorded epoch.
@@ -72,8 +78,11 @@ pub struct CollapseResult {
     pub theory: Option<UfmOptimum>,
     /// Projections at every record, for the scrubber.
     pub snapshots: Vec<Snapshot>,
-    /// For a features model run to stationarity: whether it got there.
+    /// For a features model run without `epochs`: whether it reached the closed form (where
+    /// one applies, to [`CLOSED_FORM_TOLERANCE`]) or else a stationary point.
     pub converged: Option<bool>,
+    /// What the run without `epochs` ended at, in words.
+    pub convergence: Option<String>,
 }
 
 /// An MLP with its optimizer, inputs and mini-batch order.
@@ -108,6 +117,9 @@ pub struct CollapseRun {
     total: usize,
     next_record: f64,
     stationary: bool,
+    /// For a features model run without `epochs` where the closed form applies: whether it got
+    /// there.
+    at_closed_form: bool,
     result: CollapseResult,
 }
 
@@ -164,6 +176,7 @@ impl CollapseRun {
                 config.width,
                 labels.len(),
                 config.classes,
+                config.linear_layers,
                 config.bias,
                 &mut init_rng,
             );
@@ -189,7 +202,8 @@ impl CollapseRun {
                 },
                 sigma_b: 0.0,
             };
-            let mlp = Mlp::init(&mlp_config, &mut init_rng)?;
+            let mlp =
+                Mlp::init(&mlp_config, &mut init_rng)?.with_linear_tail(config.linear_layers)?;
             let optimizer = Optimizer::new(
                 OptimizerConfig {
                     kind: OptimizerKind::Sgd,
@@ -220,6 +234,7 @@ impl CollapseRun {
                 &sizes,
                 config.weight_decay,
                 config.feature_decay,
+                config.linear_layers,
             )?)
         } else {
             None
@@ -232,6 +247,7 @@ impl CollapseRun {
             total,
             next_record: 1.0,
             stationary: false,
+            at_closed_form: false,
             result: CollapseResult {
                 config: config.clone(),
                 class_sizes: sizes,
@@ -250,6 +266,7 @@ impl CollapseRun {
                 theory,
                 snapshots: Vec::new(),
                 converged: None,
+                convergence: None,
             },
         };
         run.record()?;
@@ -263,7 +280,7 @@ impl CollapseRun {
             Model::Ufm(ufm) => {
                 let g = ufm.gradient(&self.labels, c.loss, c.weight_decay, c.feature_decay);
                 Ok(Measured {
-                    features: ufm.features.clone(),
+                    features: ufm.penultimate(),
                     weight: ufm.weight.clone(),
                     bias: ufm.bias.clone(),
                     loss: g.loss,
@@ -347,8 +364,13 @@ impl CollapseRun {
                 let step = ufm.step(&g, c.lr);
                 let scale =
                     ufm.weight.norm() + ufm.features.norm() * (ufm.features.ncols() as f64).sqrt();
-                if c.epochs.is_none() && step <= UFM_STATIONARY * scale.max(1.0) {
-                    self.stationary = true;
+                if c.epochs.is_none() {
+                    self.stationary = step <= UFM_STATIONARY * scale.max(1.0);
+                    if let Some(theory) = &self.result.theory
+                        && (self.epoch + 1).is_multiple_of(CLOSED_FORM_CHECK_EVERY)
+                    {
+                        self.at_closed_form = at_closed_form(ufm, &self.labels, theory);
+                    }
                 }
             }
             Model::Mlp(run) => {
@@ -377,7 +399,7 @@ impl CollapseRun {
     }
 
     fn finished(&self) -> bool {
-        self.epoch >= self.total || self.stationary
+        self.epoch >= self.total || self.stationary || self.at_closed_form
     }
 
     /// Epochs per slice: about 2^16 sample-passes of work (a few milliseconds).
@@ -389,6 +411,31 @@ impl CollapseRun {
         };
         ((1usize << 20) / cost.max(1)).clamp(1, 2000)
     }
+}
+
+/// Whether every class's classifier norm `||w_k||^2` and uncentred mean penultimate feature
+/// `||h_k||^2` are the closed form's to [`CLOSED_FORM_TOLERANCE`].
+fn at_closed_form(ufm: &Ufm, labels: &[usize], theory: &UfmOptimum) -> bool {
+    let features = ufm.penultimate();
+    let classes = ufm.weight.nrows();
+    let mut sums = DMatrix::<f64>::zeros(features.nrows(), classes);
+    let mut counts = vec![0usize; classes];
+    for (column, &k) in features.column_iter().zip(labels) {
+        let mut sum = sums.column_mut(k);
+        sum += column;
+        counts[k] += 1;
+    }
+    let close = |measured: &[f64], expected: &[f64]| {
+        let largest = expected.iter().copied().fold(0.0, f64::max);
+        measured.iter().zip(expected).all(|(m, e)| {
+            (m - e).abs() <= CLOSED_FORM_TOLERANCE * if *e > 0.0 { *e } else { largest }
+        })
+    };
+    let means: Vec<f64> = (0..classes)
+        .map(|k| (sums.column(k) / counts[k].max(1) as f64).norm_squared())
+        .collect();
+    let rows: Vec<f64> = ufm.weight.row_iter().map(|w| w.norm_squared()).collect();
+    close(&rows, &theory.classifier_norms_sq) && close(&means, &theory.mean_norms_sq)
 }
 
 /// Features and means projected onto the top two principal directions of the centred means
@@ -456,7 +503,16 @@ impl Stepper for CollapseRun {
             && self.config.dataset == CollapseData::Ufm
             && self.config.epochs.is_none()
         {
-            self.result.converged = Some(self.stationary);
+            // Where the closed form applies, converged means reaching it (a stationary point
+            // elsewhere is a local minimum); elsewhere, stationary.
+            let (converged, why) = match (&self.result.theory, self.at_closed_form, self.stationary) {
+                (Some(_), true, _) => (true, "reached the closed form (every class's norms to 1e-4 relative)".to_string()),
+                (Some(_), false, true) => (false, "stationary away from the closed form, which is the global minimum: a local minimum (a deep linear head keeps one for classes a little below the collapse threshold)".into()),
+                (None, _, true) => (true, "stationary (relative step below 1e-9)".into()),
+                _ => (false, "not converged: give more --epochs or a larger --lr".into()),
+            };
+            self.result.converged = Some(converged);
+            self.result.convergence = Some(format!("step {}: {why}", self.epoch));
         }
         Ok(Progress {
             done: if self.finished() {

@@ -10,7 +10,12 @@ use crate::experiments::collapse::{
 use leptos::prelude::*;
 
 /// Activations offered (linear: a deep linear network).
-const ACTIVATIONS: &[Activation] = &[Activation::Relu, Activation::Tanh, Activation::Linear];
+const ACTIVATIONS: &[Activation] = &[
+    Activation::Relu,
+    Activation::Tanh,
+    Activation::Gelu,
+    Activation::Linear,
+];
 
 /// A decay on a log10 slider from 1e-5 to 1e-1.
 fn decay(
@@ -117,7 +122,10 @@ pub fn Controls(
                 {count_slider(
                     "depth", "Hidden layers", 1, MAX_DEPTH,
                     move || config.with(|c| c.depth),
-                    move |n| config.update(|c| c.depth = n),
+                    move |n| config.update(|c| {
+                        c.depth = n;
+                        c.linear_layers = c.linear_layers.min(n);
+                    }),
                 )}
                 {choice(
                     "activation", "Activation", Some(ACTIVATIONS),
@@ -125,6 +133,13 @@ pub fn Controls(
                     move |a| config.update(|c| c.activation = a),
                 )}
             </Show>
+            {count_slider(
+                "linear-layers", "Linear layers at the end (MLP: its last ones; features model: a deep linear head)", 0, MAX_DEPTH,
+                move || config.with(|c| c.linear_layers),
+                move |k| config.update(|c| {
+                    c.linear_layers = if c.dataset == CollapseData::Ufm { k } else { k.min(c.depth) };
+                }),
+            )}
             <h2>"Training"</h2>
             {log2_slider(
                 "epochs", "Epochs (features model: gradient steps)", 4,

@@ -26,15 +26,23 @@ With imbalanced MSE on the features model, minority classes fall onto the origin
 
 /// The Gram matrix of the normalized means.
 pub const GRAM: &str = "Cosines between centred class means at the last epoch (left) beside \
-the simplex equiangular tight frame (right): 1 on the diagonal, -1/(C-1) everywhere else, the \
-most separated configuration of C equal-norm vectors summing to zero. With imbalance the \
-minority rows drift towards 0 (orthogonal) or vanish.";
+the ideal (right). For an MLP: the simplex equiangular tight frame, 1 on the diagonal and \
+-1/(C-1) everywhere else, the most separated configuration of C equal-norm vectors summing to \
+zero. For the features model with bias-free MSE: the frame of its global minimum (orthogonal \
+uncentred means of the closed-form lengths, centred), which is the simplex ETF when the classes \
+are balanced; with imbalance the minority rows drift towards 0 or vanish.";
 
-/// Norms against class size.
+/// Norms and alignment against class size.
 pub const NORMS: &str = "Squared classifier-row norms ||w_k||^2 and squared uncentred \
-class-mean norms ||mu_k||^2 against class size. For the unconstrained features model with \
-bias-free MSE and decays lambda_W, lambda_H (choose it on the left, with an imbalance), Dang et \
-al. (2023, Theorem 3.3) give the global minimum in closed form: ||w_k||^2 = s_k^2 = \
-max(sqrt(n_k lambda_H / lambda_W) - N lambda_H, 0) and ||mu_k||^2 = s_k^2 / (s_k^2 + N \
-lambda_H)^2, drawn dashed; a class with n_k <= N^2 lambda_W lambda_H collapses to zero \
-(minority collapse).";
+class-mean norms ||mu_k||^2 against class size, and each row's alignment cos(w_k, mu_k - mu_G) \
+with its centred mean. For the unconstrained features model with bias-free MSE and decays \
+lambda_W, lambda_H (choose it on the left, with an imbalance), Dang et al. (2023, Theorem 3.3) \
+give the global minimum in closed form: ||w_k||^2 = s_k^2 = max(sqrt(n_k lambda_H / lambda_W) - \
+N lambda_H, 0) and ||mu_k||^2 = s_k^2 / (s_k^2 + N lambda_H)^2, drawn dashed; a class with \
+n_k <= N^2 lambda_W lambda_H collapses to zero (minority collapse). With k linear layers before \
+the classifier (a deep linear head) the lab solves the same problem layer by layer: every \
+layer carries the same share of the penalty at the optimum, which leaves one equation per class \
+(docs/collapse-theory.md); then zero is also a local minimum, a second dashed curve marks the \
+other local minimum where zero is the global one, and gradient descent may stay on it. The \
+alignment is 1 at NC3's self-duality; without a bias the closed form's rows are the uncentred \
+frame, so balanced classes give sqrt((C-1)/C).";
