@@ -442,3 +442,69 @@ fn the_figures_draw_the_result_numbers() {
         assert_eq!(row[7].parse::<f64>().ok(), alignment[k]);
     }
 }
+
+#[test]
+fn the_3d_view_fits_the_simplex_etf_and_training_carries_the_means_onto_it() {
+    use nalgebra::Vector3;
+    use theorylab::plot::collapse::fitted_simplex;
+    // A regular tetrahedron, turned by a random rotation and scaled: the fit recovers it to
+    // rounding (the Kabsch rotation is exact for an exact copy).
+    let q = gaussian_matrix3(7).qr().q();
+    let rotation = if q.determinant() < 0.0 { -q } else { q };
+    let tetrahedron: Vec<Vector3<f64>> = [
+        [1.0, 1.0, 1.0],
+        [1.0, -1.0, -1.0],
+        [-1.0, 1.0, -1.0],
+        [-1.0, -1.0, 1.0],
+    ]
+    .iter()
+    .map(|v| rotation * Vector3::from(*v) * 0.7)
+    .collect();
+    let fit = fitted_simplex(&tetrahedron).unwrap();
+    for (a, b) in fit.iter().zip(&tetrahedron) {
+        assert!((a - b).norm() <= 1e-12, "{a} vs {b}");
+    }
+    // The default run (4 classes): the means' distance from the fitted simplex, relative to
+    // their size, falls by far during training (NC2 equiangularity falls to ~0.02 at the end).
+    let r = train(CollapseConfig::default());
+    let residual = |i: usize| {
+        let s = &r.snapshots[i];
+        let means: Vec<Vector3<f64>> = s
+            .means
+            .iter()
+            .zip(&s.means_z)
+            .map(|(&(x, y), &z)| Vector3::new(x, y, z))
+            .collect();
+        let fit = fitted_simplex(&means).unwrap();
+        let off: f64 = fit
+            .iter()
+            .zip(&means)
+            .map(|(a, b)| (a - b).norm_squared())
+            .sum();
+        let size: f64 = means.iter().map(|m| m.norm_squared()).sum();
+        (off / size).sqrt()
+    };
+    let (first, last) = (residual(0), residual(r.snapshots.len() - 1));
+    assert!(
+        last < 0.1 && last * 3.0 < first,
+        "relative distance {first} at init, {last} at the end"
+    );
+    // The 3-D figure draws the snapshot's numbers.
+    let figures = CollapseConfig::figures(&r).unwrap();
+    let view = figures.iter().find(|f| f.stem == "features-3d").unwrap();
+    let s = r.snapshots.last().unwrap();
+    let means: Vec<Vec<f64>> = view
+        .csv
+        .lines()
+        .filter(|l| l.contains(",mean,"))
+        .map(|l| l.split(',').skip(3).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    for (k, m) in means.iter().enumerate() {
+        assert_eq!(m, &vec![s.means[k].0, s.means[k].1, s.means_z[k]]);
+    }
+}
+
+fn gaussian_matrix3(seed: u64) -> nalgebra::Matrix3<f64> {
+    let mut rng = Rng::new(seed, Stream::Experiment);
+    nalgebra::Matrix3::from_fn(|_, _| rng.normal())
+}

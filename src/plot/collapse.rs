@@ -2,10 +2,12 @@
 //! class means' plane, the Gram matrix of the normalized class means beside the simplex ETF's,
 //! and class norms against class size beside Dang et al.'s closed form.
 
-use super::{Figure, Heatmap, LinePlot, Scale, Series};
+use super::{Cloud, Figure, Heatmap, LinePlot, Scale, Series, Series3};
 use crate::core::collapse::{local_product, norms_of_product, ufm_norms_at};
+use crate::core::loss::Loss;
 use crate::error::Result;
 use crate::experiments::collapse::CollapseResult;
+use nalgebra::{DMatrix, Matrix3, Vector3};
 use std::f64::consts::TAU;
 use std::fmt::Write;
 
@@ -211,6 +213,123 @@ pub fn features(r: &CollapseResult, index: usize) -> Result<Vec<Figure>> {
     })])
 }
 
+/// The 3-D view's default turn about the vertical axis (35 degrees), in radians.
+pub const DEFAULT_YAW: f64 = 35.0 * std::f64::consts::PI / 180.0;
+
+/// The vertices of the simplex ETF of `c <= 4` classes (`e_k - 1/C`, unit RMS norm) in 3-D: the
+/// rows of `U S` from the SVD of `I - 11^T/C`, whose rank C - 1 fits in three coordinates.
+fn simplex_in_3d(c: usize) -> Vec<Vector3<f64>> {
+    let centred = DMatrix::from_fn(c, c, |i, j| f64::from(u8::from(i == j)) - 1.0 / c as f64);
+    let svd = centred.svd(true, false);
+    let u = svd.u.unwrap_or_else(|| DMatrix::identity(c, c));
+    let rms = ((c as f64 - 1.0) / c as f64).sqrt();
+    // The SVD sorts its values in decreasing order; the C - 1 nonzero ones come first.
+    (0..c)
+        .map(|k| {
+            Vector3::from_fn(|i, _| {
+                if i + 1 < c {
+                    u[(k, i)] * svd.singular_values[i] / rms
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect()
+}
+
+/// The simplex ETF turned by the rotation that best matches it to the measured means `q` (the
+/// Kabsch algorithm: the SVD of `P^T Q`, a reflection excluded) and scaled to their RMS norm.
+pub fn fitted_simplex(q: &[Vector3<f64>]) -> Option<Vec<Vector3<f64>>> {
+    let c = q.len();
+    if !(2..=4).contains(&c) {
+        return None;
+    }
+    let rms = (q.iter().map(|v| v.norm_squared()).sum::<f64>() / c as f64).sqrt();
+    if rms <= 0.0 {
+        return None;
+    }
+    let p = simplex_in_3d(c);
+    let h: Matrix3<f64> = p.iter().zip(q).map(|(a, b)| a * b.transpose()).sum();
+    let svd = h.svd(true, true);
+    let (u, v_t) = (svd.u?, svd.v_t?);
+    let v = v_t.transpose();
+    let d = (v * u.transpose()).determinant().signum();
+    let rotation = v * Matrix3::from_diagonal(&Vector3::new(1.0, 1.0, d)) * u.transpose();
+    Some(p.iter().map(|a| rotation * a * rms).collect())
+}
+
+/// Every edge of the complete graph on `vertices` (a triangle, a tetrahedron), each a polyline
+/// of two points; the first carries `name`.
+fn edges(name: &str, vertices: &[Vector3<f64>]) -> Vec<Series3> {
+    let c = vertices.len();
+    let mut out = Vec::new();
+    for i in 0..c {
+        for j in i + 1..c {
+            let (a, b) = (vertices[i], vertices[j]);
+            out.push(Series3 {
+                name: if out.is_empty() {
+                    name.into()
+                } else {
+                    String::new()
+                },
+                points: vec![(a.x, a.z, a.y), (b.x, b.z, b.y)],
+            });
+        }
+    }
+    out
+}
+
+/// Features and class means at record `index` along the means' top three principal directions,
+/// seen from `yaw` (radians), the means joined (C = 4: a tetrahedron) and, for C <= 4, the simplex
+/// ETF best rotated onto them, dashed.
+pub fn features_3d(r: &CollapseResult, index: usize, yaw: f64) -> Result<Vec<Figure>> {
+    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    // plotters' vertical axis is its second: the third principal direction goes up.
+    let groups = s
+        .points
+        .iter()
+        .zip(&s.points_z)
+        .enumerate()
+        .map(|(k, (p, z))| Series3 {
+            name: format!("class {k} (n = {})", r.class_sizes[k]),
+            points: p.iter().zip(z).map(|(&(x, y), &z)| (x, z, y)).collect(),
+        })
+        .collect();
+    let means: Vec<Vector3<f64>> = s
+        .means
+        .iter()
+        .zip(&s.means_z)
+        .map(|(&(x, y), &z)| Vector3::new(x, y, z))
+        .collect();
+    let theory = fitted_simplex(&means)
+        .map(|ideal| edges("simplex ETF, best rotation", &ideal))
+        .unwrap_or_default();
+    Ok(vec![Figure::Cloud(Cloud {
+        title: format!("Centred features in 3-D at epoch {}", s.epoch),
+        caption: "axes: the class means' 1st, 2nd (depth) and 3rd (up) principal directions".into(),
+        groups,
+        lines: edges("class means, joined", &means),
+        theory,
+        yaw,
+        pitch: 0.45,
+    })])
+}
+
+/// The CSV of [`features_3d`]: one row per point, three coordinates.
+pub fn features_3d_csv(r: &CollapseResult, index: usize) -> String {
+    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let mut csv = String::from("epoch,class,kind,pc1,pc2,pc3\n");
+    for (k, (points, zs)) in s.points.iter().zip(&s.points_z).enumerate() {
+        for ((x, y), z) in points.iter().zip(zs) {
+            let _ = writeln!(csv, "{},{k},feature,{x},{y},{z}", s.epoch);
+        }
+    }
+    for (k, ((x, y), z)) in s.means.iter().zip(&s.means_z).enumerate() {
+        let _ = writeln!(csv, "{},{k},mean,{x},{y},{z}", s.epoch);
+    }
+    csv
+}
+
 /// The CSV of [`features`]: one row per projected point.
 pub fn features_csv(r: &CollapseResult, index: usize) -> String {
     let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
@@ -373,8 +492,15 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
         }
         out
     };
-    // Classifier / class-mean alignment: the closed form's per class where it applies, else
-    // NC3's self-duality (1).
+    // Classifier / class-mean alignment: the closed form's per class where it applies; for
+    // balanced bias-free MSE the features model's optimum, sqrt((C-1)/C) (the rows are the
+    // uncentred frame); with a bias (or cross-entropy) NC3's self-duality, 1. Imbalanced
+    // bias-free MSE of an MLP has no such prediction: no line.
+    let (left, right) = if hi > lo {
+        (lo, hi)
+    } else {
+        (0.9 * lo, 1.1 * hi)
+    };
     let alignment_theory = match &r.theory {
         Some(t) => {
             let alignment = t.alignment(&r.class_sizes);
@@ -382,9 +508,14 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
                 .iter()
                 .filter_map(|&k| alignment[k].map(|a| (sizes[k], a)))
                 .collect();
-            series("closed form, per class (none where it collapses)", points)
+            vec![series(
+                "closed form, per class (none where it collapses)",
+                points,
+            )]
         }
-        None => series("self-duality (NC3): 1", vec![(lo, 1.0), (hi, 1.0)]),
+        None => flat_alignment(r)
+            .map(|(name, y)| vec![series(name, vec![(left, y), (right, y)])])
+            .unwrap_or_default(),
     };
     Ok(vec![
         panel(
@@ -403,9 +534,27 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
             "Classifier–mean alignment against class size",
             "cos(w_k, μ_k − μ_G)",
             &r.last.alignment,
-            vec![alignment_theory],
+            alignment_theory,
         ),
     ])
+}
+
+/// The alignment `cos(w_k, mu_k - mu_G)` every class should reach where no closed form is
+/// computed, with its name: for balanced bias-free MSE the features model's optimum,
+/// `sqrt((C-1)/C)` (the rows are the uncentred frame); with a bias or cross-entropy NC3's
+/// self-duality, 1; none for imbalanced bias-free MSE.
+fn flat_alignment(r: &CollapseResult) -> Option<(&'static str, f64)> {
+    let c = &r.config;
+    let balanced = r.class_sizes.iter().all(|&n| n == r.class_sizes[0]);
+    if !c.bias && c.loss == Loss::Mse {
+        let classes = r.class_sizes.len() as f64;
+        balanced.then(|| {
+            let y = ((classes - 1.0) / classes).sqrt();
+            ("bias-free MSE optimum: √((C−1)/C)", y)
+        })
+    } else {
+        Some(("self-duality (NC3): 1", 1.0))
+    }
 }
 
 /// The CSV of [`norms`].
@@ -426,7 +575,10 @@ pub fn norms_csv(r: &CollapseResult) -> String {
                     a[k].map_or(String::new(), |a| a.to_string()),
                 )
             })
-            .unwrap_or_else(|| (String::new(), String::new(), "1".into()));
+            .unwrap_or_else(|| {
+                let flat = flat_alignment(r).map_or(String::new(), |(_, y)| y.to_string());
+                (String::new(), String::new(), flat)
+            });
         let measured_alignment = r
             .last
             .alignment

@@ -18,7 +18,7 @@ use super::style::{
     ColorMap, GRID, GRID_MINOR, MarkStyle, Shape, Sizes, darker, font, legend_corner, palette,
     sample_polyline, text_size,
 };
-use super::{Figure, Heatmap, Histogram, LinePlot, ScatterPlot, Surface, histogram_density};
+use super::{Cloud, Figure, Heatmap, Histogram, LinePlot, ScatterPlot, Surface, histogram_density};
 use crate::error::{Error, Result};
 use std::cell::RefCell;
 
@@ -49,7 +49,137 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         Figure::Heatmap(p) => draw_heatmap(&body, p, &sizes, rasters),
         Figure::Histogram(p) => draw_histogram(&body, p, &sizes),
         Figure::Surface(p) => draw_surface(&body, p, &sizes),
+        Figure::Cloud(p) => draw_cloud(&body, p, &sizes),
     }
+}
+
+/// The caption line under a 3-D view: draws it and returns the area above it.
+fn with_caption<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    caption: &str,
+    s: &Sizes,
+) -> Result<DrawingArea<DB, Shift>> {
+    let (w, h) = area.dim_in_pixel();
+    let (size, caption) = fit_text(title, s.label, s.min_font, caption, w as i32 - 2 * s.margin)?;
+    let caption_h = (size * 1.6).round() as i32;
+    let (plot_area, below) = area.split_vertically((h as i32 - caption_h).max(50));
+    below
+        .draw_text(
+            &caption,
+            &font(size).pos(Pos::new(HPos::Center, VPos::Top)),
+            (w as i32 / 2, 0),
+        )
+        .map_err(de(title))?;
+    Ok(plot_area)
+}
+
+/// Points and polylines in plotters' 3-D chart, all three axes over one symmetric range (so
+/// angles are kept), the legend drawn by our code in the top-left corner, the caption below.
+fn draw_cloud<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &Cloud,
+    s: &Sizes,
+) -> Result<()> {
+    let t = p.title.as_str();
+    let plot_area = with_caption(area, t, &p.caption, s)?;
+    let reach = p
+        .groups
+        .iter()
+        .chain(&p.lines)
+        .chain(&p.theory)
+        .flat_map(|g| &g.points)
+        .fold(0.0_f64, |r, (x, y, z)| {
+            r.max(x.abs()).max(y.abs()).max(z.abs())
+        });
+    let r = if reach > 0.0 { reach * 1.05 } else { 1.0 };
+    let mut chart = ChartBuilder::on(&plot_area)
+        .margin(s.margin)
+        .margin_bottom(s.margin + (s.tick * 1.5).round() as i32)
+        .build_cartesian_3d(-r..r, -r..r, -r..r)
+        .map_err(de(t))?;
+    let (yaw, pitch) = (p.yaw, p.pitch);
+    chart.with_projection(|mut pb| {
+        pb.yaw = yaw;
+        pb.pitch = pitch;
+        pb.scale = 0.75;
+        pb.into_matrix()
+    });
+    chart
+        .configure_axes()
+        .label_style(font(s.tick))
+        .max_light_lines(1)
+        .draw()
+        .map_err(de(t))?;
+    let dark = RGBColor(40, 40, 40);
+    for line in &p.lines {
+        chart
+            .draw_series(LineSeries::new(
+                line.points.iter().copied(),
+                dark.stroke_width(s.line),
+            ))
+            .map_err(de(t))?;
+    }
+    // A polyline without a name continues the named one before it (its colour too).
+    let theory_index = |i: usize| {
+        p.theory[..=i]
+            .iter()
+            .filter(|l| !l.name.is_empty())
+            .count()
+            .saturating_sub(1)
+    };
+    for (i, line) in p.theory.iter().enumerate() {
+        // Dashes by hand: every other of 12 pieces per segment.
+        let color = theory_color(theory_index(i)).stroke_width(s.line);
+        for pair in line.points.windows(2) {
+            let ((x0, y0, z0), (x1, y1, z1)) = (pair[0], pair[1]);
+            let at = |f: f64| (x0 + f * (x1 - x0), y0 + f * (y1 - y0), z0 + f * (z1 - z0));
+            for piece in (0..12).step_by(2) {
+                let (a, b) = (f64::from(piece) / 12.0, f64::from(piece + 1) / 12.0);
+                chart
+                    .draw_series(LineSeries::new([at(a), at(b)], color))
+                    .map_err(de(t))?;
+            }
+        }
+    }
+    let radius = (s.marker * 4 / 5).max(2);
+    for (k, group) in p.groups.iter().enumerate() {
+        let color = palette(k);
+        chart
+            .draw_series(
+                group.points.iter().map(|&pt| {
+                    plotters::element::Circle::new(pt, radius, color.mix(0.75).filled())
+                }),
+            )
+            .map_err(de(t))?;
+    }
+    let keys: Vec<(&str, Key)> = p
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            let color = palette(k);
+            let mark = MarkStyle::new(Shape::Circle, s.marker, color, 0.75, darker(color), s.thin);
+            (g.name.as_str(), Key::Mark(mark))
+        })
+        .chain(
+            p.lines
+                .iter()
+                .map(|l| (l.name.as_str(), Key::Line(dark.stroke_width(s.line), None))),
+        )
+        .chain(p.theory.iter().enumerate().map(|(i, l)| {
+            let style = theory_color(theory_index(i)).stroke_width(s.line);
+            (l.name.as_str(), Key::Dashed(style))
+        }))
+        .filter(|(n, _)| !n.is_empty())
+        .collect();
+    let refs: Vec<&(&str, Key)> = keys.iter().collect();
+    let names: Vec<&str> = keys.iter().map(|(n, _)| *n).collect();
+    if let Some((lw, lh, sizes)) = legend_size(&names, s, t)? {
+        let pad = (f64::from(s.margin) * 0.6).round() as i32;
+        draw_legend_box(&plot_area, &refs, (pad, pad), (lw, lh, &sizes), s, t)?;
+    }
+    Ok(())
 }
 
 /// The surface as plotters' 3-D chart: one quadrilateral per grid cell, filled with the
@@ -60,17 +190,7 @@ fn draw_surface<DB: DrawingBackend>(
     s: &Sizes,
 ) -> Result<()> {
     let t = p.title.as_str();
-    let (w, h) = area.dim_in_pixel();
-    let (size, caption) = fit_text(t, s.label, s.min_font, &p.caption, w as i32 - 2 * s.margin)?;
-    let caption_h = (size * 1.6).round() as i32;
-    let (plot_area, below) = area.split_vertically((h as i32 - caption_h).max(50));
-    below
-        .draw_text(
-            &caption,
-            &font(size).pos(Pos::new(HPos::Center, VPos::Top)),
-            (w as i32 / 2, 0),
-        )
-        .map_err(de(t))?;
+    let plot_area = with_caption(area, t, &p.caption, s)?;
     let (zmin, zmax) = p
         .values
         .iter()

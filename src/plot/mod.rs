@@ -172,6 +172,37 @@ pub struct Surface {
     pub pitch: f64,
 }
 
+/// Points in 3-D, seen from a direction: groups of points (one colour each), and polylines
+/// (solid) and theory polylines (dashed) through the same space. The three axes share one
+/// scale, so shapes (a regular tetrahedron) keep their angles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cloud {
+    /// Panel title.
+    pub title: String,
+    /// What the axes are, in one line under the view (plotters' 3-D axes carry tick labels
+    /// only).
+    pub caption: String,
+    /// Groups of points, each in its colour and in the legend.
+    pub groups: Vec<Series3>,
+    /// Solid polylines (each a list of points joined in order).
+    pub lines: Vec<Series3>,
+    /// Dashed polylines: the theory.
+    pub theory: Vec<Series3>,
+    /// Rotation about the vertical axis, in radians.
+    pub yaw: f64,
+    /// Elevation of the viewer, in radians.
+    pub pitch: f64,
+}
+
+/// A named list of 3-D points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series3 {
+    /// Name shown in the legend.
+    pub name: String,
+    /// The (x, y, z) points, in drawing order.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
 /// One panel of a figure.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Figure {
@@ -185,6 +216,8 @@ pub enum Figure {
     Histogram(Histogram),
     /// A height field in 3-D.
     Surface(Surface),
+    /// Points and polylines in 3-D.
+    Cloud(Cloud),
 }
 
 impl Figure {
@@ -196,6 +229,7 @@ impl Figure {
             Figure::Heatmap(p) => &p.title,
             Figure::Histogram(p) => &p.title,
             Figure::Surface(p) => &p.title,
+            Figure::Cloud(p) => &p.title,
         }
     }
 }
@@ -570,6 +604,23 @@ fn validate(fig: &Figure) -> Result<()> {
             }
             for (i, s) in p.contours.iter().enumerate() {
                 check_series(t, &describe("contour", i, s), s, false, false)?;
+            }
+        }
+        Figure::Cloud(p) => {
+            if p.groups.iter().all(|g| g.points.is_empty()) {
+                return Err(Error::plot(t, "no points"));
+            }
+            for s in p.groups.iter().chain(&p.lines).chain(&p.theory) {
+                if let Some(bad) = s
+                    .points
+                    .iter()
+                    .find(|(x, y, z)| !(x.is_finite() && y.is_finite() && z.is_finite()))
+                {
+                    return Err(Error::plot(
+                        t,
+                        format!("'{}' has a non-finite point {bad:?}", s.name),
+                    ));
+                }
             }
         }
         Figure::Surface(p) => {

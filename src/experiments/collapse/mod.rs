@@ -379,6 +379,16 @@ impl Experiment for CollapseConfig {
                 csv: plot::collapse::features_csv(r, r.snapshots.len() - 1),
             },
             FigureData {
+                stem: "features-3d",
+                panels: plot::collapse::features_3d(
+                    r,
+                    r.snapshots.len() - 1,
+                    plot::collapse::DEFAULT_YAW,
+                )?,
+                panel_size: (460, 440),
+                csv: plot::collapse::features_3d_csv(r, r.snapshots.len() - 1),
+            },
+            FigureData {
                 stem: "mean-gram",
                 panels: plot::collapse::gram(r)?,
                 panel_size: (340, 340),

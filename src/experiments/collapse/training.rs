@@ -31,7 +31,7 @@ pub const CLOSED_FORM_TOLERANCE: f64 = 1e-4;
 const CLOSED_FORM_CHECK_EVERY: usize = 50;
 
 /// Features and class means projected onto the plane of the two largest principal directions
-/// of the centred class means, at one recorded epoch.
+/// of the centred class means, at one recorded epoch, and their coordinates along the third.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// The epoch.
@@ -40,6 +40,10 @@ pub struct Snapshot {
     pub means: Vec<(f64, f64)>,
     /// Per class, up to 40 projected centred features.
     pub points: Vec<Vec<(f64, f64)>>,
+    /// Per class, the centred mean's coordinate along the third principal direction.
+    pub means_z: Vec<f64>,
+    /// The features' coordinates along the third principal direction, as `points`.
+    pub points_z: Vec<Vec<f64>>,
 }
 
 /// What the run reports.
@@ -459,26 +463,40 @@ fn snapshot(epoch: usize, features: &DMatrix<f64>, labels: &[usize], classes: us
             .get(i)
             .map_or_else(|| DVector::zeros(d), |p| p.1.clone())
     };
-    let (mut ux, mut uy) = (axis(0), axis(1));
-    if ux.dot(&means.column(0)) < 0.0 {
-        ux = -ux;
-    }
-    if classes > 1 && uy.dot(&means.column(1)) < 0.0 {
-        uy = -uy;
-    }
-    let project = |v: &DVector<f64>| (ux.dot(v), uy.dot(v));
+    // Signs fixed so that class k's mean has a non-negative coordinate along axis k.
+    let axes: Vec<DVector<f64>> = (0..3)
+        .map(|i| {
+            let u = axis(i);
+            if i < classes && u.dot(&means.column(i)) < 0.0 {
+                -u
+            } else {
+                u
+            }
+        })
+        .collect();
+    let project = |v: &DVector<f64>| [axes[0].dot(v), axes[1].dot(v), axes[2].dot(v)];
     let mut points = vec![Vec::new(); classes];
     for (h, &y) in features.column_iter().zip(labels) {
         if points[y].len() < SNAPSHOT_POINTS_PER_CLASS {
             points[y].push(project(&(h - &global)));
         }
     }
+    let means: Vec<[f64; 3]> = (0..classes)
+        .map(|k| project(&means.column(k).into_owned()))
+        .collect();
+    let plane = |p: &[f64; 3]| (p[0], p[1]);
     Snapshot {
         epoch,
-        means: (0..classes)
-            .map(|k| project(&means.column(k).into_owned()))
+        means: means.iter().map(plane).collect(),
+        points: points
+            .iter()
+            .map(|c| c.iter().map(plane).collect())
             .collect(),
-        points,
+        means_z: means.iter().map(|p| p[2]).collect(),
+        points_z: points
+            .iter()
+            .map(|c| c.iter().map(|p| p[2]).collect())
+            .collect(),
     }
 }
 

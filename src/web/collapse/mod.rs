@@ -33,6 +33,10 @@ struct Room {
     result: RwSignal<Option<CollapseResult>>,
     /// The scrubber's record, or none to follow the latest.
     frame: RwSignal<Option<usize>>,
+    /// Whether the scrubber is playing the records back.
+    playing: RwSignal<bool>,
+    /// The 3-D view's turn about the vertical axis, in degrees (not in the permalink).
+    yaw: RwSignal<f64>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
 }
@@ -47,6 +51,8 @@ pub fn Collapse() -> impl IntoView {
         progress: RwSignal::new((0, 0)),
         result: RwSignal::new(None),
         frame: RwSignal::new(None),
+        playing: RwSignal::new(false),
+        yaw: RwSignal::new(plot::collapse::DEFAULT_YAW.to_degrees()),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
@@ -56,6 +62,7 @@ pub fn Collapse() -> impl IntoView {
         room.error.set(None);
         room.running.set(true);
         room.frame.set(None);
+        room.playing.set(false);
         spawn_local(session(room.sessions.begin(), config, room));
     });
     let figures = figures_of::<CollapseConfig>(room.result, "training…");
@@ -72,6 +79,7 @@ pub fn Collapse() -> impl IntoView {
                     {card("nc3-nc4", figures, json, text::DUALITY)}
                     <Scrubber room=room/>
                     {card("features", scrubbed(room), json, text::FEATURES)}
+                    {card("features-3d", scrubbed_3d(room), json, text::FEATURES_3D)}
                     <h2>"The geometry at the end"</h2>
                     {card("mean-gram", figures, json, text::GRAM)}
                     {card("norms", figures, json, text::NORMS)}
@@ -99,6 +107,43 @@ fn scrubbed(room: Room) -> Figures {
     })
 }
 
+/// The 3-D features figure at the scrubber's record, turned by the yaw slider.
+fn scrubbed_3d(room: Room) -> Figures {
+    Memo::new(move |_| {
+        let frame = room.frame.get();
+        let yaw = room.yaw.get().to_radians();
+        room.result.with(|r| {
+            let r = r.as_ref().ok_or_else(|| "training…".to_string())?;
+            let last = r.snapshots.len().saturating_sub(1);
+            let index = frame.unwrap_or(last).min(last);
+            Ok(vec![FigureData {
+                stem: "features-3d",
+                panels: plot::collapse::features_3d(r, index, yaw).map_err(|e| e.to_string())?,
+                panel_size: (460, 440),
+                csv: plot::collapse::features_3d_csv(r, index),
+            }])
+        })
+    })
+}
+
+/// Plays the records back from the first, about eight frames (130 ms) each, until the last,
+/// a pause, a new session or a move of the scrubber.
+async fn play(room: Room) {
+    let records = room
+        .result
+        .with_untracked(|r| r.as_ref().map_or(0, |r| r.snapshots.len()));
+    for i in 0..records {
+        if !room.playing.get_untracked() {
+            return;
+        }
+        room.frame.set((i + 1 < records).then_some(i));
+        for _ in 0..8 {
+            super::glue::next_frame().await;
+        }
+    }
+    room.playing.set(false);
+}
+
 /// A slider over the recorded epochs (right end: follow the latest).
 #[component]
 fn Scrubber(room: Room) -> impl IntoView {
@@ -114,8 +159,18 @@ fn Scrubber(room: Room) -> impl IntoView {
         })
     };
     let current = move || room.frame.get().unwrap_or(records().saturating_sub(1));
+    let toggle = move |_| {
+        let start = !room.playing.get_untracked();
+        room.playing.set(start);
+        if start {
+            spawn_local(play(room));
+        }
+    };
     view! {
         <div class="control scrubber">
+            <button id="play" on:click=toggle>
+                {move || if room.playing.get() { "Pause" } else { "Play" }}
+            </button>
             <label for="scrub">
                 "Training so far: epoch " <output>{move || epoch_at(current())}</output>
             </label>
@@ -129,7 +184,22 @@ fn Scrubber(room: Room) -> impl IntoView {
                 on:input=move |ev| {
                     if let Ok(i) = event_target_value(&ev).parse::<usize>() {
                         let last = records().saturating_sub(1);
+                        room.playing.set(false);
                         room.frame.set((i < last).then_some(i));
+                    }
+                }
+            />
+            <label for="turn">"3-D view: turn " <output>{move || format!("{:.0}°", room.yaw.get())}</output></label>
+            <input
+                type="range"
+                id="turn"
+                min="0"
+                max="360"
+                step="5"
+                prop:value=move || room.yaw.get()
+                on:input=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                        room.yaw.set(v);
                     }
                 }
             />

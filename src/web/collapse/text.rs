@@ -24,6 +24,13 @@ a circle at equal angles (NC2). For C = 3 the simplex ETF is a triangle in exact
 (dashed, aligned on class 0); for C = 4 a tetrahedron seen from its widest side, and so on. \
 With imbalanced MSE on the features model, minority classes fall onto the origin.";
 
+/// The features in 3-D.
+pub const FEATURES_3D: &str = "The same features and class means along the means' three largest \
+principal directions (the third points up), the means joined by solid lines: for C = 4 the \
+tetrahedron they span, for C = 3 a triangle. Dashed: the simplex ETF of C <= 4 classes at the \
+means' RMS norm, turned by the rotation that best matches it to them (Kabsch). Press Play (or \
+move the scrubber) to watch training carry the means onto it; turn the view with the slider.";
+
 /// The Gram matrix of the normalized means.
 pub const GRAM: &str = "Cosines between centred class means at the last epoch (left) beside \
 the ideal (right). For an MLP: the simplex equiangular tight frame, 1 on the diagonal and \
