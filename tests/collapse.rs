@@ -508,3 +508,49 @@ fn gaussian_matrix3(seed: u64) -> nalgebra::Matrix3<f64> {
     let mut rng = Rng::new(seed, Stream::Experiment);
     nalgebra::Matrix3::from_fn(|_, _| rng.normal())
 }
+
+#[test]
+fn uploaded_features_are_measured_as_nc_metrics_measures_them_and_drawn_as_measured() {
+    use theorylab::experiments::collapse::own::{Named, OwnFeatures};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/collapse");
+    let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
+    let (features, labels, classifier, bias) = (
+        read("features.csv"),
+        read("labels.csv"),
+        read("classifier.csv"),
+        read("bias.csv"),
+    );
+    let named = |name, text| Named { name, text };
+    let own = OwnFeatures::read(
+        named("features.csv", &features),
+        named("labels.csv", &labels),
+        Some(named("classifier.csv", &classifier)),
+        Some(named("bias.csv", &bias)),
+    )
+    .unwrap();
+    let (metrics, snapshot) = own.measure().unwrap();
+    // The page's numbers are nc-metrics' (the same function on the same numbers: equal).
+    let numpy: serde_json::Value = serde_json::from_str(&read("expected.json")).unwrap();
+    let nc1 = numpy["nc1"].as_f64().unwrap();
+    assert!((metrics.nc1.unwrap() - nc1).abs() <= 1e-10 * nc1);
+    let csv = theorylab::plot::collapse::own_features_csv(&snapshot, &metrics);
+    let cosines: Vec<f64> = csv
+        .lines()
+        .filter(|l| l.starts_with("cosine,"))
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(cosines, metrics.mean_cosines);
+    let figure = theorylab::plot::collapse::own_features(&snapshot, &own.class_sizes(), &metrics);
+    assert_eq!(figure.unwrap().len(), 3);
+    // A bad cell names its file and line.
+    let broken = features.replacen(',', ",x", 1);
+    let e = OwnFeatures::read(
+        named("mine.csv", &broken),
+        named("labels.csv", &labels),
+        None,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("mine.csv") && e.contains("line"), "{e}");
+}

@@ -2,16 +2,14 @@
 //! metrics of features made elsewhere (`nc-metrics`). Every flag's default is the experiment
 //! config's `Default`.
 
-use super::files::{in_file, read_text};
+use super::files::read_text;
 use super::run::{Output, Widths, run_experiment, to_json};
 use clap::Args;
-use nalgebra::DVector;
 use std::path::{Path, PathBuf};
 use theorylab::core::activation::Activation;
-use theorylab::core::collapse::{Classifier, nc_metrics};
-use theorylab::core::data::parse_points;
 use theorylab::core::loss::Loss;
-use theorylab::error::{Error, Result};
+use theorylab::error::Result;
+use theorylab::experiments::collapse::own::{Named, OwnFeatures};
 use theorylab::experiments::collapse::{CollapseConfig, CollapseData};
 
 fn defaults() -> CollapseConfig {
@@ -167,69 +165,23 @@ pub struct NcMetricsArgs {
     json: bool,
 }
 
-fn read_matrix(path: &Path) -> Result<nalgebra::DMatrix<f64>> {
-    parse_points(&read_text(path)?).map_err(in_file(path))
+fn named((name, text): &(String, String)) -> Named<'_> {
+    Named { name, text }
 }
 
 /// `theorylab nc-metrics`.
 pub fn nc_metrics_command(a: NcMetricsArgs) -> Result<()> {
-    let features = read_matrix(&a.features)?;
-    let label_table = read_matrix(&a.labels)?;
-    if label_table.nrows() != 1 {
-        return Err(in_file(&a.labels)(Error::Data(format!(
-            "rows have {} columns: give one label per row",
-            label_table.nrows()
-        ))));
-    }
-    let labels = label_table
-        .iter()
-        .enumerate()
-        .map(|(i, &y)| {
-            if y.fract() == 0.0 && (0.0..1e6).contains(&y) {
-                Ok(y as usize)
-            } else {
-                Err(in_file(&a.labels)(Error::Data(format!(
-                    "label {y} of sample {} is not a class index 0, 1, 2, ...",
-                    i + 1
-                ))))
-            }
-        })
-        .collect::<Result<Vec<usize>>>()?;
-    let classifier = a
-        .classifier
-        .as_deref()
-        .map(|p| read_matrix(p).map(|w| w.transpose()))
-        .transpose()?;
-    if a.bias.is_some() && classifier.is_none() {
-        return Err(Error::config("bias", "give --classifier with --bias"));
-    }
-    let bias = a
-        .bias
-        .as_deref()
-        .map(|p| {
-            let b = read_matrix(p)?;
-            if b.nrows() != 1 {
-                return Err(in_file(p)(Error::Data(format!(
-                    "rows have {} columns: give one bias value per row",
-                    b.nrows()
-                ))));
-            }
-            Ok(DVector::from_iterator(b.len(), b.iter().copied()))
-        })
-        .transpose()?;
-    // C is the classifier's row count when given, else one more than the largest label.
-    let classes = classifier
-        .as_ref()
-        .map_or_else(|| labels.iter().max().map_or(0, |m| m + 1), |w| w.nrows());
-    let metrics = nc_metrics(
-        &features,
-        &labels,
-        classes,
-        classifier.as_ref().map(|w| Classifier {
-            weight: w,
-            bias: bias.as_ref(),
-        }),
+    let text = |p: &Path| read_text(p).map(|t| (p.display().to_string(), t));
+    let optional = |p: &Option<PathBuf>| p.as_deref().map(text).transpose();
+    let (features, labels) = (text(&a.features)?, text(&a.labels)?);
+    let (classifier, bias) = (optional(&a.classifier)?, optional(&a.bias)?);
+    let own = OwnFeatures::read(
+        named(&features),
+        named(&labels),
+        classifier.as_ref().map(named),
+        bias.as_ref().map(named),
     )?;
+    let metrics = own.metrics()?;
     if a.json {
         println!("{}", to_json(&metrics)?);
     } else {

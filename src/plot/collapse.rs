@@ -3,10 +3,11 @@
 //! and class norms against class size beside Dang et al.'s closed form.
 
 use super::{Cloud, Figure, Heatmap, LinePlot, Scale, Series, Series3};
+use crate::core::collapse::NcMetrics;
 use crate::core::collapse::{local_product, norms_of_product, ufm_norms_at};
 use crate::core::loss::Loss;
 use crate::error::Result;
-use crate::experiments::collapse::CollapseResult;
+use crate::experiments::collapse::{CollapseResult, Snapshot};
 use nalgebra::{DMatrix, Matrix3, Vector3};
 use std::f64::consts::TAU;
 use std::fmt::Write;
@@ -193,15 +194,22 @@ fn ideal_in_plane(means: &[(f64, f64)]) -> Vec<Series> {
 /// directions.
 pub fn features(r: &CollapseResult, index: usize) -> Result<Vec<Figure>> {
     let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let title = format!("Centred features at epoch {}", s.epoch);
+    Ok(vec![projection(s, &r.class_sizes, &title)])
+}
+
+/// A snapshot's features and means on the plane, with the equinorm circle (and the triangle
+/// for C = 3).
+fn projection(s: &Snapshot, class_sizes: &[usize], title: &str) -> Figure {
     let mut markers: Vec<Series> = s
         .points
         .iter()
         .enumerate()
-        .map(|(k, p)| series(&format!("class {k} (n = {})", r.class_sizes[k]), p.clone()))
+        .map(|(k, p)| series(&format!("class {k} (n = {})", class_sizes[k]), p.clone()))
         .collect();
     markers.push(series("class means", s.means.clone()));
-    Ok(vec![Figure::Line(LinePlot {
-        title: format!("Centred features at epoch {}", s.epoch),
+    Figure::Line(LinePlot {
+        title: title.into(),
         x_label: "1st principal direction of the means".into(),
         y_label: "2nd principal direction".into(),
         x_scale: Scale::Linear,
@@ -210,7 +218,42 @@ pub fn features(r: &CollapseResult, index: usize) -> Result<Vec<Figure>> {
         markers,
         theory: ideal_in_plane(&s.means),
         errors: Vec::new(),
-    })])
+    })
+}
+
+/// The figure of features made elsewhere (the page's upload): their projection, and their
+/// centred means' cosines beside the simplex ETF.
+pub fn own_features(
+    snapshot: &Snapshot,
+    class_sizes: &[usize],
+    metrics: &NcMetrics,
+) -> Result<Vec<Figure>> {
+    let c = class_sizes.len();
+    let mut panels = vec![projection(snapshot, class_sizes, "Your centred features")];
+    panels.extend(gram_panels(
+        c,
+        ("Your class-mean cosines", metrics.mean_cosines.clone()),
+        (&etf_name(c), etf_gram(c)),
+    ));
+    Ok(panels)
+}
+
+/// The CSV of [`own_features`]: the projected points, then the cosines.
+pub fn own_features_csv(snapshot: &Snapshot, metrics: &NcMetrics) -> String {
+    let c = snapshot.means.len();
+    let mut csv = String::from("kind,class,column,x,y\n");
+    for (k, points) in snapshot.points.iter().enumerate() {
+        for (x, y) in points {
+            let _ = writeln!(csv, "feature,{k},,{x},{y}");
+        }
+    }
+    for (k, (x, y)) in snapshot.means.iter().enumerate() {
+        let _ = writeln!(csv, "mean,{k},,{x},{y}");
+    }
+    for (i, cos) in metrics.mean_cosines.iter().enumerate() {
+        let _ = writeln!(csv, "cosine,{},{},{cos},", i / c, i % c);
+    }
+    csv
 }
 
 /// The 3-D view's default turn about the vertical axis (35 degrees), in radians.
@@ -363,16 +406,26 @@ pub fn ideal_gram(r: &CollapseResult) -> (String, Vec<f64>) {
             "Closed form's frame (Dang et al.)".into(),
             t.mean_cosines(&r.class_sizes),
         ),
-        None => (
-            format!("Simplex ETF: −1/(C−1) = {:.3}", -1.0 / (c as f64 - 1.0)),
-            etf_gram(c),
-        ),
+        None => (etf_name(c), etf_gram(c)),
     }
 }
 
 /// Cosines of the centred class means at the last record beside the ideal ([`ideal_gram`]).
 pub fn gram(r: &CollapseResult) -> Result<Vec<Figure>> {
-    let c = r.config.classes;
+    let epoch = r.epochs.last().copied().unwrap_or(0);
+    let (ideal_name, ideal) = ideal_gram(r);
+    Ok(gram_panels(
+        r.config.classes,
+        (
+            &format!("Class-mean cosines, epoch {epoch}"),
+            r.last.mean_cosines.clone(),
+        ),
+        (&ideal_name, ideal),
+    ))
+}
+
+/// Two `c x c` cosine maps side by side, each `(title, row-major values)`.
+fn gram_panels(c: usize, measured: (&str, Vec<f64>), ideal: (&str, Vec<f64>)) -> Vec<Figure> {
     let panel = |title: &str, values: Vec<f64>| {
         // Heatmap rows run along x from the bottom; flip so class 0 is the top row, as a matrix.
         let flipped = (0..c * c)
@@ -393,15 +446,12 @@ pub fn gram(r: &CollapseResult) -> Result<Vec<Figure>> {
             lines: Vec::new(),
         })
     };
-    let epoch = r.epochs.last().copied().unwrap_or(0);
-    let (ideal_name, ideal) = ideal_gram(r);
-    Ok(vec![
-        panel(
-            &format!("Class-mean cosines, epoch {epoch}"),
-            r.last.mean_cosines.clone(),
-        ),
-        panel(&ideal_name, ideal),
-    ])
+    vec![panel(measured.0, measured.1), panel(ideal.0, ideal.1)]
+}
+
+/// The simplex ETF's panel title.
+fn etf_name(c: usize) -> String {
+    format!("Simplex ETF: −1/(C−1) = {:.3}", -1.0 / (c as f64 - 1.0))
 }
 
 /// The CSV of [`gram`].

@@ -99,3 +99,24 @@ pub fn check_upload_size(file: &web_sys::File, limit: f64) -> Result<(), String>
     }
     Ok(())
 }
+
+/// The file an `<input type="file">` change event chose, if any.
+pub fn chosen_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .and_then(|input| input.files())
+        .and_then(|f| f.get(0))
+}
+
+/// A CSV file's name and text: refused above [`MAX_CSV_BYTES`] before it is read, and an error
+/// naming it if it is not text.
+pub async fn read_csv_file(file: web_sys::File) -> Result<(String, String), String> {
+    check_upload_size(&file, MAX_CSV_BYTES)?;
+    let name = file.name();
+    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+    match text.ok().and_then(|t| t.as_string()) {
+        Some(text) => Ok((name, text)),
+        None => Err(format!("{name}: the file could not be read as text")),
+    }
+}

@@ -656,16 +656,51 @@ async function openCollapse(ctx, query = "") {
 await test("the Collapse room's default view trains into the terminal phase and draws every figure", async () => {
   const page = await openCollapse(cpu);
   console.log(`     default Collapse view complete in ${page.seconds.toFixed(1)} s (page load included)`);
-  for (const name of ["nc1-nc2", "nc3-nc4", "features", "mean-gram", "norms"]) {
+  for (const name of ["nc1-nc2", "nc3-nc4", "features", "features-3d", "mean-gram", "norms"]) {
     assert.match(await figureSvg(page, name), /<svg/, `${name} has no SVG`);
+    const px = await smallestRenderedText(page, name);
+    assert.ok(px >= 10.5, `${name}: text rendered at ${px.toFixed(1)} px in a 1440-px window`);
   }
   assert.match(await figureSvg(page, "nc1-nc2"), /zero training error/);
   assert.match(await figureSvg(page, "features"), /epoch 300/);
+  assert.match(await figureSvg(page, "features-3d"), /simplex ETF, best rotation/);
   await page.screenshot({ path: join(SHOTS, "collapse.png"), fullPage: true });
   // The scrubber's left end shows the features at initialization.
   await page.locator("#scrub").fill("0");
   await page.waitForFunction(() => /Centred features at epoch 0\s*</.test(
     document.querySelector('[data-figure="features"]')?.innerHTML ?? ""), null, { timeout: 10000 });
+  // Play runs the records forward to the last one, in both views.
+  await page.click("#play");
+  await page.waitForFunction(() => /Centred features in 3-D at epoch 300\s*</.test(
+    document.querySelector('[data-figure="features-3d"]')?.innerHTML ?? "") &&
+    /Play/.test(document.querySelector("#play")?.textContent ?? ""), null, { timeout: 60000 });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+await test("the Collapse room measures uploaded features as theorylab nc-metrics does, and names a bad file", async () => {
+  const page = await openCollapse(cpu, "epochs=16");
+  const dir = "tests/fixtures/collapse";
+  await page.setInputFiles("#own-features-file", `${dir}/features.csv`);
+  await page.setInputFiles("#own-labels-file", `${dir}/labels.csv`);
+  await page.setInputFiles("#own-classifier-file", `${dir}/classifier.csv`);
+  await page.setInputFiles("#own-bias-file", `${dir}/bias.csv`);
+  await page.waitForFunction(() => document.querySelectorAll("#own-measures tr").length >= 7, null, { timeout: 20000 });
+  const native = JSON.parse(execFileSync(CLI, ["nc-metrics", "--json", "--features", `${dir}/features.csv`,
+    "--labels", `${dir}/labels.csv`, "--classifier", `${dir}/classifier.csv`, "--bias", `${dir}/bias.csv`]).toString());
+  const cells = await page.$$eval("#own-measures tr", (rows) => rows.map((r) => r.querySelector("td")?.textContent));
+  const expected = [native.nc1, native.nc2_equinorm_means, native.nc2_equinorm_classifier, native.nc2_equiangular,
+    native.nc2_cos_std, native.nc3, native.nc4].map((v) => v.toExponential(4));
+  assert.deepEqual(cells.slice(0, 7), expected);
+  assert.match(await figureSvg(page, "own-features"), /Your centred features/);
+  const json = JSON.parse((await exportFile(page, "own-features", "json")).bytes.toString());
+  assert.equal(json.nc1, native.nc1);
+  // A ragged features file: an error naming it, not a figure.
+  const bad = join(mkdtempSync(join(tmpdir(), "theorylab-own-")), "ragged.csv");
+  writeFileSync(bad, "1,2,3\n4,5\n");
+  await page.setInputFiles("#own-features-file", bad);
+  await page.waitForFunction(() => /ragged\.csv/.test(document.querySelector('[data-figure="own-features"]')?.textContent ?? ""),
+    null, { timeout: 10000 });
   assert.deepEqual(page.errors, []);
   await page.close();
 });

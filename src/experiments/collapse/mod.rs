@@ -4,6 +4,7 @@
 //! the unconstrained features model the optimum is an orthogonal frame with class-dependent
 //! lengths, and small classes collapse to zero (Dang et al. 2023).
 
+pub mod own;
 pub mod training;
 
 use super::{Experiment, FigureData};

@@ -442,9 +442,15 @@ fn at_closed_form(ufm: &Ufm, labels: &[usize], theory: &UfmOptimum) -> bool {
     close(&rows, &theory.classifier_norms_sq) && close(&means, &theory.mean_norms_sq)
 }
 
-/// Features and means projected onto the top two principal directions of the centred means
-/// (signs fixed so that class 0's mean has x >= 0 and class 1's y >= 0).
-fn snapshot(epoch: usize, features: &DMatrix<f64>, labels: &[usize], classes: usize) -> Snapshot {
+/// Features and means projected onto the top three principal directions of the centred means
+/// (signs fixed so that class k's mean has a non-negative coordinate along direction k); the
+/// labels must be in `0..classes` (as [`nc_metrics`] checks).
+pub fn snapshot(
+    epoch: usize,
+    features: &DMatrix<f64>,
+    labels: &[usize],
+    classes: usize,
+) -> Snapshot {
     let d = features.nrows();
     let global = features.column_mean();
     let mut means = DMatrix::<f64>::zeros(d, classes);

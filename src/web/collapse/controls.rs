@@ -41,6 +41,8 @@ fn decay(
 pub fn Controls(
     config: RwSignal<CollapseConfig>,
     error: RwSignal<Option<String>>,
+    /// The upload of features made elsewhere, at the end.
+    children: Children,
 ) -> impl IntoView {
     let ufm = move || config.with(|c| c.dataset == CollapseData::Ufm);
     view! {
@@ -159,6 +161,8 @@ pub fn Controls(
                 move |s| config.update(|c| c.seed = s),
                 error,
             )}
+            <h2>"Your features"</h2>
+            {children()}
         </aside>
     }
 }

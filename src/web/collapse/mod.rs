@@ -6,6 +6,7 @@
 //! session on the room shell ([`super::room`]) that trains in slices between animation frames.
 
 mod controls;
+mod own;
 mod text;
 
 use super::room::{
@@ -37,6 +38,8 @@ struct Room {
     playing: RwSignal<bool>,
     /// The 3-D view's turn about the vertical axis, in degrees (not in the permalink).
     yaw: RwSignal<f64>,
+    /// Features made elsewhere, to measure.
+    own: RwSignal<own::Uploads>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
 }
@@ -53,6 +56,7 @@ pub fn Collapse() -> impl IntoView {
         frame: RwSignal::new(None),
         playing: RwSignal::new(false),
         yaw: RwSignal::new(plot::collapse::DEFAULT_YAW.to_degrees()),
+        own: RwSignal::new(own::Uploads::default()),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
@@ -70,7 +74,9 @@ pub fn Collapse() -> impl IntoView {
     view! {
         <section class="room collapse">
             <div class="layout">
-                <controls::Controls config=room.config error=room.error/>
+                <controls::Controls config=room.config error=room.error>
+                    <own::Inputs uploads=room.own error=room.error/>
+                </controls::Controls>
                 <div class="figures">
                     <Transport room=room/>
                     <Banners notice=room.notice error=room.error/>
@@ -83,6 +89,13 @@ pub fn Collapse() -> impl IntoView {
                     <h2>"The geometry at the end"</h2>
                     {card("mean-gram", figures, json, text::GRAM)}
                     {card("norms", figures, json, text::NORMS)}
+                    <h2>"Your features"</h2>
+                    {card(
+                        "own-features",
+                        own::figures(room.own),
+                        own::json(room.own),
+                        view! { <own::Measures uploads=room.own/> <p>{text::OWN}</p> },
+                    )}
                 </div>
             </div>
         </section>

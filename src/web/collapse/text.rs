@@ -24,6 +24,14 @@ a circle at equal angles (NC2). For C = 3 the simplex ETF is a triangle in exact
 (dashed, aligned on class 0); for C = 4 a tetrahedron seen from its widest side, and so on. \
 With imbalanced MSE on the features model, minority classes fall onto the origin.";
 
+/// The upload of features made elsewhere.
+pub const OWN: &str = "Features exported from your own model (say the penultimate layer of a \
+PyTorch network on its training set), one sample per row, with a label file of class indices \
+and optionally the last layer's weight W (C rows) and bias b: the same NC1-NC4 as above (NC3 \
+and NC4 need W), the features on the plane of their class means' top two principal \
+directions, and the means' cosines beside the simplex ETF. `theorylab nc-metrics` computes the \
+same numbers on the command line.";
+
 /// The features in 3-D.
 pub const FEATURES_3D: &str = "The same features and class means along the means' three largest \
 principal directions (the third points up), the means joined by solid lines: for C = 4 the \
