@@ -3,14 +3,19 @@
 //! config's `Default`.
 
 use super::files::read_text;
-use super::run::{Output, Widths, run_experiment, to_json};
+use super::limits;
+use super::run::{Output, Widths, gpu, report, run_with_bar, to_json};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use theorylab::core::activation::Activation;
 use theorylab::core::loss::Loss;
+use theorylab::core::train::Backend;
 use theorylab::error::Result;
+use theorylab::experiments::Experiment;
+use theorylab::experiments::collapse::CollapseRun;
 use theorylab::experiments::collapse::own::{Named, OwnFeatures};
 use theorylab::experiments::collapse::{CollapseConfig, CollapseData};
+use theorylab::gpu::GpuEnsemble;
 
 fn defaults() -> CollapseConfig {
     CollapseConfig::default()
@@ -80,6 +85,10 @@ pub struct CollapseArgs {
     /// Seed.
     #[arg(long, default_value_t = defaults().seed)]
     seed: u64,
+    /// Where an MLP trains: cpu (f64) or gpu (wgpu, f32); the features model and the measures
+    /// run on the CPU in f64 either way.
+    #[arg(long, default_value_t = Backend::Cpu)]
+    backend: Backend,
     #[command(flatten)]
     output: Output,
 }
@@ -115,7 +124,12 @@ pub fn collapse(a: CollapseArgs) -> Result<()> {
         batch_size: a.batch_size,
         seed: a.seed,
     };
-    run_experiment(config, &a.output, |r| {
+    limits::budget().check(&config.cost()?)?;
+    let result = match a.backend {
+        Backend::Cpu => run_with_bar(&mut CollapseRun::new(&config)?)?,
+        Backend::Gpu => run_with_bar(&mut CollapseRun::<GpuEnsemble>::on(gpu()?, &config)?)?,
+    };
+    report::<CollapseConfig>(&result, &a.output, |r| {
         let last = r.epochs.len() - 1;
         println!(
             "epoch {}: train accuracy {:.4}, NC1 {} (at init {}), NC2 equiangular {}, NC3 {}, NC4 {}",

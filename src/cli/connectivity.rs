@@ -5,10 +5,9 @@
 use super::files::{in_file, read_bytes, read_text, write};
 use super::limits;
 use super::playground::target_columns;
-use super::run::{Output, Widths, report, run_with_bar};
+use super::run::{Output, Widths, gpu, report, run_with_bar};
 use clap::Args;
 use std::path::PathBuf;
-use std::sync::Arc;
 use theorylab::core::activation::Activation;
 use theorylab::core::data::{Dataset, parse_csv};
 use theorylab::core::ensemble::{CpuEnsemble, Ensemble};
@@ -22,7 +21,7 @@ use theorylab::experiments::connectivity::sweep::{
     LmcSweepConfig, LmcSweepResult, LmcSweepRun, SweepAxis, spawn_steps,
 };
 use theorylab::experiments::connectivity::{LmcConfig, LmcData, LmcResult, LmcRun, Matching};
-use theorylab::gpu::{GpuContext, GpuEnsemble};
+use theorylab::gpu::GpuEnsemble;
 
 fn defaults() -> LmcConfig {
     LmcConfig::default()
@@ -225,11 +224,6 @@ struct Models {
     b: theorylab::core::mlp::Mlp<f64>,
     data: Dataset,
     source: String,
-}
-
-/// The wgpu device (Vulkan, Metal, DX12 or GL; a software one such as lavapipe counts).
-fn gpu() -> Result<Arc<GpuContext>> {
-    Ok(Arc::new(pollster::block_on(GpuContext::new())?))
 }
 
 /// `lmc` with its path points evaluated on `device`.

@@ -8,10 +8,9 @@
 
 use super::files::{in_file, read_bytes, read_text};
 use super::playground::target_columns;
-use super::run::{Output, report, run_experiment, run_with_bar};
+use super::run::{Output, gpu, report, run_experiment, run_with_bar};
 use clap::Args;
 use std::path::PathBuf;
-use std::sync::Arc;
 use theorylab::core::activation::Activation;
 use theorylab::core::data::parse_csv;
 use theorylab::core::directions::BiasDirection;
@@ -29,7 +28,7 @@ use theorylab::experiments::landscape::surface::{
     DirectionKind, SurfaceConfig, SurfaceResult, SurfaceRun,
 };
 use theorylab::experiments::landscape::{Problem, Subject};
-use theorylab::gpu::{GpuContext, GpuEnsemble};
+use theorylab::gpu::GpuEnsemble;
 
 /// The data, network and training; a flag left out keeps the experiment's default.
 #[derive(Args)]
@@ -224,7 +223,7 @@ pub fn landscape(a: LandscapeArgs) -> Result<()> {
             run_with_bar(&mut run)?
         }
         (Backend::Gpu, subject) => {
-            let ctx = Arc::new(pollster::block_on(GpuContext::new())?);
+            let ctx = gpu()?;
             let mut run = match subject {
                 None => SurfaceRun::<GpuEnsemble>::on(ctx, &config)?,
                 Some(s) => SurfaceRun::<GpuEnsemble>::from_subject_on(ctx, &config, s)?,

@@ -14,6 +14,12 @@ use theorylab::core::finite::first_non_finite;
 use theorylab::core::stepper::{Stepper, run};
 use theorylab::error::{Error, Result};
 use theorylab::experiments::{Experiment, FigureData};
+use theorylab::gpu::GpuContext;
+
+/// The wgpu device (Vulkan, Metal, DX12 or GL; a software one such as lavapipe counts).
+pub fn gpu() -> Result<std::sync::Arc<GpuContext>> {
+    Ok(std::sync::Arc::new(pollster::block_on(GpuContext::new())?))
+}
 
 /// Where a command's results go.
 #[derive(Args, Clone, Debug)]

@@ -723,6 +723,24 @@ await test("the Collapse room's features model and MLP equal the native CLI's", 
   await page.close();
 });
 
+await test("on WebGPU the Collapse room's MLP trains on the GPU and follows the native CLI's", async () => {
+  // f32 on the GPU against f64 natively, 16 epochs of the default: tests/gpu.rs bounds the loss
+  // and NC1 by 1e-3 relative over 5 epochs (measured 4e-7 natively on lavapipe); before zero
+  // training error the run contracts such differences, so 16 epochs keep well inside it.
+  const page = await openCollapse(gpu, "epochs=16");
+  assert.match(await page.textContent("#sweep-status"), /MLP on WebGPU/);
+  const web = JSON.parse((await exportFile(page, "nc1-nc2", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["collapse", "--epochs", "16", "--json"],
+    { maxBuffer: 256 << 20 }).toString());
+  assert.deepEqual(web.epochs, native.epochs);
+  const worst = Math.max(...web.train_loss.map((x, i) => Math.abs(x - native.train_loss[i]) / native.train_loss[i]),
+    ...web.nc1.map((x, i) => Math.abs(x - native.nc1[i]) / native.nc1[i]));
+  console.log(`     Collapse MLP on WebGPU vs native f64: worst relative difference ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-3, `WebGPU and native runs differ by ${worst}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Collapse room refuses a hostile permalink with a notice", async () => {
   const page = await openCollapse(cpu, "classes=0&lr=-1&loss=hinge");
   await page.waitForSelector(".notice");

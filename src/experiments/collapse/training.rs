@@ -4,11 +4,13 @@ use super::{CollapseConfig, CollapseData, DEFAULT_MLP_EPOCHS, UFM_MAX_STEPS};
 use crate::core::activation::Activation;
 use crate::core::collapse::{Classifier, NcMetrics, UfmOptimum, nc_metrics, principal_directions};
 use crate::core::data::{self, Dataset, Targets};
+use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::loss::{Target, accuracy};
 use crate::core::mlp::{Mlp, MlpConfig};
-use crate::core::optim::{Optimizer, OptimizerConfig, OptimizerKind};
+use crate::core::optim::{OptimizerConfig, OptimizerKind};
 use crate::core::parametrization::Parametrization;
 use crate::core::rng::{Rng, Stream};
+use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::ufm::Ufm;
 use crate::error::{Error, Result};
@@ -89,17 +91,19 @@ pub struct CollapseResult {
     pub convergence: Option<String>,
 }
 
-/// An MLP with its optimizer, inputs and mini-batch order.
-struct MlpRun {
-    mlp: Mlp<f64>,
-    optimizer: Optimizer<f64>,
-    inputs: DMatrix<f64>,
+/// An MLP trained through the ensemble engine `E` (one member), its inputs and mini-batch
+/// order. The network waits in `start` until the first step makes the ensemble (making one on
+/// the GPU is asynchronous).
+struct MlpRun<E: Ensemble> {
+    start: Option<(Mlp<E::Scalar>, OptimizerConfig)>,
+    ensemble: Option<E>,
+    inputs: DMatrix<E::Scalar>,
     order: Vec<usize>,
     rng: Rng,
 }
 
-enum Model {
-    Mlp(Box<MlpRun>),
+enum Model<E: Ensemble> {
+    Mlp(Box<MlpRun<E>>),
     Ufm(Ufm),
 }
 
@@ -112,11 +116,13 @@ struct Measured {
     accuracy: f64,
 }
 
-/// The running experiment.
-pub struct CollapseRun {
+/// The running experiment: an MLP through the ensemble engine `E` (the f64 CPU reference by
+/// default, or the GPU in f32), or the features model (on the CPU in f64).
+pub struct CollapseRun<E: Ensemble = CpuEnsemble<f64>> {
+    device: E::Device,
     config: CollapseConfig,
     labels: Vec<usize>,
-    model: Model,
+    model: Model<E>,
     epoch: usize,
     total: usize,
     next_record: f64,
@@ -165,8 +171,17 @@ fn make_data(config: &CollapseConfig, sizes: &[usize]) -> Result<Dataset> {
 }
 
 impl CollapseRun {
-    /// Validates the config and draws the data and the initial model.
+    /// Validates the config and draws the data and the initial model; an MLP trains on the CPU
+    /// in f64.
     pub fn new(config: &CollapseConfig) -> Result<Self> {
+        CollapseRun::on((), config)
+    }
+}
+
+impl<E: Ensemble> CollapseRun<E> {
+    /// Validates the config and draws the data and the initial model; an MLP trains on
+    /// `device`.
+    pub fn on(device: E::Device, config: &CollapseConfig) -> Result<Self> {
         config.validate()?;
         let sizes = config.sizes();
         let mut init_rng = Rng::new(config.seed, Stream::Init);
@@ -206,23 +221,21 @@ impl CollapseRun {
                 },
                 sigma_b: 0.0,
             };
-            let mlp =
-                Mlp::init(&mlp_config, &mut init_rng)?.with_linear_tail(config.linear_layers)?;
-            let optimizer = Optimizer::new(
-                OptimizerConfig {
-                    kind: OptimizerKind::Sgd,
-                    lr: config.lr,
-                    momentum: 0.9,
-                    weight_decay: config.weight_decay,
-                    ..OptimizerConfig::default()
-                },
-                &mlp,
-            )?;
+            let mlp = Mlp::<f64>::init(&mlp_config, &mut init_rng)?
+                .with_linear_tail(config.linear_layers)?;
+            let optimizer = OptimizerConfig {
+                kind: OptimizerKind::Sgd,
+                lr: config.lr,
+                momentum: 0.9,
+                weight_decay: config.weight_decay,
+                ..OptimizerConfig::default()
+            };
+            optimizer.validate()?;
             let order = (0..labels.len()).collect();
             let model = Model::Mlp(Box::new(MlpRun {
-                mlp,
-                optimizer,
-                inputs: data.features,
+                start: Some((mlp.cast(), optimizer)),
+                ensemble: None,
+                inputs: data.features.map(E::Scalar::of_f64),
                 order,
                 rng: Rng::new(config.seed, Stream::Batches),
             }));
@@ -243,7 +256,8 @@ impl CollapseRun {
         } else {
             None
         };
-        let mut run = CollapseRun {
+        Ok(CollapseRun {
+            device,
             config: config.clone(),
             labels,
             model,
@@ -272,15 +286,24 @@ impl CollapseRun {
                 converged: None,
                 convergence: None,
             },
-        };
-        run.record()?;
-        Ok(run)
+        })
+    }
+
+    /// Makes the MLP's ensemble on the device, once.
+    async fn started(&mut self) -> Result<()> {
+        if let Model::Mlp(run) = &mut self.model
+            && let Some((mlp, optimizer)) = run.start.take()
+        {
+            let loss = self.config.loss;
+            run.ensemble = Some(E::new(&self.device, &[mlp], loss, optimizer).await?);
+        }
+        Ok(())
     }
 
     /// The model as it is now.
-    fn measure(&self) -> Result<Measured> {
+    async fn measure(&mut self) -> Result<Measured> {
         let c = &self.config;
-        match &self.model {
+        match &mut self.model {
             Model::Ufm(ufm) => {
                 let g = ufm.gradient(&self.labels, c.loss, c.weight_decay, c.feature_decay);
                 Ok(Measured {
@@ -292,17 +315,23 @@ impl CollapseRun {
                 })
             }
             Model::Mlp(run) => {
-                let (mlp, inputs) = (&run.mlp, &run.inputs);
-                let forward = mlp.forward(inputs)?;
-                let output = forward.output();
-                let loss = c.loss.value(output, Target::Classes(&self.labels))?;
-                let acc = accuracy(output, &self.labels);
+                let MlpRun {
+                    ensemble, inputs, ..
+                } = run.as_mut();
+                let ensemble = ensemble.as_mut().ok_or_else(|| {
+                    Error::Data("the network was measured before it started".into())
+                })?;
+                let to_f64 = |m: &DMatrix<E::Scalar>| m.map(|v| v.as_f64());
+                let forward = ensemble.forward(inputs).await?.swap_remove(0);
+                let output = to_f64(forward.output());
+                let loss = c.loss.value(&output, Target::Classes(&self.labels))?;
+                let acc = accuracy(&output, &self.labels);
+                let mlp = ensemble.networks().await?.swap_remove(0);
                 let last = &mlp.layers[mlp.layers.len() - 1];
-                let features = forward.activations[forward.activations.len() - 1].clone();
                 Ok(Measured {
-                    features,
-                    weight: last.effective_weight(),
-                    bias: last.effective_bias(),
+                    features: to_f64(&forward.activations[forward.activations.len() - 1]),
+                    weight: to_f64(&last.effective_weight()),
+                    bias: last.effective_bias().map(|b| b.map(|v| v.as_f64())),
                     loss,
                     accuracy: acc,
                 })
@@ -310,14 +339,14 @@ impl CollapseRun {
         }
     }
 
-    fn record(&mut self) -> Result<()> {
+    async fn record(&mut self) -> Result<()> {
         let Measured {
             features,
             weight,
             bias,
             loss,
             accuracy: acc,
-        } = self.measure()?;
+        } = self.measure().await?;
         if !loss.is_finite() || features.iter().any(|x| !x.is_finite()) {
             return Err(Error::Diverged {
                 step: self.epoch,
@@ -379,22 +408,20 @@ impl CollapseRun {
             }
             Model::Mlp(run) => {
                 let MlpRun {
-                    mlp,
-                    optimizer,
+                    ensemble,
                     inputs,
                     order,
                     rng,
+                    ..
                 } = run.as_mut();
+                let ensemble = ensemble.as_mut().ok_or_else(|| {
+                    Error::Data("the network was trained before it started".into())
+                })?;
                 rng.shuffle(order);
                 for batch in order.chunks(c.batch_size) {
                     let x = inputs.select_columns(batch);
                     let labels: Vec<usize> = batch.iter().map(|&i| self.labels[i]).collect();
-                    let forward = mlp.forward(&x)?;
-                    let (_, d_output) = c
-                        .loss
-                        .value_and_gradient(forward.output(), Target::Classes(&labels))?;
-                    let gradients = mlp.backward(&forward, &d_output);
-                    optimizer.step(mlp, &gradients);
+                    ensemble.train_step(&x, Target::Classes(&labels))?;
                 }
             }
         }
@@ -506,17 +533,21 @@ pub fn snapshot(
     }
 }
 
-impl Stepper for CollapseRun {
+impl<E: Ensemble> Stepper for CollapseRun<E> {
     type Output = CollapseResult;
 
     async fn step(&mut self) -> Result<Progress> {
+        if self.result.epochs.is_empty() {
+            self.started().await?;
+            self.record().await?;
+        }
         for _ in 0..self.epochs_per_slice() {
             if self.finished() {
                 break;
             }
             self.epoch()?;
             if self.epoch as f64 >= self.next_record || self.finished() {
-                self.record()?;
+                self.record().await?;
                 while self.next_record <= self.epoch as f64 {
                     self.next_record *= 10f64.powf(1.0 / RECORDS_PER_DECADE);
                 }

@@ -9,17 +9,21 @@ mod controls;
 mod own;
 mod text;
 
+use super::Compute;
 use super::room::{
     self, Banners, Figures, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url,
     drive, figures_of, json_of, keep_permalink, progress_bar,
 };
+use crate::core::ensemble::Ensemble;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::Result;
 use crate::experiments::FigureData;
-use crate::experiments::collapse::{CollapseConfig, CollapseResult, CollapseRun};
+use crate::experiments::collapse::{CollapseConfig, CollapseData, CollapseResult, CollapseRun};
+use crate::gpu::{GpuContext, GpuEnsemble};
 use crate::plot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::sync::Arc;
 
 /// The URL path of this room.
 pub const PATH: &str = "/collapse";
@@ -61,13 +65,17 @@ pub fn Collapse() -> impl IntoView {
         notice: RwSignal::new(notice),
     };
     keep_permalink(PATH, room.config);
+    let compute = expect_context::<Compute>();
     Effect::new(move |_| {
         let config = room.config.get();
+        let Some(gpu) = compute.chosen() else {
+            return; // still detecting the GPU
+        };
         room.error.set(None);
         room.running.set(true);
         room.frame.set(None);
         room.playing.set(false);
-        spawn_local(session(room.sessions.begin(), config, room));
+        spawn_local(session(room.sessions.begin(), config, gpu, room));
     });
     let figures = figures_of::<CollapseConfig>(room.result, "training…");
     let json = json_of(room.result);
@@ -223,6 +231,7 @@ fn Scrubber(room: Room) -> impl IntoView {
 /// Run again, stop, the progress and the backend.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
+    let compute = expect_context::<Compute>();
     let status = move || {
         let (done, total) = room.progress.get();
         let state = if room.running.get() {
@@ -232,7 +241,12 @@ fn Transport(room: Room) -> impl IntoView {
         } else {
             "stopped"
         };
-        format!("{done} / {total} epochs · {state} · CPU (wasm), f64")
+        let mlp = room.config.with(|c| c.dataset != CollapseData::Ufm);
+        let backend = match compute.active() {
+            Some(Some(_)) if mlp => "MLP on WebGPU (f32), the measures on the CPU (wasm, f64)",
+            _ => "CPU (wasm), f64",
+        };
+        format!("{done} / {total} epochs · {state} · {backend}")
     };
     view! {
         <div class="transport">
@@ -244,10 +258,10 @@ fn Transport(room: Room) -> impl IntoView {
     }
 }
 
-/// The session's one experiment and its progress.
-struct Parts(CollapseRun, Progress);
+/// The session's one experiment (its MLP on the ensemble engine `E`) and its progress.
+struct Parts<E: Ensemble>(CollapseRun<E>, Progress);
 
-impl room::Parts for Parts {
+impl<E: Ensemble> room::Parts for Parts<E> {
     type Room = Room;
 
     fn finished(&self) -> bool {
@@ -272,17 +286,25 @@ impl room::Parts for Parts {
     }
 }
 
-/// One session, in slices per frame, until stopped or superseded.
-async fn session(live: Live, config: CollapseConfig, room: Room) {
+/// One session, in slices per frame, until stopped or superseded: an MLP on WebGPU (f32) when
+/// the page has it, else on the CPU (f64).
+async fn session(live: Live, config: CollapseConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
     room.result.set(None);
-    let parts = config
-        .validate_page()
-        .and_then(|()| CollapseRun::new(&config));
     let signals = SessionSignals {
         running: room.running,
         progress: room.progress,
         error: room.error,
     };
     let progress = Progress { done: 0, total: 1 };
-    drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
+    let valid = config.validate_page();
+    match gpu {
+        Some(ctx) => {
+            let parts = valid.and_then(|()| CollapseRun::<GpuEnsemble>::on(ctx, &config));
+            drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
+        }
+        None => {
+            let parts = valid.and_then(|()| CollapseRun::new(&config));
+            drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
+        }
+    }
 }
