@@ -77,3 +77,112 @@ impl Ensemble for AnyEnsemble {
         }
     }
 }
+
+/// [`CpuEnsemble`] in f64 or [`GpuEnsemble`] behind f64 inputs and outputs (cast to f32 on the
+/// way in, back on the way out), chosen by the device (`None`: the CPU). The rooms whose
+/// reference is f64 (Connectivity's path, Landscape's plane, Collapse's MLP) run on it in the
+/// page: one experiment type for both backends, so the page carries its code once.
+#[derive(Debug)]
+pub enum AnyEnsemble64 {
+    /// The CPU reference, f64.
+    Cpu(CpuEnsemble<f64>),
+    /// Resident on the GPU, f32.
+    Gpu(Box<GpuEnsemble>),
+}
+
+fn to_f32(m: &DMatrix<f64>) -> DMatrix<f32> {
+    m.map(|v| v as f32)
+}
+
+fn forward_to_f64(f: Forward<f32>) -> Forward<f64> {
+    let up = |m: &DMatrix<f32>| m.map(f64::from);
+    Forward {
+        activations: f.activations.iter().map(up).collect(),
+        preactivations: f.preactivations.iter().map(up).collect(),
+    }
+}
+
+/// `target` in f32 (real targets are cast; labels pass as they are), into `values`.
+fn target_f32<'a>(
+    target: Target<'a, f64>,
+    values: &'a mut Option<DMatrix<f32>>,
+) -> Target<'a, f32> {
+    match target {
+        Target::Classes(labels) => Target::Classes(labels),
+        Target::Values(v) => Target::Values(values.insert(to_f32(v))),
+    }
+}
+
+impl Ensemble for AnyEnsemble64 {
+    type Scalar = f64;
+    type Device = Option<Arc<GpuContext>>;
+
+    fn members_per_slice(device: &Self::Device) -> usize {
+        match device {
+            Some(ctx) => GpuEnsemble::members_per_slice(ctx),
+            None => CpuEnsemble::<f64>::members_per_slice(&()),
+        }
+    }
+
+    async fn new(
+        device: &Self::Device,
+        nets: &[Mlp<f64>],
+        loss: Loss,
+        optimizer: OptimizerConfig,
+    ) -> Result<Self> {
+        Ok(match device {
+            Some(ctx) => {
+                let nets: Vec<Mlp<f32>> = nets.iter().map(Mlp::cast).collect();
+                AnyEnsemble64::Gpu(Box::new(
+                    GpuEnsemble::new(ctx.clone(), &nets, loss, optimizer).await?,
+                ))
+            }
+            None => AnyEnsemble64::Cpu(CpuEnsemble::of(nets, loss, optimizer)?),
+        })
+    }
+
+    async fn forward(&mut self, x: &DMatrix<f64>) -> Result<Vec<Forward<f64>>> {
+        match self {
+            AnyEnsemble64::Cpu(e) => e.forward(x).await,
+            AnyEnsemble64::Gpu(e) => Ok(e
+                .forward(&to_f32(x))
+                .await?
+                .into_iter()
+                .map(forward_to_f64)
+                .collect()),
+        }
+    }
+
+    fn train_step(&mut self, x: &DMatrix<f64>, target: Target<'_, f64>) -> Result<()> {
+        match self {
+            AnyEnsemble64::Cpu(e) => e.train_step(x, target),
+            AnyEnsemble64::Gpu(e) => {
+                let mut values = None;
+                e.train_step(&to_f32(x), target_f32(target, &mut values))
+            }
+        }
+    }
+
+    async fn forward_then_step(
+        &mut self,
+        x: &DMatrix<f64>,
+        target: Target<'_, f64>,
+    ) -> Result<Vec<Forward<f64>>> {
+        match self {
+            AnyEnsemble64::Cpu(e) => e.forward_then_step(x, target).await,
+            AnyEnsemble64::Gpu(e) => {
+                let mut values = None;
+                let target = target_f32(target, &mut values);
+                let forwards = Ensemble::forward_then_step(e.as_mut(), &to_f32(x), target).await?;
+                Ok(forwards.into_iter().map(forward_to_f64).collect())
+            }
+        }
+    }
+
+    async fn networks(&mut self) -> Result<Vec<Mlp<f64>>> {
+        match self {
+            AnyEnsemble64::Cpu(e) => e.networks().await,
+            AnyEnsemble64::Gpu(e) => Ok(e.networks().await?.iter().map(Mlp::cast).collect()),
+        }
+    }
+}

@@ -14,7 +14,7 @@ mod ensemble;
 mod kernels;
 
 pub use context::GpuContext;
-pub use either::AnyEnsemble;
+pub use either::{AnyEnsemble, AnyEnsemble64};
 pub use engine::GpuEngine;
 pub use ensemble::GpuEnsemble;
 pub use kernels::{MatmulKernel, SHADERS};

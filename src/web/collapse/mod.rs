@@ -19,7 +19,7 @@ use crate::core::stepper::{Progress, Stepper};
 use crate::error::Result;
 use crate::experiments::FigureData;
 use crate::experiments::collapse::{CollapseConfig, CollapseData, CollapseResult, CollapseRun};
-use crate::gpu::{GpuContext, GpuEnsemble};
+use crate::gpu::{AnyEnsemble64, GpuContext};
 use crate::plot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -296,15 +296,8 @@ async fn session(live: Live, config: CollapseConfig, gpu: Option<Arc<GpuContext>
         error: room.error,
     };
     let progress = Progress { done: 0, total: 1 };
-    let valid = config.validate_page();
-    match gpu {
-        Some(ctx) => {
-            let parts = valid.and_then(|()| CollapseRun::<GpuEnsemble>::on(ctx, &config));
-            drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
-        }
-        None => {
-            let parts = valid.and_then(|()| CollapseRun::new(&config));
-            drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
-        }
-    }
+    let parts = config
+        .validate_page()
+        .and_then(|()| CollapseRun::<AnyEnsemble64>::on(gpu, &config));
+    drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
 }

@@ -15,7 +15,7 @@ use super::room::{
 };
 use super::{Compute, glue};
 use crate::core::data::{TargetColumns, parse_csv};
-use crate::core::ensemble::{CpuEnsemble, Ensemble};
+use crate::core::ensemble::Ensemble;
 use crate::core::loss::Loss;
 use crate::core::model_file::{from_safetensors, to_safetensors};
 use crate::core::stepper::{Progress, Stepper};
@@ -27,7 +27,7 @@ use crate::experiments::connectivity::sweep::{
 use crate::experiments::connectivity::{
     ConnectivityPage, LmcConfig, LmcResult, LmcRun, PAGE_MAX_WORK,
 };
-use crate::gpu::{GpuContext, GpuEnsemble};
+use crate::gpu::{AnyEnsemble64, GpuContext};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -312,14 +312,6 @@ async fn session(
         progress: room.progress,
         error: room.error,
     };
-    match gpu {
-        Some(ctx) => {
-            let parts = Parts::<GpuEnsemble>::new(ctx, &config, &uploads);
-            drive(parts, room, signals, live).await
-        }
-        None => {
-            let parts = Parts::<CpuEnsemble<f64>>::new((), &config, &uploads);
-            drive(parts, room, signals, live).await
-        }
-    }
+    let parts = Parts::<AnyEnsemble64>::new(gpu, &config, &uploads);
+    drive(parts, room, signals, live).await
 }

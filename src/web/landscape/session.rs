@@ -12,11 +12,9 @@ use crate::error::{Error, Result};
 use crate::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicRun};
 use crate::experiments::landscape::sharpness::{SharpnessConfig, SharpnessRun};
 use crate::experiments::landscape::spectrum::{SpectrumConfig, SpectrumRun};
-use crate::experiments::landscape::surface::{
-    DirectionKind, SurfaceConfig, SurfaceResult, SurfaceRun,
-};
+use crate::experiments::landscape::surface::{DirectionKind, SurfaceConfig, SurfaceRun};
 use crate::experiments::landscape::{LandscapePage, PAGE_MAX_WORK, Subject};
-use crate::gpu::{GpuContext, GpuEnsemble};
+use crate::gpu::{AnyEnsemble64, GpuContext};
 use crate::web::room::{self, Live, SessionSignals, Slice, advance, drive};
 use leptos::prelude::*;
 use std::cell::Cell;
@@ -101,21 +99,13 @@ impl Parts {
                     directions: DirectionKind::Filter,
                     ..page.surface.clone()
                 };
-                let surface = match gpu {
-                    Some(ctx) => {
-                        Plane::Gpu(SurfaceRun::from_subject_on(ctx, &plane, subject.clone())?)
-                    }
-                    None => Plane::Cpu(SurfaceRun::from_subject(&plane, subject.clone())?),
-                };
+                let surface = Plane::from_subject_on(gpu, &plane, subject.clone())?;
                 let spectrum = SpectrumRun::from_subject(&spectrum_config, subject)?;
                 (surface, Some(spectrum), 0, layers)
             }
             None => {
                 let steps = problem.epochs * problem.steps_per_epoch();
-                let surface = match gpu {
-                    Some(ctx) => Plane::Gpu(SurfaceRun::on(ctx, &page.surface)?),
-                    None => Plane::Cpu(SurfaceRun::new(&page.surface)?),
-                };
+                let surface = Plane::on(gpu, &page.surface)?;
                 (surface, None, steps, problem.depth + 1)
             }
         };
@@ -276,33 +266,7 @@ impl room::Parts for Parts {
 
 /// The plane on the page's backend: the f64 CPU reference, or the GPU in f32 (training, the
 /// directions and the Hessian stay on the CPU in f64).
-enum Plane {
-    Cpu(SurfaceRun),
-    Gpu(SurfaceRun<GpuEnsemble>),
-}
-
-impl Plane {
-    async fn step(&mut self) -> Result<Progress> {
-        match self {
-            Plane::Cpu(run) => run.step().await,
-            Plane::Gpu(run) => run.step().await,
-        }
-    }
-
-    fn result(&self) -> SurfaceResult {
-        match self {
-            Plane::Cpu(run) => run.result(),
-            Plane::Gpu(run) => run.result(),
-        }
-    }
-
-    fn subject(&self) -> Option<&Subject> {
-        match self {
-            Plane::Cpu(run) => run.subject(),
-            Plane::Gpu(run) => run.subject(),
-        }
-    }
-}
+type Plane = SurfaceRun<AnyEnsemble64>;
 
 /// One session, in slices per frame, until stopped or superseded.
 pub async fn session(
