@@ -237,7 +237,6 @@ fn weight_matching_stops_where_no_layer_improves_on_its_score_computed_afresh() 
         let a = random_mlp(12, &widths, 6, seed);
         let b = random_mlp(12, &widths, 6, 50 + seed);
         let m = rebasin::weight_matching(&a, &b, &mut Rng::new(seed, Stream::Experiment)).unwrap();
-        assert!(m.solves <= m.sweeps * widths.len());
         for l in 0..widths.len() {
             let score = rebasin::layer_score(&a, &b, &m.perms, l).unwrap();
             let best = assignment::maximize(&score).unwrap();

@@ -673,6 +673,13 @@ fn the_collapse_mlp_on_the_gpu_follows_the_cpu() {
             "NC1 at record {i}: CPU {x} GPU {y}"
         );
     }
-    assert_eq!(cpu.train_accuracy, gpu.train_accuracy);
+    // Accuracy is a count: a sample whose two largest outputs are within rounding may flip.
+    let samples = 400.0;
+    for (x, y) in cpu.train_accuracy.iter().zip(&gpu.train_accuracy) {
+        assert!(
+            (x - y).abs() <= 1.0 / samples + 1e-12,
+            "accuracy: CPU {x} GPU {y}"
+        );
+    }
     eprintln!("largest relative difference of the loss and NC1, GPU f32 vs CPU f64: {worst:e}");
 }

@@ -380,12 +380,10 @@ impl UfmOptimum {
             .map(|&nk| ufm_norms_at(nk as f64, n, lambda_w, lambda_h, layers))
             .unzip();
         // The optimum's product p grows with n_k (a larger class pays the same price for a
-        // larger data term), so the classes that collapse are those below one size: with one
-        // weight matrix N^2 lambda_W lambda_H, else found by bisection to 1e-9 relative.
+        // larger data term), so the classes that collapse are those below one size, found by
+        // bisection to 1e-9 relative (N^2 lambda_W lambda_H with one weight matrix).
         let collapses = |nk: f64| class_optimum(nk, n, lambda_w, lambda_h, layers) == 0.0;
-        let collapse_threshold = if layers == 0 {
-            n * n * lambda_w * lambda_h
-        } else if !collapses(n) {
+        let collapse_threshold = if !collapses(n) {
             let (mut lo, mut hi) = (0.0, n);
             while hi - lo > 1e-9 * n {
                 let mid = 0.5 * (lo + hi);
@@ -464,29 +462,29 @@ impl UfmOptimum {
 /// `p`, the M + 1 penalty terms have a fixed product `c p^2`, `c = lambda_W^M lambda_H n_k`, and
 /// their sum is least when they are equal (AM-GM): each `t = (c p^2)^(1/(M+1))`. That leaves
 /// `f(p) = (n_k/2N)(p - 1)^2 + ((M+1)/2)(c p^2)^(1/(M+1))` on `p >= 0`. With M = 1 it is
-/// convex with minimum `p = max(1 - N sqrt(c) / n_k, 0)` (Dang et al.'s). With M >= 2, `p = 0`
-/// is a local minimum and the other is [`local_product`]; the class collapses when there is
-/// none or `f` is lower at 0.
+/// convex with minimum `p = max(1 - N sqrt(c) / n_k, 0)` (Dang et al.'s; the same general
+/// solution below finds it, and the tests compare). With M >= 2, `p = 0` is a local minimum
+/// and the other is [`local_product`]; the class collapses when there is none or `f` is lower
+/// at 0.
 pub fn class_optimum(nk: f64, n: f64, lambda_w: f64, lambda_h: f64, layers: usize) -> f64 {
     if nk <= 0.0 {
         return 0.0;
     }
     let m = (layers + 1) as f64;
     let c = lambda_w.powf(m) * lambda_h * nk;
-    if layers == 0 {
-        return (1.0 - n * c.sqrt() / nk).max(0.0);
-    }
     let f = |p: f64| {
         nk / (2.0 * n) * (p - 1.0).powi(2) + (m + 1.0) / 2.0 * (c * p * p).powf(1.0 / (m + 1.0))
     };
     match local_product(nk, n, lambda_w, lambda_h, layers) {
-        Some(p) if f(p) < f(0.0) => p,
+        // With one weight matrix f is convex: its stationary point is the minimum (comparing f
+        // there would lose the last p^2 ~ eps of it near the threshold to rounding).
+        Some(p) if layers == 0 || f(p) < f(0.0) => p,
         _ => 0.0,
     }
 }
 
-/// With a deep linear head (`layers >= 1`), the local minimum of [`class_optimum`]'s `f` away
-/// from zero, if there is one: its stationary points in (0, 1) solve
+/// The local minimum of [`class_optimum`]'s `f` away from zero, if there is one: its
+/// stationary points in (0, 1) solve
 /// `(1 - p) p^alpha = N c^(1/(M+1)) / n_k`, `alpha = (M-1)/(M+1)`, whose left side rises to its
 /// peak at `p = alpha / (1 + alpha)` and falls after it; the larger root (bisection to f64
 /// precision) is the minimum. Gradient descent may stay in it where it is not the global one.
@@ -500,7 +498,7 @@ pub fn local_product(nk: f64, n: f64, lambda_w: f64, lambda_h: f64, layers: usiz
     let level = n * c.powf(1.0 / (m + 1.0)) / nk;
     let rise = |p: f64| (1.0 - p) * p.powf(alpha);
     let peak = alpha / (1.0 + alpha);
-    if layers == 0 || rise(peak) <= level {
+    if rise(peak) <= level {
         return None;
     }
     let (mut lo, mut hi) = (peak, 1.0);

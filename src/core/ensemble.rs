@@ -30,7 +30,8 @@ pub fn evaluations_per_slice<E: Ensemble>(
     units: usize,
 ) -> usize {
     let count = if E::members_per_slice(device) > 1 {
-        let bytes = 2 * samples * units * std::mem::size_of::<E::Scalar>();
+        // The GPU computes and reads back f32, whatever type the caller sees.
+        let bytes = 2 * samples * units * std::mem::size_of::<f32>();
         GPU_READBACK_BYTES / bytes as f64
     } else {
         slice_work / work

@@ -81,6 +81,12 @@ pub fn check_same_shape<T: Float>(a: &Mlp<T>, b: &Mlp<T>) -> Result<()> {
             a.activation, b.activation
         )));
     }
+    let linear = |m: &Mlp<T>| m.layers.iter().map(|l| l.linear).collect::<Vec<_>>();
+    if linear(a) != linear(b) {
+        return Err(Error::Model(
+            "models A and B have different linear hidden layers: the path between them is not one architecture".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -43,9 +43,9 @@ pub struct UfmGradient {
 }
 
 impl Ufm {
-    /// Small Gaussian initialization of the features and classifier (entries `N(0, 0.01 / d)`,
-    /// zero bias) and unit-gain linear layers (`N(0, 1 / d)`, as an MLP's: small ones would
-    /// start the head deep in the saddle at zero).
+    /// Gaussian initialization, zero bias: without linear layers small features and classifier
+    /// (entries `N(0, 0.01 / d)`); with them every matrix at unit gain (`N(0, 1 / d)`, as an
+    /// MLP's), since a deep head has a second minimum at zero that small starts fall into.
     pub fn init(
         dim: usize,
         samples: usize,

@@ -1,5 +1,5 @@
 //! The ensemble on whichever backend the caller has: the GPU's when given a device, the CPU's
-//! f32 reference otherwise. The page and the CLI's `--backend` choose at run time; the
+//! reference otherwise, in f32 ([`AnyEnsemble`]) or f64 ([`AnyEnsemble64`]). The page and the CLI's `--backend` choose at run time; the
 //! experiment is one type either way.
 
 use super::{GpuContext, GpuEnsemble};

@@ -190,10 +190,20 @@ fn ideal_in_plane(means: &[(f64, f64)]) -> Vec<Series> {
     ideal
 }
 
+/// Record `index` (the last one if past it), or an error before the first record.
+fn snapshot_at(r: &CollapseResult, index: usize) -> Result<&Snapshot> {
+    let last = r
+        .snapshots
+        .len()
+        .checked_sub(1)
+        .ok_or_else(|| crate::error::Error::plot("features", "nothing recorded yet"))?;
+    Ok(&r.snapshots[index.min(last)])
+}
+
 /// Features and class means at record `index`, on the plane of the means' top two principal
 /// directions.
 pub fn features(r: &CollapseResult, index: usize) -> Result<Vec<Figure>> {
-    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let s = snapshot_at(r, index)?;
     let title = format!("Centred features at epoch {}", s.epoch);
     Ok(vec![projection(s, &r.class_sizes, &title)])
 }
@@ -280,8 +290,10 @@ fn simplex_in_3d(c: usize) -> Vec<Vector3<f64>> {
         .collect()
 }
 
-/// The simplex ETF turned by the rotation that best matches it to the measured means `q` (the
-/// Kabsch algorithm: the SVD of `P^T Q`, a reflection excluded) and scaled to their RMS norm.
+/// The simplex ETF turned by the orthogonal map that best matches it to the measured means `q`
+/// (orthogonal Procrustes: `R = V U^T` from the SVD `P^T Q = U S V^T`; reflections allowed, since
+/// the ETF is defined up to any orthogonal map and a measured tetrahedron is as likely the
+/// mirror image of the labelled one) and scaled to their RMS norm.
 pub fn fitted_simplex(q: &[Vector3<f64>]) -> Option<Vec<Vector3<f64>>> {
     let c = q.len();
     if !(2..=4).contains(&c) {
@@ -295,9 +307,7 @@ pub fn fitted_simplex(q: &[Vector3<f64>]) -> Option<Vec<Vector3<f64>>> {
     let h: Matrix3<f64> = p.iter().zip(q).map(|(a, b)| a * b.transpose()).sum();
     let svd = h.svd(true, true);
     let (u, v_t) = (svd.u?, svd.v_t?);
-    let v = v_t.transpose();
-    let d = (v * u.transpose()).determinant().signum();
-    let rotation = v * Matrix3::from_diagonal(&Vector3::new(1.0, 1.0, d)) * u.transpose();
+    let rotation = v_t.transpose() * u.transpose();
     Some(p.iter().map(|a| rotation * a * rms).collect())
 }
 
@@ -326,7 +336,7 @@ fn edges(name: &str, vertices: &[Vector3<f64>]) -> Vec<Series3> {
 /// seen from `yaw` (radians), the means joined (C = 4: a tetrahedron) and, for C <= 4, the simplex
 /// ETF best rotated onto them, dashed.
 pub fn features_3d(r: &CollapseResult, index: usize, yaw: f64) -> Result<Vec<Figure>> {
-    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let s = snapshot_at(r, index)?;
     // plotters' vertical axis is its second: the third principal direction goes up.
     let groups = s
         .points
@@ -345,7 +355,7 @@ pub fn features_3d(r: &CollapseResult, index: usize, yaw: f64) -> Result<Vec<Fig
         .map(|(&(x, y), &z)| Vector3::new(x, y, z))
         .collect();
     let theory = fitted_simplex(&means)
-        .map(|ideal| edges("simplex ETF, best rotation", &ideal))
+        .map(|ideal| edges("simplex ETF, best fit", &ideal))
         .unwrap_or_default();
     Ok(vec![Figure::Cloud(Cloud {
         title: format!("Centred features in 3-D at epoch {}", s.epoch),
@@ -360,7 +370,9 @@ pub fn features_3d(r: &CollapseResult, index: usize, yaw: f64) -> Result<Vec<Fig
 
 /// The CSV of [`features_3d`]: one row per point, three coordinates.
 pub fn features_3d_csv(r: &CollapseResult, index: usize) -> String {
-    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let Ok(s) = snapshot_at(r, index) else {
+        return String::new();
+    };
     let mut csv = String::from("epoch,class,kind,pc1,pc2,pc3\n");
     for (k, (points, zs)) in s.points.iter().zip(&s.points_z).enumerate() {
         for ((x, y), z) in points.iter().zip(zs) {
@@ -375,7 +387,9 @@ pub fn features_3d_csv(r: &CollapseResult, index: usize) -> String {
 
 /// The CSV of [`features`]: one row per projected point.
 pub fn features_csv(r: &CollapseResult, index: usize) -> String {
-    let s = &r.snapshots[index.min(r.snapshots.len() - 1)];
+    let Ok(s) = snapshot_at(r, index) else {
+        return String::new();
+    };
     let mut csv = String::from("epoch,class,kind,x,y\n");
     for (k, points) in s.points.iter().enumerate() {
         for (x, y) in points {
@@ -592,16 +606,19 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
 /// The alignment `cos(w_k, mu_k - mu_G)` every class should reach where no closed form is
 /// computed, with its name: for balanced bias-free MSE the features model's optimum,
 /// `sqrt((C-1)/C)` (the rows are the uncentred frame); with a bias or cross-entropy NC3's
-/// self-duality, 1; none for imbalanced bias-free MSE.
+/// self-duality, 1; none for imbalanced classes (minority collapse breaks self-duality).
 fn flat_alignment(r: &CollapseResult) -> Option<(&'static str, f64)> {
     let c = &r.config;
     let balanced = r.class_sizes.iter().all(|&n| n == r.class_sizes[0]);
+    if !balanced {
+        return None; // minority collapse: no class-independent prediction
+    }
     if !c.bias && c.loss == Loss::Mse {
         let classes = r.class_sizes.len() as f64;
-        balanced.then(|| {
-            let y = ((classes - 1.0) / classes).sqrt();
-            ("bias-free MSE optimum: √((C−1)/C)", y)
-        })
+        Some((
+            "bias-free MSE optimum: √((C−1)/C)",
+            ((classes - 1.0) / classes).sqrt(),
+        ))
     } else {
         Some(("self-duality (NC3): 1", 1.0))
     }

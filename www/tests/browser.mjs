@@ -663,7 +663,7 @@ await test("the Collapse room's default view trains into the terminal phase and 
   }
   assert.match(await figureSvg(page, "nc1-nc2"), /zero training error/);
   assert.match(await figureSvg(page, "features"), /epoch 300/);
-  assert.match(await figureSvg(page, "features-3d"), /simplex ETF, best rotation/);
+  assert.match(await figureSvg(page, "features-3d"), /simplex ETF, best fit/);
   await page.screenshot({ path: join(SHOTS, "collapse.png"), fullPage: true });
   // The scrubber's left end shows the features at initialization.
   await page.locator("#scrub").fill("0");

@@ -150,13 +150,15 @@ impl CollapseConfig {
     }
 
     /// Whether Dang et al.'s closed form describes the optimum: the features model (with or
-    /// without a deep linear head) with bias-free MSE and both decays positive.
+    /// without a deep linear head) with bias-free MSE, both decays positive, and room for the
+    /// orthogonal frame (feature dimension d >= C).
     pub fn closed_form_applies(&self) -> bool {
         self.dataset == CollapseData::Ufm
             && self.loss == Loss::Mse
             && !self.bias
             && self.weight_decay > 0.0
             && self.feature_decay > 0.0
+            && self.width >= self.classes
     }
 
     /// Checks every field, naming the bad one.
@@ -375,19 +377,15 @@ impl Experiment for CollapseConfig {
             },
             FigureData {
                 stem: "features",
-                panels: plot::collapse::features(r, r.snapshots.len() - 1)?,
+                panels: plot::collapse::features(r, usize::MAX)?,
                 panel_size: (400, 400),
-                csv: plot::collapse::features_csv(r, r.snapshots.len() - 1),
+                csv: plot::collapse::features_csv(r, usize::MAX),
             },
             FigureData {
                 stem: "features-3d",
-                panels: plot::collapse::features_3d(
-                    r,
-                    r.snapshots.len() - 1,
-                    plot::collapse::DEFAULT_YAW,
-                )?,
+                panels: plot::collapse::features_3d(r, usize::MAX, plot::collapse::DEFAULT_YAW)?,
                 panel_size: (460, 440),
-                csv: plot::collapse::features_3d_csv(r, r.snapshots.len() - 1),
+                csv: plot::collapse::features_3d_csv(r, usize::MAX),
             },
             FigureData {
                 stem: "mean-gram",

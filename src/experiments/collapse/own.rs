@@ -8,6 +8,9 @@ use crate::core::data::parse_points;
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 
+/// Most classes an upload may have (class means are d x C numbers): ImageNet's 1000, ten times.
+pub const MAX_UPLOADED_CLASSES: usize = 10_000;
+
 /// A file's name and its text.
 #[derive(Clone, Copy, Debug)]
 pub struct Named<'a> {
@@ -63,11 +66,11 @@ impl OwnFeatures {
             .iter()
             .enumerate()
             .map(|(i, &y)| {
-                if y.fract() == 0.0 && (0.0..1e6).contains(&y) {
+                if y.fract() == 0.0 && (0.0..MAX_UPLOADED_CLASSES as f64).contains(&y) {
                     Ok(y as usize)
                 } else {
                     Err(in_file(labels.name)(Error::Data(format!(
-                        "label {y} of sample {} is not a class index 0, 1, 2, ...",
+                        "label {y} of sample {} is not a class index 0, 1, 2, ... below {MAX_UPLOADED_CLASSES}",
                         i + 1
                     ))))
                 }

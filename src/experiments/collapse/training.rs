@@ -399,8 +399,9 @@ impl<E: Ensemble> CollapseRun<E> {
                     ufm.weight.norm() + ufm.features.norm() * (ufm.features.ncols() as f64).sqrt();
                 if c.epochs.is_none() {
                     self.stationary = step <= UFM_STATIONARY * scale.max(1.0);
+                    let last = self.stationary || self.epoch + 1 >= self.total;
                     if let Some(theory) = &self.result.theory
-                        && (self.epoch + 1).is_multiple_of(CLOSED_FORM_CHECK_EVERY)
+                        && ((self.epoch + 1).is_multiple_of(CLOSED_FORM_CHECK_EVERY) || last)
                     {
                         self.at_closed_form = at_closed_form(ufm, &self.labels, theory);
                     }
@@ -433,12 +434,14 @@ impl<E: Ensemble> CollapseRun<E> {
         self.epoch >= self.total || self.stationary || self.at_closed_form
     }
 
-    /// Epochs per slice: about 2^16 sample-passes of work (a few milliseconds).
+    /// Epochs per slice: about 2^20 multiply-adds (a few milliseconds), an epoch priced as
+    /// [`CollapseConfig::work`] prices it.
     fn epochs_per_slice(&self) -> usize {
         let samples = self.labels.len();
+        let (c, n) = (self.config.classes, self.config.width);
         let cost = match self.model {
-            Model::Ufm(_) => samples * self.config.classes,
-            Model::Mlp(_) => samples * self.config.width * self.config.depth.max(1),
+            Model::Ufm(_) => samples * (c + self.config.linear_layers * n) * n,
+            Model::Mlp(_) => samples * n * self.config.depth.max(1),
         };
         ((1usize << 20) / cost.max(1)).clamp(1, 2000)
     }
@@ -564,7 +567,7 @@ impl<E: Ensemble> Stepper for CollapseRun<E> {
                 (Some(_), true, _) => (true, "reached the closed form (every class's norms to 1e-4 relative)".to_string()),
                 (Some(_), false, true) => (false, "stationary away from the closed form, which is the global minimum: a local minimum (a deep linear head keeps one for classes a little below the collapse threshold)".into()),
                 (None, _, true) => (true, "stationary (relative step below 1e-9)".into()),
-                _ => (false, "not converged: give more --epochs or a larger --lr".into()),
+                _ => (false, "not converged within the step limit: a larger learning rate may get there".into()),
             };
             self.result.converged = Some(converged);
             self.result.convergence = Some(format!("step {}: {why}", self.epoch));

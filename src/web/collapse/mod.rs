@@ -78,6 +78,7 @@ pub fn Collapse() -> impl IntoView {
         spawn_local(session(room.sessions.begin(), config, gpu, room));
     });
     let figures = figures_of::<CollapseConfig>(room.result, "training…");
+    let own_measured = own::measure(room.own);
     let json = json_of(room.result);
     view! {
         <section class="room collapse">
@@ -100,9 +101,9 @@ pub fn Collapse() -> impl IntoView {
                     <h2>"Your features"</h2>
                     {card(
                         "own-features",
-                        own::figures(room.own),
-                        own::json(room.own),
-                        view! { <own::Measures uploads=room.own/> <p>{text::OWN}</p> },
+                        own::figures(own_measured),
+                        own::json(own_measured),
+                        view! { <own::Measures measured=own_measured/> <p>{text::OWN}</p> },
                     )}
                 </div>
             </div>

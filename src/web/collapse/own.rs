@@ -67,22 +67,30 @@ fn measured(uploads: &Uploads) -> Option<Result<(NcMetrics, FigureData), String>
     })())
 }
 
+/// The uploads' measures and figure, computed once per change of the files.
+pub type Measured = Memo<Option<Result<(NcMetrics, FigureData), String>>>;
+
+/// [`Measured`] of `uploads`.
+pub fn measure(uploads: RwSignal<Uploads>) -> Measured {
+    Memo::new(move |_| uploads.with(measured))
+}
+
 /// The uploads' figure (an error message until it can be drawn).
-pub fn figures(uploads: RwSignal<Uploads>) -> Figures {
+pub fn figures(measured: Measured) -> Figures {
     Memo::new(move |_| {
-        uploads.with(|u| match measured(u) {
-            Some(Ok((_, figure))) => Ok(vec![figure]),
-            Some(Err(e)) => Err(e),
+        measured.with(|m| match m {
+            Some(Ok((_, figure))) => Ok(vec![figure.clone()]),
+            Some(Err(e)) => Err(e.clone()),
             None => Err("give features and labels (CSV)".into()),
         })
     })
 }
 
 /// The uploads' measures as JSON (the export), as `theorylab nc-metrics --json` prints them.
-pub fn json(uploads: RwSignal<Uploads>) -> impl Fn() -> Option<String> + Copy + Send + Sync {
+pub fn json(measured: Measured) -> impl Fn() -> Option<String> + Copy + Send + Sync {
     move || {
-        uploads.with_untracked(|u| match measured(u)? {
-            Ok((metrics, _)) => serde_json::to_string_pretty(&metrics).ok(),
+        measured.with_untracked(|m| match m.as_ref()? {
+            Ok((metrics, _)) => serde_json::to_string_pretty(metrics).ok(),
             Err(_) => None,
         })
     }
@@ -90,9 +98,9 @@ pub fn json(uploads: RwSignal<Uploads>) -> impl Fn() -> Option<String> + Copy + 
 
 /// The uploads' measures as a table.
 #[component]
-pub fn Measures(uploads: RwSignal<Uploads>) -> impl IntoView {
+pub fn Measures(measured: Measured) -> impl IntoView {
     let rows = move || {
-        uploads.with(|u| match measured(u) {
+        measured.with(|m| match m {
             Some(Ok((m, _))) => {
                 let show =
                     |v: Option<f64>| v.map_or("undefined".to_string(), |v| format!("{v:.4e}"));

@@ -36,7 +36,8 @@ same numbers on the command line.";
 pub const FEATURES_3D: &str = "The same features and class means along the means' three largest \
 principal directions (the third points up), the means joined by solid lines: for C = 4 the \
 tetrahedron they span, for C = 3 a triangle. Dashed: the simplex ETF of C <= 4 classes at the \
-means' RMS norm, turned by the rotation that best matches it to them (Kabsch). Press Play (or \
+means' RMS norm, turned (or mirrored) by the orthogonal map that best matches it to them \
+(orthogonal Procrustes). Press Play (or \
 move the scrubber) to watch training carry the means onto it; turn the view with the slider.";
 
 /// The Gram matrix of the normalized means.
