@@ -7,6 +7,7 @@ use crate::core::collapse::NcMetrics;
 use crate::core::collapse::{local_product, norms_of_product, ufm_norms_at};
 use crate::core::loss::Loss;
 use crate::error::Result;
+use crate::experiments::collapse::training::CLOSED_FORM_TOLERANCE;
 use crate::experiments::collapse::{CollapseResult, Snapshot};
 use nalgebra::{DMatrix, Matrix3, Vector3};
 use std::f64::consts::TAU;
@@ -484,8 +485,13 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
     let sizes: Vec<f64> = r.class_sizes.iter().map(|&n| n as f64).collect();
     let mut order: Vec<usize> = (0..sizes.len()).collect();
     order.sort_by(|&a, &b| sizes[a].total_cmp(&sizes[b]));
+    // Not-a-number marks a value not drawn (see `aligned`).
     let sorted = |values: &[f64]| -> Vec<(f64, f64)> {
-        order.iter().map(|&k| (sizes[k], values[k])).collect()
+        order
+            .iter()
+            .filter_map(|&k| values.get(k).map(|&v| (sizes[k], v)))
+            .filter(|(_, v)| v.is_finite())
+            .collect()
     };
     // The closed form as a curve of the class size, at this run's N and decays.
     let c = &r.config;
@@ -524,13 +530,10 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
             })
             .collect()
     };
-    let global_name = if c.linear_layers == 0 {
-        "closed form (Dang et al. 2023)".to_string()
-    } else {
-        format!(
-            "global minimum, {} linear layers (derived)",
-            c.linear_layers
-        )
+    let global_name = match c.linear_layers {
+        0 => "closed form (Dang et al. 2023)".to_string(),
+        1 => "global minimum, 1 linear layer (derived)".to_string(),
+        k => format!("global minimum, {k} linear layers (derived)"),
     };
     let panel = |title: &str, y_label: &str, measured: &[f64], theory: Vec<Series>| {
         Figure::Line(LinePlot {
@@ -567,20 +570,49 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
     };
     let alignment_theory = match &r.theory {
         Some(t) => {
+            // One short dashed tick per class at its closed-form value: the value belongs to
+            // that class of that configuration, not to a curve of class size.
+            let half = 0.03 * (right - left);
             let alignment = t.alignment(&r.class_sizes);
-            let points = order
+            order
                 .iter()
                 .filter_map(|&k| alignment[k].map(|a| (sizes[k], a)))
-                .collect();
-            vec![series(
-                "closed form, per class (none where it collapses)",
-                points,
-            )]
+                .enumerate()
+                .map(|(i, (n, a))| {
+                    let name = if i == 0 {
+                        "closed form, per class (none where it collapses)"
+                    } else {
+                        ""
+                    };
+                    series(name, vec![(n - half, a), (n + half, a)])
+                })
+                .collect()
         }
         None => flat_alignment(r)
             .map(|(name, y)| vec![series(name, vec![(left, y), (right, y)])])
             .unwrap_or_default(),
     };
+    // A row that has vanished (minority collapse: ||w_k||^2 within the closed-form check's
+    // 1e-4 of the largest) has no direction: its alignment is not drawn.
+    let largest = r
+        .last
+        .classifier_norms_sq
+        .iter()
+        .copied()
+        .fold(0.0, f64::max);
+    let aligned: Vec<f64> = r
+        .last
+        .alignment
+        .iter()
+        .zip(&r.last.classifier_norms_sq)
+        .map(|(&a, &w)| {
+            if w > CLOSED_FORM_TOLERANCE * largest {
+                a
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
     Ok(vec![
         panel(
             "Classifier norms against class size",
@@ -597,7 +629,7 @@ pub fn norms(r: &CollapseResult) -> Result<Vec<Figure>> {
         panel(
             "Classifier–mean alignment against class size",
             "cos(w_k, μ_k − μ_G)",
-            &r.last.alignment,
+            &aligned,
             alignment_theory,
         ),
     ])

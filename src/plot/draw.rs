@@ -120,14 +120,8 @@ fn draw_cloud<DB: DrawingBackend>(
             ))
             .map_err(de(t))?;
     }
-    // A polyline without a name continues the named one before it (its colour too).
-    let theory_index = |i: usize| {
-        p.theory[..=i]
-            .iter()
-            .filter(|l| !l.name.is_empty())
-            .count()
-            .saturating_sub(1)
-    };
+    let named: Vec<bool> = p.theory.iter().map(|l| !l.name.is_empty()).collect();
+    let theory_index = |i: usize| continued(&named, i);
     for (i, line) in p.theory.iter().enumerate() {
         // Dashes by hand: every other of 12 pieces per segment.
         let color = theory_color(theory_index(i)).stroke_width(s.line);
@@ -649,6 +643,12 @@ fn draw_error_bars<'a, DB: DrawingBackend + 'a>(
 
 /// Theory lines: dark grey for the first law, then the palette's last strong colours (black
 /// is the palette's seventh), so that a law never takes the colour of a measured series.
+/// The colour index of series `i` of a list whose entries are `named` or not: an unnamed series
+/// continues the named one before it (one legend entry, one colour, several pieces).
+fn continued(named: &[bool], i: usize) -> usize {
+    named[..=i].iter().filter(|&&n| n).count().saturating_sub(1)
+}
+
 fn theory_color(j: usize) -> RGBColor {
     [RGBColor(80, 80, 80), palette(5), palette(3), palette(4)][j % 4]
 }
@@ -806,8 +806,9 @@ fn draw_line_with<DB: DrawingBackend>(
         keys.push((group.name.as_str(), key));
         samples.extend(fractions(&x_axis, &y_axis, &group.points));
     }
+    let named: Vec<bool> = p.theory.iter().map(|l| !l.name.is_empty()).collect();
     for (j, law) in p.theory.iter().enumerate() {
-        let color = theory_color(j);
+        let color = theory_color(continued(&named, j));
         let key = draw_dashed(&mut chart, &law.points, color.stroke_width(s.line), s, t)?;
         keys.push((law.name.as_str(), key));
         sample_polyline(&fractions(&x_axis, &y_axis, &law.points), &mut samples);
