@@ -73,7 +73,7 @@ pub struct CollapseArgs {
     /// features model gets a deep linear head of k d x d layers before the classifier.
     #[arg(long, value_name = "K", default_value_t = defaults().linear_layers)]
     linear_layers: usize,
-    /// Epochs (gradient steps for the features model); without it an MLP trains 300 epochs and the features model until stationary.
+    /// Epochs (gradient steps for the features model); without it an MLP trains 300 epochs and the features model until it reaches the closed form (where one applies) or a stationary point.
     #[arg(long)]
     epochs: Option<usize>,
     /// Learning rate.

@@ -88,7 +88,8 @@ pub struct CollapseConfig {
     /// layers before the classifier (a deep linear head, Dang et al. 2023).
     pub linear_layers: usize,
     /// Epochs (full passes over the data; for the features model, full-batch gradient steps);
-    /// none: the features model runs until it is stationary, an MLP for 300 epochs.
+    /// none: the features model runs until it reaches the closed form (where one applies) or a
+    /// stationary point, an MLP for 300 epochs.
     pub epochs: Option<usize>,
     /// Learning rate (SGD with momentum 0.9 for an MLP, plain gradient descent for the
     /// features model).
