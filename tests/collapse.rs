@@ -234,20 +234,7 @@ fn nc_metrics_equals_an_independent_numpy_computation() {
 fn the_features_model_reaches_the_closed_form_of_imbalanced_mse_and_its_minority_collapses() {
     // N = 200, lambda_W = lambda_H = 0.03: the threshold N^2 lambda_W lambda_H = 36 leaves class
     // 3 (20 samples) below it, class 2 (40) just above.
-    let config = CollapseConfig {
-        dataset: CollapseData::Ufm,
-        classes: 4,
-        class_sizes: vec![80, 60, 40, 20],
-        loss: Loss::Mse,
-        bias: false,
-        weight_decay: 0.03,
-        feature_decay: 0.03,
-        width: 8,
-        lr: 0.05,
-        epochs: None,
-        ..CollapseConfig::default()
-    };
-    let r = train(config);
+    let r = train(imbalanced_ufm(0));
     assert_eq!(r.converged, Some(true));
     let theory = UfmOptimum::new(&r.class_sizes, 0.03, 0.03, 0).unwrap();
     assert_eq!(r.theory.as_ref(), Some(&theory));
@@ -293,6 +280,25 @@ fn balanced_classes_give_the_simplex_etf_and_an_alignment_of_sqrt_c_minus_1_over
     }
 }
 
+/// The features model with bias-free MSE on classes of 80, 60, 40 and 20 samples (N = 200),
+/// lambda_W = lambda_H = 0.03, d = 8, `layers` linear layers, run until the closed form.
+fn imbalanced_ufm(layers: usize) -> CollapseConfig {
+    CollapseConfig {
+        dataset: CollapseData::Ufm,
+        classes: 4,
+        class_sizes: vec![80, 60, 40, 20],
+        loss: Loss::Mse,
+        bias: false,
+        weight_decay: 0.03,
+        feature_decay: 0.03,
+        width: 8,
+        lr: 0.05,
+        linear_layers: layers,
+        epochs: None,
+        ..CollapseConfig::default()
+    }
+}
+
 /// The bar: every class's `||w_k||^2` and `||h_k||^2` within 1e-4 relative of the
 /// expected ones (for a class expected at zero, 1e-4 times the largest), measured by
 /// `nc_metrics` at the run's last record.
@@ -317,22 +323,7 @@ fn a_deep_linear_head_reaches_the_derived_optimum_and_can_stay_in_its_local_mini
     // The features model with k linear layers before the classifier: the closed form of
     // core::collapse (AM-GM over the layers, one scalar problem per class) is derived, not
     // quoted, so gradient descent checks it. Same sizes and decays as the one-layer test.
-    let run = |layers| {
-        train(CollapseConfig {
-            dataset: CollapseData::Ufm,
-            classes: 4,
-            class_sizes: vec![80, 60, 40, 20],
-            loss: Loss::Mse,
-            bias: false,
-            weight_decay: 0.03,
-            feature_decay: 0.03,
-            width: 8,
-            lr: 0.05,
-            linear_layers: layers,
-            epochs: None,
-            ..CollapseConfig::default()
-        })
-    };
+    let run = |layers| train(imbalanced_ufm(layers));
     // One linear layer: classes 0 and 1 keep a positive norm, 2 and 3 collapse (threshold 58.8).
     let one = run(1);
     let theory = one.theory.clone().unwrap();

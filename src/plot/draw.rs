@@ -3,7 +3,8 @@
 
 use plotters::chart::{ChartBuilder, ChartContext, LabelAreaPosition};
 use plotters::coord::Shift;
-use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::cartesian::{Cartesian2d, Cartesian3d};
+use plotters::coord::types::RangedCoordf64;
 use plotters::drawing::{DrawingArea, IntoDrawingArea};
 use plotters::element::{PathElement, Rectangle, Text};
 use plotters::prelude::DrawingBackend;
@@ -53,6 +54,43 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
     }
 }
 
+/// Where a 3-D view is seen from: turn about the vertical axis and elevation (radians), and
+/// the share of the area the box takes.
+struct View3d {
+    yaw: f64,
+    pitch: f64,
+    scale: f64,
+}
+
+/// plotters' 3-D chart over `ranges` (x, vertical, depth) seen from `view`, its axes drawn; the
+/// front corner's tick labels hang below the floor, so the bottom margin leaves them room.
+fn chart_3d<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    [x, y, z]: [std::ops::Range<f64>; 3],
+    view: View3d,
+    s: &Sizes,
+    t: &str,
+) -> Result<ChartContext<'a, DB, Cartesian3d<RangedCoordf64, RangedCoordf64, RangedCoordf64>>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(s.margin)
+        .margin_bottom(s.margin + (s.tick * 1.5).round() as i32)
+        .build_cartesian_3d(x, y, z)
+        .map_err(de(t))?;
+    chart.with_projection(|mut pb| {
+        pb.yaw = view.yaw;
+        pb.pitch = view.pitch;
+        pb.scale = view.scale;
+        pb.into_matrix()
+    });
+    chart
+        .configure_axes()
+        .label_style(font(s.tick))
+        .max_light_lines(1)
+        .draw()
+        .map_err(de(t))?;
+    Ok(chart)
+}
+
 /// The caption line under a 3-D view: draws it and returns the area above it.
 fn with_caption<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -93,24 +131,12 @@ fn draw_cloud<DB: DrawingBackend>(
             r.max(x.abs()).max(y.abs()).max(z.abs())
         });
     let r = if reach > 0.0 { reach * 1.05 } else { 1.0 };
-    let mut chart = ChartBuilder::on(&plot_area)
-        .margin(s.margin)
-        .margin_bottom(s.margin + (s.tick * 1.5).round() as i32)
-        .build_cartesian_3d(-r..r, -r..r, -r..r)
-        .map_err(de(t))?;
-    let (yaw, pitch) = (p.yaw, p.pitch);
-    chart.with_projection(|mut pb| {
-        pb.yaw = yaw;
-        pb.pitch = pitch;
-        pb.scale = 0.75;
-        pb.into_matrix()
-    });
-    chart
-        .configure_axes()
-        .label_style(font(s.tick))
-        .max_light_lines(1)
-        .draw()
-        .map_err(de(t))?;
+    let view = View3d {
+        yaw: p.yaw,
+        pitch: p.pitch,
+        scale: 0.75,
+    };
+    let mut chart = chart_3d(&plot_area, [-r..r, -r..r, -r..r], view, s, t)?;
     let dark = RGBColor(40, 40, 40);
     for line in &p.lines {
         chart
@@ -194,25 +220,14 @@ fn draw_surface<DB: DrawingBackend>(
     let cmap = ColorMap::for_values(zmin, zmax);
     let (hlo, hhi) = cmap.range();
     let (nx, ny) = (p.x.len(), p.y.len());
-    // The front corner's tick labels hang below the floor: room for them above the caption.
-    let mut chart = ChartBuilder::on(&plot_area)
-        .margin(s.margin)
-        .margin_bottom(s.margin + (s.tick * 1.5).round() as i32)
-        .build_cartesian_3d(p.x[0]..p.x[nx - 1], hlo..hhi, p.y[0]..p.y[ny - 1])
-        .map_err(de(t))?;
     let (yaw, pitch) = (p.yaw, p.pitch);
-    chart.with_projection(|mut pb| {
-        pb.yaw = yaw;
-        pb.pitch = pitch;
-        pb.scale = 0.8;
-        pb.into_matrix()
-    });
-    chart
-        .configure_axes()
-        .label_style(font(s.tick))
-        .max_light_lines(1)
-        .draw()
-        .map_err(de(t))?;
+    let view = View3d {
+        yaw,
+        pitch,
+        scale: 0.8,
+    };
+    let ranges = [p.x[0]..p.x[nx - 1], hlo..hhi, p.y[0]..p.y[ny - 1]];
+    let mut chart = chart_3d(&plot_area, ranges, view, s, t)?;
     let at = |i: usize, j: usize| p.values[j * nx + i];
     // Back to front along the viewing direction is plotters' job for its own series; cells are
     // drawn from the far corner so nearer ones cover them.
