@@ -58,6 +58,8 @@ enum Command {
     Aspect(depth::AspectArgs),
     /// Order to chaos: q*, c*, chi_1, depth scales, the critical line and the phase diagram.
     Criticality(depth::CriticalityArgs),
+    /// Networks trained at a fixed parameter budget: test loss against L/n beside PDLT's optimal aspect ratio.
+    TrainedAspect(depth::TrainedAspectArgs),
     /// Neural collapse: train into the terminal phase and record NC1-NC4 (Papyan et al. 2020), beside the closed form of the unconstrained features model.
     Collapse(Box<collapse::CollapseArgs>),
     /// NC1-NC4 of features (and a classifier) exported from elsewhere, as CSV files.
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         Command::Depthwidth(args) => depth::depthwidth(args),
         Command::Aspect(args) => depth::aspect(args),
         Command::Criticality(args) => depth::criticality(args),
+        Command::TrainedAspect(args) => depth::trained_aspect(args),
         Command::Collapse(args) => collapse::collapse(*args),
         Command::NcMetrics(args) => collapse::nc_metrics_command(args),
         Command::Lmc(args) => connectivity::lmc(*args),

@@ -320,7 +320,11 @@ fn the_critical_line_agrees_with_direct_iteration_of_the_maps() {
 /// Golden values from `tests/golden/criticality_tanh.py` (mpmath, 20 digits, an independent
 /// quadrature): tanh at C_b = 0.05, ordered (C_W = 1.5) and chaotic (2.5). The lab's adaptive
 /// quadrature asks for 1e-11; the roots are bisected to f64 resolution, so 1e-8 relative holds
-/// with room (c* enters xi_c through a slope, 1e-7).
+/// with room (c* enters xi_c through a slope, 1e-7). xi_q = -1/log chi_q has relative error
+/// xi_q |d chi_q| / chi_q; chi_q = chi_1 + C_W E[phi'' phi] sums two 1e-11 quadratures that
+/// cancel by at most a factor (|chi_1| + |C_W E[phi'' phi]|) / chi_q < 5 here, and q*'s error
+/// (1e-11 / (1 - chi_q)) moves it by as much again: about 2 x 5e-11 x xi_q < 1e-9 for the
+/// golden xi_q < 2, against mpmath's 1e-18, so 1e-8 relative holds with room.
 #[test]
 fn tanh_criticality_matches_an_independent_quadrature() {
     let critical = MeanField {
@@ -334,7 +338,7 @@ fn tanh_criticality_matches_an_independent_quadrature() {
         (critical / GOLDEN_CRITICAL_WEIGHT_VAR - 1.0).abs() < 1e-8,
         "critical C_W {critical} vs {GOLDEN_CRITICAL_WEIGHT_VAR}"
     );
-    for (weight_var, q_star, chi_1, c_star, xi_c) in GOLDEN {
+    for (weight_var, q_star, chi_1, c_star, xi_q, xi_c) in GOLDEN {
         let c = MeanField {
             activation: Activation::Tanh,
             weight_var,
@@ -358,6 +362,11 @@ fn tanh_criticality_matches_an_independent_quadrature() {
             c.c_star
         );
         assert!(
+            close(c.xi_q.unwrap(), xi_q, 1e-8),
+            "xi_q {:?} vs {xi_q}",
+            c.xi_q
+        );
+        assert!(
             close(c.xi_c.unwrap(), xi_c, 1e-6),
             "xi_c {:?} vs {xi_c}",
             c.xi_c
@@ -378,6 +387,12 @@ fn tanh_criticality_matches_an_independent_quadrature() {
             close(d.xi_c.unwrap(), xi_c, 1e-5),
             "diagram xi_c {:?}",
             d.xi_c
+        );
+        // xi_q needs only 1-D averages: the diagram computes them adaptively, as above.
+        assert!(
+            close(d.xi_q.unwrap(), xi_q, 1e-8),
+            "diagram xi_q {:?}",
+            d.xi_q
         );
     }
 }

@@ -17,6 +17,7 @@ use theorylab::experiments::connectivity::sweep::{LmcSweepConfig, SweepAxis};
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
+use theorylab::experiments::depth::trained::TrainedConfig;
 use theorylab::experiments::landscape::Problem;
 use theorylab::experiments::landscape::intrinsic::IntrinsicConfig;
 use theorylab::experiments::landscape::sharpness::SharpnessConfig;
@@ -170,6 +171,13 @@ fn every_depth_figure() -> Vec<FigureData> {
         samples: 100,
         ..AspectConfig::default()
     }));
+    all.extend(figures(TrainedConfig {
+        params: 2000,
+        depths: vec![1, 4],
+        seeds: 2,
+        steps: 40,
+        ..TrainedConfig::default()
+    }));
     for activation in [Activation::Tanh, Activation::Relu] {
         all.extend(figures(CriticalityConfig {
             activation,
@@ -223,6 +231,7 @@ fn every_figure_has_its_data_as_csv() {
             "kurtosis-by-layer",
             "kurtosis-collapse",
             "ntk-fluctuations",
+            "trained-aspect",
             "phase-diagram",
             "gradient-ratio",
             "kernel-flow",

@@ -5,10 +5,12 @@
 use super::run::{Output, Widths, run_experiment};
 use clap::Args;
 use theorylab::core::activation::Activation;
+use theorylab::core::data::DatasetName;
 use theorylab::error::Result;
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
+use theorylab::experiments::depth::trained::TrainedConfig;
 
 fn ensemble() -> EnsembleConfig {
     EnsembleConfig::default()
@@ -20,6 +22,10 @@ fn aspect_default() -> AspectConfig {
 
 fn critical() -> CriticalityConfig {
     CriticalityConfig::default()
+}
+
+fn trained() -> TrainedConfig {
+    TrainedConfig::default()
 }
 
 #[derive(Args)]
@@ -192,5 +198,86 @@ pub fn criticality(a: CriticalityArgs) -> Result<()> {
             f(p.xi_c),
             f(r.critical_weight_var)
         );
+    })
+}
+
+#[derive(Args)]
+pub struct TrainedAspectArgs {
+    /// Task: teacher_student (8 inputs, 1 output, MSE) or digits (64 inputs, 10 classes, cross-entropy).
+    #[arg(long, default_value_t = trained().dataset)]
+    dataset: DatasetName,
+    /// Hidden activation.
+    #[arg(long, default_value_t = trained().activation)]
+    activation: Activation,
+    /// Parameter budget P: each depth gets the width whose network is nearest to it.
+    #[arg(long, default_value_t = trained().params)]
+    params: usize,
+    /// Depths L, comma-separated, ascending.
+    #[arg(long, default_value_t = Widths(trained().depths))]
+    depths: Widths,
+    /// Networks per depth (seeds seed, seed + 1, ...).
+    #[arg(long, default_value_t = trained().seeds)]
+    seeds: usize,
+    /// Adam steps per network.
+    #[arg(long, default_value_t = trained().steps)]
+    steps: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = trained().batch_size)]
+    batch_size: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = trained().lr, allow_negative_numbers = true)]
+    lr: f64,
+    /// Weight variance C_W at initialization.
+    #[arg(long, default_value_t = trained().weight_var, allow_negative_numbers = true)]
+    weight_var: f64,
+    /// Bias variance C_b at initialization.
+    #[arg(long, default_value_t = trained().bias_var, allow_negative_numbers = true)]
+    bias_var: f64,
+    /// Seed of the data and the first network.
+    #[arg(long, default_value_t = trained().seed)]
+    seed: u64,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// `theorylab trained-aspect`.
+pub fn trained_aspect(a: TrainedAspectArgs) -> Result<()> {
+    let config = TrainedConfig {
+        dataset: a.dataset,
+        activation: a.activation,
+        params: a.params,
+        depths: a.depths.0,
+        seeds: a.seeds,
+        steps: a.steps,
+        batch_size: a.batch_size,
+        lr: a.lr,
+        weight_var: a.weight_var,
+        bias_var: a.bias_var,
+        seed: a.seed,
+    };
+    run_experiment(config, &a.output, |r| {
+        use theorylab::experiments::depth::trained::mean_and_stderr;
+        for p in &r.points {
+            let (loss, se) = mean_and_stderr(&p.test_loss);
+            println!(
+                "L = {:2}, n = {:4} ({} parameters), L/n = {:.4}: test loss {loss:.4} ± {se:.4} over {} networks{}",
+                p.depth,
+                p.width,
+                p.params,
+                p.ratio,
+                p.test_loss.len(),
+                if p.diverged > 0 {
+                    format!(" ({} diverged)", p.diverged)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(r_star) = r.optimal_ratio {
+            println!(
+                "PDLT's optimal aspect ratio for {} outputs: r* = {r_star:.4}",
+                r.outputs
+            );
+        }
     })
 }

@@ -53,7 +53,7 @@ pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
 pub struct FigureData {
     /// File stem of its exports (`change` -> change.svg, change.png, change.csv).
     pub stem: &'static str,
-    /// A row of panels.
+    /// Its panels, side by side (in rows of at most `plot::MAX_COLUMNS`).
     pub panels: Vec<Figure>,
     /// Width and height of one panel in CSS pixels (the SVG's size; PNGs are twice that).
     pub panel_size: (u32, u32),
@@ -62,23 +62,29 @@ pub struct FigureData {
 }
 
 impl FigureData {
-    /// Width and height of the whole row of panels.
+    /// Width and height of the whole figure: its grid of panels.
     pub fn size(&self) -> (u32, u32) {
         let (w, h) = self.panel_size;
-        (w * self.panels.len().max(1) as u32, h)
+        let (rows, columns) = crate::plot::grid(self.panels.len());
+        (w * columns as u32, h * rows as u32)
     }
 
     /// The figure as an SVG document.
     pub fn svg(&self) -> Result<String> {
         let (w, h) = self.size();
-        crate::plot::to_svg(&self.panels, w, h)
+        crate::plot::to_svg_grid(&self.panels, crate::plot::grid(self.panels.len()), w, h)
     }
 
     /// The figure as a PNG at twice its size (natively; the page rasterizes the SVG).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn png(&self) -> Result<Vec<u8>> {
         let (w, h) = self.size();
-        crate::plot::to_png(&self.panels, 2 * w, 2 * h)
+        crate::plot::to_png_grid(
+            &self.panels,
+            crate::plot::grid(self.panels.len()),
+            2 * w,
+            2 * h,
+        )
     }
 }
 
@@ -119,8 +125,8 @@ pub const ROOMS: &[RoomInfo] = &[
     RoomInfo {
         path: "depth",
         title: "Depth",
-        summary: "nearly-Gaussian networks at init: the depth-to-width ratio L/n, criticality, order to chaos",
-        commands: &["depthwidth", "aspect", "criticality"],
+        summary: "nearly-Gaussian networks at init: the depth-to-width ratio L/n, criticality, order to chaos, the best aspect ratio at a fixed budget",
+        commands: &["depthwidth", "aspect", "criticality", "trained-aspect"],
     },
     RoomInfo {
         path: "collapse",

@@ -363,7 +363,31 @@ pub fn aspect_csv(r: &AspectResult) -> String {
     csv
 }
 
-/// One heat map of the phase diagram.
+/// A number as a label writes it: at most three decimals, without trailing zeros (1, 0.785).
+fn short_number(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The critical point on the `C_b = 0` edge of the plane, where the line `chi_1 = 1` ends: for
+/// an odd phi without bias `q* = 0` while `C_W phi'(0)^2 <= 1`, so `chi_1 = C_W phi'(0)^2` and
+/// the critical `C_W` is `1 / phi'(0)^2` (tanh: 1; erf: pi/4). `None` when the diagram does not
+/// reach `C_b = 0` or that `C_W`.
+fn edge_critical_point(r: &CriticalityResult) -> Option<Series> {
+    let c = &r.config;
+    let slope = c.activation.derivative(0.0f64);
+    let w = 1.0 / (slope * slope);
+    let (lo, hi) = c.weight_var_range;
+    (c.plane() && c.bias_var_range.0 == 0.0 && w.is_finite() && (lo..=hi).contains(&w)).then(|| {
+        Series {
+            name: format!("critical point ({}, 0)", short_number(w)),
+            points: vec![(w, 0.0)],
+        }
+    })
+}
+
+/// One heat map of the phase diagram, with the line `chi_1 = 1`, the chosen point and the
+/// critical point on the `C_b = 0` edge on top.
 fn phase_map(
     r: &CriticalityResult,
     title: &str,
@@ -381,12 +405,21 @@ fn phase_map(
     }
     let (blo, bhi) = c.bias_var_range;
     let y_hi = blo + (bhi - blo) * rows as f64 / c.cells as f64;
-    let line: Vec<(f64, f64)> = r
-        .critical_line
+    let edge = edge_critical_point(r);
+    // The line computed at the rows' centres, from its end on the C_b = 0 edge (its limit:
+    // below the first row it bends steeply down to the critical point).
+    let line: Vec<(f64, f64)> = edge
         .iter()
-        .copied()
-        .filter(|(w, _)| w.is_finite() && (c.weight_var_range.0..=c.weight_var_range.1).contains(w))
+        .flat_map(|e| e.points.iter().copied())
+        .chain(r.critical_line.iter().copied().filter(|(w, _)| {
+            w.is_finite() && (c.weight_var_range.0..=c.weight_var_range.1).contains(w)
+        }))
         .collect();
+    let mut overlay = vec![Series {
+        name: "your (C_W, C_b)".into(),
+        points: vec![(c.weight_var, c.bias_var)],
+    }];
+    overlay.extend(edge);
     Ok(Figure::Heatmap(Heatmap {
         title: title.into(),
         x_label: "weight variance σ_w² = C_W".into(),
@@ -397,10 +430,7 @@ fn phase_map(
         ny: rows,
         values,
         colorbar_label: label.into(),
-        overlay: vec![Series {
-            name: "your (C_W, C_b)".into(),
-            points: vec![(c.weight_var, c.bias_var)],
-        }],
+        overlay,
         contours: Vec::new(),
         lines: if line.len() > 1 {
             vec![Series {
@@ -413,8 +443,14 @@ fn phase_map(
     }))
 }
 
-/// The phase diagram: `chi_1`, `log10 xi_c` and `c*` over the plane (tanh, erf), or `chi_1`
-/// and `xi_c` along the `C_b = 0` edge (ReLU, GELU).
+/// A depth scale as a map colours it: `log10(1 + xi)`, capped at `xi = 10^6` layers (where it
+/// diverges, on the line or at the critical point).
+fn log_depth(xi: Option<f64>) -> Option<f64> {
+    xi.map(|x| (1.0 + x.min(1e6)).log10())
+}
+
+/// The phase diagram: `chi_1`, `q*`, `log10 xi_q`, `log10 xi_c` and `c*` over the plane (tanh,
+/// erf), or `chi_1`, `q*`, `xi_q` and `xi_c` along the `C_b = 0` edge (ReLU, GELU).
 pub fn phase_diagram(r: &CriticalityResult) -> Result<Vec<Figure>> {
     let c = &r.config;
     if r.diagram.len() < c.cells {
@@ -430,17 +466,31 @@ pub fn phase_diagram(r: &CriticalityResult) -> Result<Vec<Figure>> {
             )?,
             phase_map(
                 r,
+                "Length fixed point q*",
+                "q* (E[z²] of deep layers)",
+                |p| p.q_star,
+            )?,
+            phase_map(
+                r,
+                "Length depth scale ξ_q",
+                "log10(1 + ξ_q / layer)",
+                |p| log_depth(p.xi_q),
+            )?,
+            phase_map(
+                r,
                 "Correlation depth scale ξ_c",
                 "log10(1 + ξ_c / layer)",
-                |p| p.xi_c.map(|x| (1.0 + x.min(1e6)).log10()),
+                |p| log_depth(p.xi_c),
             )?,
             phase_map(r, "Correlation fixed point c*", "c*", |p| p.c_star)?,
         ]);
     }
-    let xs = |f: &dyn Fn(&Criticality) -> Option<f64>| -> Vec<(f64, f64)> {
+    // Along the edge: (C_W, value) where the value exists, is finite and (on a log axis)
+    // positive; q* = 0 (the signal dies out) is kept on its linear axis.
+    let xs = |f: &dyn Fn(&Criticality) -> Option<f64>, log: bool| -> Vec<(f64, f64)> {
         (0..c.cells)
             .filter_map(|i| f(&r.diagram[i]).map(|v| (c.weight_var_at(i), v)))
-            .filter(|(_, v)| v.is_finite() && *v > 0.0)
+            .filter(|(_, v)| v.is_finite() && (*v > 0.0 || (!log && *v >= 0.0)))
             .collect()
     };
     let critical = r
@@ -448,22 +498,26 @@ pub fn phase_diagram(r: &CriticalityResult) -> Result<Vec<Figure>> {
         .first()
         .map(|l| l.0)
         .filter(|w| w.is_finite());
-    let chi = xs(&|p| p.chi_1);
-    let xi = xs(&|p| p.xi_c.filter(|x| x.is_finite()));
-    let vertical = |lo: f64, hi: f64| {
+    // The dashed vertical at the critical C_W spans the panel's values (a unit, or a factor 2
+    // either way on a log axis, where they are all equal).
+    let vertical = |points: &[(f64, f64)], log: bool| {
+        let (lo, hi) = points
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, v)| {
+                (a.min(v), b.max(v))
+            });
+        let (lo, hi) = match (hi > lo, log) {
+            (true, _) => (lo, hi),
+            (false, true) => (lo / 2.0, lo * 2.0),
+            (false, false) => (lo, lo + 1.0),
+        };
         critical.map(|w| Series {
             name: format!("critical C_W = {w:.3}"),
             points: vec![(w, lo), (w, hi)],
         })
     };
-    let range = |p: &[(f64, f64)]| {
-        p.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &(_, v)| {
-            (a.min(v), b.max(v))
-        })
-    };
-    let (clo, chi_hi) = range(&chi);
-    let (xlo, xhi) = range(&xi);
-    let panel = |title: &str, y: &str, points: Vec<(f64, f64)>, log: bool, v: Option<Series>| {
+    let panel = |title: &str, y: &str, points: Vec<(f64, f64)>, log: bool| {
+        let theory = vertical(&points, log).into_iter().collect();
         Figure::Line(LinePlot {
             title: title.into(),
             x_label: "weight variance C_W (C_b = 0)".into(),
@@ -476,31 +530,53 @@ pub fn phase_diagram(r: &CriticalityResult) -> Result<Vec<Figure>> {
             }],
             markers: Vec::new(),
             errors: Vec::new(),
-            theory: v.into_iter().collect(),
+            theory,
         })
     };
-    if chi.len() < 2 || xi.len() < 2 {
+    let chi = xs(&|p| p.chi_1, false);
+    // Without bias the ordered edge's q* is 0: GELU's iterated map stops where q underflows
+    // (about 1e-313), drawn as the 0 it is (the CSV keeps the number).
+    let q = xs(
+        &|p| {
+            p.q_star
+                .map(|q| if q < 1e-12 * c.q_input { 0.0 } else { q })
+        },
+        false,
+    );
+    let xi_q = xs(&|p| p.xi_q, true);
+    let xi_c = xs(&|p| p.xi_c, true);
+    if chi.len() < 2 || xi_c.len() < 2 {
         return Err(Error::plot(
             "phase diagram",
             "too few cells with a fixed point",
         ));
     }
-    Ok(vec![
-        panel(
-            "χ₁ along the C_b = 0 edge",
-            "χ₁",
-            chi,
+    let mut panels = vec![panel("χ₁ along the C_b = 0 edge", "χ₁", chi, false)];
+    // q* and xi_q may be missing across the whole range (q diverges; xi_q is infinite): then
+    // their panels are left out rather than the figure.
+    if !q.is_empty() {
+        panels.push(panel(
+            "Fixed point q* along the edge",
+            "q* (missing where q diverges)",
+            q,
             false,
-            vertical(clo, chi_hi),
-        ),
-        panel(
-            "Depth scale ξ_c along the edge",
-            "ξ_c (layers, log scale)",
-            xi,
+        ));
+    }
+    if !xi_q.is_empty() {
+        panels.push(panel(
+            "Depth scale ξ_q along the edge",
+            "ξ_q (layers, log scale)",
+            xi_q,
             true,
-            vertical(xlo, xhi),
-        ),
-    ])
+        ));
+    }
+    panels.push(panel(
+        "Depth scale ξ_c along the edge",
+        "ξ_c (layers, log scale)",
+        xi_c,
+        true,
+    ));
+    Ok(panels)
 }
 
 /// `weight_var,bias_var,q_star,c_star,chi_1,chi_q,xi_q,xi_c` per cell.

@@ -15,6 +15,7 @@ mod axis;
 pub mod collapse;
 pub mod connectivity;
 pub mod depth;
+pub mod depth_trained;
 mod draw;
 pub mod landscape;
 mod metrics;
@@ -234,15 +235,36 @@ impl Figure {
     }
 }
 
+/// Most panels side by side: a figure of more wraps into rows (a row of five 360-px maps would
+/// be shrunk below 11-px text on a 1400-px page).
+pub const MAX_COLUMNS: usize = 3;
+
+/// `(rows, columns)` of a figure of `panels` panels: one row up to [`MAX_COLUMNS`], else the
+/// fewest rows of at most that many, spread evenly (4 panels: 2 x 2).
+pub fn grid(panels: usize) -> (usize, usize) {
+    let rows = panels.max(1).div_ceil(MAX_COLUMNS);
+    (rows, panels.max(1).div_ceil(rows))
+}
+
 /// Renders the panels side by side (one row) into an SVG document of width x height pixels.
 pub fn to_svg(panels: &[Figure], width: u32, height: u32) -> Result<String> {
-    validate_all(panels, width, height)?;
+    to_svg_grid(panels, (1, panels.len()), width, height)
+}
+
+/// Renders the panels row by row into a `(rows, columns)` grid of width x height pixels.
+pub fn to_svg_grid(
+    panels: &[Figure],
+    grid: (usize, usize),
+    width: u32,
+    height: u32,
+) -> Result<String> {
+    validate_all(panels, grid, width, height)?;
     register_font()?;
     let mut out = String::new();
     let rasters = std::cell::RefCell::new(Vec::new());
     {
         let root = svg::Svg::with_string(&mut out, (width, height)).into_drawing_area();
-        render(&root, panels, 1, Some(&rasters))?;
+        render(&root, panels, grid, 1, Some(&rasters))?;
     }
     raster::substitute(&mut out, &rasters.into_inner(), panels[0].title())?;
     Ok(out)
@@ -254,9 +276,20 @@ pub fn to_svg(panels: &[Figure], width: u32, height: u32) -> Result<String> {
 /// and markers and keeps glyph positions accurate to a fraction of a pixel.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn to_png(panels: &[Figure], width: u32, height: u32) -> Result<Vec<u8>> {
+    to_png_grid(panels, (1, panels.len()), width, height)
+}
+
+/// [`to_png`] in a `(rows, columns)` grid, as [`to_svg_grid`].
+#[cfg(not(target_arch = "wasm32"))]
+pub fn to_png_grid(
+    panels: &[Figure],
+    grid: (usize, usize),
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>> {
     use plotters::backend::{BitMapBackend, RGBPixel};
 
-    validate_all(panels, width, height)?;
+    validate_all(panels, grid, width, height)?;
     register_font()?;
     let title = panels[0].title();
     let pixels = u64::from(width) * u64::from(height);
@@ -272,7 +305,7 @@ pub fn to_png(panels: &[Figure], width: u32, height: u32) -> Result<Vec<u8>> {
     {
         let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut big, (big_w, big_h))
             .map_err(|e| Error::plot(title, format!("cannot create the bitmap: {e}")))?;
-        render(&backend.into_drawing_area(), panels, ratio, None)?;
+        render(&backend.into_drawing_area(), panels, grid, ratio, None)?;
     }
     let rgb = downsample(&big, width as usize, height as usize, ratio as usize);
 
@@ -413,6 +446,7 @@ fn register_font() -> Result<()> {
 fn render<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     panels: &[Figure],
+    grid: (usize, usize),
     ratio: u32,
     rasters: Option<&std::cell::RefCell<Vec<raster::Raster>>>,
 ) -> Result<()> {
@@ -421,7 +455,7 @@ fn render<DB: DrawingBackend>(
         Error::plot(title, format!("drawing failed: {e}"))
     };
     root.fill(&WHITE).map_err(err)?;
-    let areas = root.split_evenly((1, panels.len()));
+    let areas = root.split_evenly(grid);
     for (area, fig) in areas.iter().zip(panels) {
         draw::draw_panel(area, fig, ratio, rasters)?;
     }
@@ -429,7 +463,12 @@ fn render<DB: DrawingBackend>(
 }
 
 /// Checks the figure size and every panel before anything is drawn.
-fn validate_all(panels: &[Figure], width: u32, height: u32) -> Result<()> {
+fn validate_all(
+    panels: &[Figure],
+    (rows, columns): (usize, usize),
+    width: u32,
+    height: u32,
+) -> Result<()> {
     let Some(first) = panels.first() else {
         return Err(Error::plot("(figure)", "no panels to draw"));
     };
@@ -448,13 +487,23 @@ fn validate_all(panels: &[Figure], width: u32, height: u32) -> Result<()> {
             format!("figure size {width}x{height} px is too large; at most {MAX_SIDE} px per side"),
         ));
     }
-    let per_panel = width / panels.len() as u32;
-    if per_panel < MIN_SIDE {
+    if rows * columns < panels.len() {
         return Err(Error::plot(
             t,
             format!(
-                "figure width {width} px gives each of the {} panels only {per_panel} px; at least {MIN_SIDE} px per panel are needed",
+                "a grid of {rows} x {columns} cannot hold {} panels",
                 panels.len()
+            ),
+        ));
+    }
+    let per_panel = width / columns.max(1) as u32;
+    if per_panel < MIN_SIDE || height / (rows.max(1) as u32) < MIN_SIDE {
+        return Err(Error::plot(
+            t,
+            format!(
+                "figure size {width}x{height} px gives each of the {} panels only {per_panel} x {} px; at least {MIN_SIDE} px per panel side are needed",
+                panels.len(),
+                height / rows.max(1) as u32
             ),
         ));
     }

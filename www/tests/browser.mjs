@@ -630,6 +630,30 @@ await test("the Depth room's ensemble and criticality equal the native CLI's", a
   await page.close();
 });
 
+await test("the Depth room trains at a fixed budget on request, as the CLI does", async () => {
+  const page = await openDepth(cpu, "depth=2&width_log2=4&samples_log2=6&train=true&task=teacher_student");
+  assert.ok(await page.isChecked("#train"));
+  const web = JSON.parse((await exportFile(page, "trained-aspect", "json")).bytes.toString());
+  const native = JSON.parse(execFileSync(CLI, ["trained-aspect", "--dataset", "teacher_student", "--seed", "0",
+    "--json"], { maxBuffer: 256 << 20 }).toString());
+  assert.equal(web.points.length, native.points.length);
+  assert.equal(web.optimal_ratio, native.optimal_ratio);
+  // The same f32 training on both sides; the matrix products may sum in another order (SIMD
+  // kernels natively, scalar in wasm): f32 rounding (6e-8 relative per operation) grown over
+  // 600 Adam steps. 1e-3 relative is far below the seeds' spread (5% of the loss).
+  let worst = 0;
+  web.points.forEach((p, i) => {
+    const q = native.points[i];
+    assert.deepEqual([p.depth, p.width, p.params], [q.depth, q.width, q.params]);
+    p.test_loss.forEach((l, s) => { worst = Math.max(worst, Math.abs(l - q.test_loss[s]) / q.test_loss[s]); });
+  });
+  console.log(`     trained networks, web vs native: worst relative test-loss difference ${worst.toExponential(2)}`);
+  assert.ok(worst <= 1e-3, `web and native training differ by ${worst}`);
+  assert.match(await figureSvg(page, "trained-aspect"), /PDLT r\*/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Depth room refuses a hostile permalink with a notice", async () => {
   const page = await openDepth(cpu, "depth=0&residual=1.5&activation=sigmoidal");
   await page.waitForSelector(".notice");

@@ -6,6 +6,7 @@
 pub mod aspect;
 pub mod criticality;
 pub mod ensemble;
+pub mod trained;
 
 use super::{Experiment, FigureData};
 use crate::core::activation::Activation;
@@ -16,6 +17,7 @@ use aspect::{Aspect, AspectConfig, AspectResult};
 use criticality::{CriticalityConfig, CriticalityResult, CriticalityRun};
 use ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
 use serde::{Deserialize, Serialize};
+use trained::{TrainedConfig, TrainedResult, TrainedRun};
 
 /// Most hidden layers the page offers.
 pub const PAGE_MAX_DEPTH: usize = 64;
@@ -44,6 +46,10 @@ pub struct DepthConfig {
     pub samples_log2: u32,
     /// Seed.
     pub seed: u64,
+    /// Whether to train networks at a fixed parameter budget (tens of seconds: on request).
+    pub train: bool,
+    /// Their task: teacher_student or digits.
+    pub task: crate::core::data::DatasetName,
 }
 
 impl Default for DepthConfig {
@@ -57,6 +63,8 @@ impl Default for DepthConfig {
             residual: 0.0,
             samples_log2: 11,
             seed: 0,
+            train: false,
+            task: crate::core::data::DatasetName::Digits,
         }
     }
 }
@@ -87,7 +95,21 @@ impl DepthConfig {
         }
         self.ensemble().validate()?;
         self.aspect().validate()?;
+        self.trained().validate()?;
         self.criticality().validate()
+    }
+
+    /// Networks trained at a fixed parameter budget at the sliders' activation and
+    /// initialization.
+    pub fn trained(&self) -> TrainedConfig {
+        TrainedConfig {
+            dataset: self.task,
+            activation: self.activation,
+            weight_var: self.weight_var,
+            bias_var: self.bias_var,
+            seed: self.seed,
+            ..TrainedConfig::default()
+        }
     }
 
     /// The ensemble at the sliders' architecture.
@@ -279,10 +301,11 @@ impl Experiment for CriticalityConfig {
             figures.push(FigureData {
                 stem: "phase-diagram",
                 panels: plot::depth::phase_diagram(r)?,
+                // Five heat maps, each with a three-entry legend under it, or four line plots.
                 panel_size: if r.config.plane() {
-                    (360, 340)
+                    (360, 360)
                 } else {
-                    (420, 340)
+                    (380, 340)
                 },
                 csv: plot::depth::phase_csv(r),
             });
@@ -308,5 +331,30 @@ impl Experiment for CriticalityConfig {
             });
         }
         Ok(figures)
+    }
+}
+
+impl Experiment for TrainedConfig {
+    const NAME: &'static str = "trained-aspect";
+    type Result = TrainedResult;
+    type Session = TrainedRun;
+
+    fn cost(&self) -> Result<Cost> {
+        TrainedConfig::cost(self)
+    }
+
+    fn start(&self) -> Result<Self::Session> {
+        TrainedRun::new(self)
+    }
+
+    fn figures(r: &TrainedResult) -> Result<Vec<FigureData>> {
+        let panels = plot::depth_trained::trained_aspect(r)?;
+        let panel_size = (460, 380);
+        Ok(vec![FigureData {
+            stem: "trained-aspect",
+            panels,
+            panel_size,
+            csv: plot::depth_trained::trained_csv(r),
+        }])
     }
 }

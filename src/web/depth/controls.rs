@@ -3,6 +3,7 @@
 
 use super::super::controls::{range, round_sig, seed_input};
 use super::super::room::{choice, count_slider, log2_slider};
+use crate::core::data::DatasetName;
 use crate::experiments::depth::{
     DepthConfig, PAGE_MAX_DEPTH, PAGE_MAX_SAMPLES_LOG2, PAGE_MAX_WIDTH_LOG2,
 };
@@ -61,6 +62,23 @@ pub fn Controls(config: RwSignal<DepthConfig>, error: RwSignal<Option<String>>) 
                 move |s| config.update(|c| c.seed = s),
                 error,
             )}
+            <h2>"Trained at a fixed budget"</h2>
+            {choice(
+                "task", "Task", Some(&[DatasetName::Digits, DatasetName::TeacherStudent]),
+                move || config.with(|c| c.task),
+                move |t| config.update(|c| c.task = t),
+            )}
+            <div class="control">
+                <label>
+                    <input
+                        type="checkbox"
+                        id="train"
+                        prop:checked=move || config.with(|c| c.train)
+                        on:change=move |ev| config.update(|c| c.train = event_target_checked(&ev))
+                    />
+                    " Train the networks (tens of seconds)"
+                </label>
+            </div>
         </aside>
     }
 }

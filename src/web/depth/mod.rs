@@ -22,6 +22,7 @@ use crate::experiments::depth::criticality::{
     CriticalityConfig, CriticalityResult, CriticalityRun,
 };
 use crate::experiments::depth::ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
+use crate::experiments::depth::trained::{TrainedConfig, TrainedResult, TrainedRun};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -38,6 +39,7 @@ struct Room {
     ensemble: RwSignal<Option<EnsembleResult>>,
     criticality: RwSignal<Option<CriticalityResult>>,
     aspect: RwSignal<Option<AspectResult>>,
+    trained: RwSignal<Option<TrainedResult>>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
 }
@@ -53,6 +55,7 @@ pub fn Depth() -> impl IntoView {
         ensemble: RwSignal::new(None),
         criticality: RwSignal::new(None),
         aspect: RwSignal::new(None),
+        trained: RwSignal::new(None),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
@@ -66,10 +69,15 @@ pub fn Depth() -> impl IntoView {
     let ensemble = figures_of::<EnsembleConfig>(room.ensemble, "sampling networks…");
     let criticality = figures_of::<CriticalityConfig>(room.criticality, "computing the maps…");
     let aspect = figures_of::<AspectConfig>(room.aspect, "after the ensemble: the L/n grid…");
-    let (ensemble_json, criticality_json, aspect_json) = (
+    let trained = figures_of::<TrainedConfig>(
+        room.trained,
+        "trained on request (tick “Train the networks” on the left), after the L/n grid…",
+    );
+    let (ensemble_json, criticality_json, aspect_json, trained_json) = (
         json_of(room.ensemble),
         json_of(room.criticality),
         json_of(room.aspect),
+        json_of(room.trained),
     );
     view! {
         <section class="room depth">
@@ -90,6 +98,8 @@ pub fn Depth() -> impl IntoView {
                     <h2>"The depth-to-width ratio"</h2>
                     {card("kurtosis-collapse", aspect, aspect_json, text::COLLAPSE)}
                     {card("ntk-fluctuations", aspect, aspect_json, text::NTK)}
+                    <h2>"Trained networks at a fixed budget"</h2>
+                    {card("trained-aspect", trained, trained_json, text::TRAINED)}
                 </div>
             </div>
         </section>
@@ -159,11 +169,12 @@ fn Transport(room: Room) -> impl IntoView {
 }
 
 /// The session's experiments, run in this order: the ensemble, the criticality maps and flows,
-/// the L/n grid.
+/// the L/n grid, and the trained networks when asked for.
 struct Parts {
     ensemble: (Ensemble, Progress),
     criticality: (CriticalityRun, Progress),
     aspect: (Aspect, Progress),
+    trained: Option<(TrainedRun, Progress)>,
 }
 
 const UNSTARTED: Progress = Progress { done: 0, total: 1 };
@@ -175,11 +186,20 @@ impl Parts {
             ensemble: (Ensemble::new(&config.ensemble())?, UNSTARTED),
             criticality: (CriticalityRun::new(&config.criticality())?, UNSTARTED),
             aspect: (Aspect::new(&config.aspect())?, UNSTARTED),
+            trained: if config.train {
+                Some((TrainedRun::new(&config.trained())?, UNSTARTED))
+            } else {
+                None
+            },
         })
     }
 
-    fn progress(&self) -> [Progress; 3] {
-        [self.ensemble.1, self.criticality.1, self.aspect.1]
+    fn progress(&self) -> Vec<Progress> {
+        let parts = [self.ensemble.1, self.criticality.1, self.aspect.1];
+        parts
+            .into_iter()
+            .chain(self.trained.as_ref().map(|t| t.1))
+            .collect()
     }
 }
 
@@ -193,7 +213,8 @@ impl room::Parts for Parts {
     /// Parts done and in total: each part counts as its share done out of 1000.
     fn totals(&self) -> (usize, usize) {
         let share = |p: &Progress| 1000 * p.done.min(p.total) / p.total.max(1);
-        (self.progress().iter().map(share).sum(), 3000)
+        let parts = self.progress();
+        (parts.iter().map(share).sum(), 1000 * parts.len())
     }
 
     /// One frame's slice: the first unfinished parts, in order, until the budget is spent.
@@ -204,6 +225,7 @@ impl room::Parts for Parts {
                 ensemble,
                 criticality,
                 aspect,
+                trained,
             } = self;
             if !ensemble.1.finished() {
                 ensemble.1 = advance(&mut ensemble.0, &slice).await?;
@@ -211,6 +233,8 @@ impl room::Parts for Parts {
                 criticality.1 = advance(&mut criticality.0, &slice).await?;
             } else if !aspect.1.finished() {
                 aspect.1 = advance(&mut aspect.0, &slice).await?;
+            } else if let Some(trained) = trained.as_mut().filter(|t| !t.1.finished()) {
+                trained.1 = advance(&mut trained.0, &slice).await?;
             } else {
                 break;
             }
@@ -235,6 +259,13 @@ impl room::Parts for Parts {
             return false;
         }
         room.aspect.set(Some(self.aspect.0.result()));
+        let Some(trained) = self.trained.as_ref().filter(|_| self.aspect.1.finished()) else {
+            return true;
+        };
+        if !live.next_frame().await {
+            return false;
+        }
+        room.trained.set(Some(trained.0.result()));
         true
     }
 }
@@ -244,6 +275,7 @@ async fn session(live: Live, config: DepthConfig, room: Room) {
     room.ensemble.set(None);
     room.criticality.set(None);
     room.aspect.set(None);
+    room.trained.set(None);
     let signals = SessionSignals {
         running: room.running,
         progress: room.progress,

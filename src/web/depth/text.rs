@@ -35,12 +35,15 @@ ReLU masks), so the ratio is the mean over layer pairs of (1 + 5/n)^(L-|l-m|) (1
 
 /// The phase diagram.
 pub const PHASE: &str = "Mean-field signal propagation (Poole et al. 2016; Schoenholz et al. \
-2017): q* is the fixed point of the length map q -> C_W E[phi(sqrt(q) z)^2] + C_b, chi_1 = C_W \
-E[phi'(sqrt(q*) z)^2] the slope of the correlation map at c = 1. Left of the black line \
-(chi_1 < 1) nearby inputs converge (c* = 1, ordered); right of it they decorrelate (c* < 1, \
-chaotic). The correlation depth scale xi_c = -1/log(C_W E[phi'(u1) phi'(u2)]) diverges on the \
-line: only there do deep networks keep their inputs apart. ReLU and GELU are shown along their \
-C_b = 0 edge (ReLU is critical at C_W = 2).";
+2017): q* is the fixed point of the length map q -> C_W E[phi(sqrt(q) z)^2] + C_b, the variance \
+deep layers settle at; chi_1 = C_W E[phi'(sqrt(q*) z)^2] is the slope of the correlation map at \
+c = 1. Left of the black line (chi_1 < 1) nearby inputs converge (c* = 1, ordered); right of it \
+they decorrelate (c* < 1, chaotic). The depth scales count the layers over which q and c reach \
+q* and c*: xi_q = -1/log(chi_1 + C_W E[phi'' phi]) is a few layers except near the critical \
+point on the C_b = 0 edge (marked; C_W = 1 for tanh), while xi_c = -1/log(C_W E[phi'(u1) \
+phi'(u2)]) diverges along the whole line: only there do deep networks keep their inputs apart. \
+ReLU and GELU are shown along their C_b = 0 edge, where q* is 0 or q grows without bound (ReLU \
+is critical at C_W = 2).";
 
 /// The kernel flow.
 pub const FLOW: &str = "Three ensembles of width n at 0.75, 1 and 1.33 times the critical C_W \
@@ -52,3 +55,12 @@ correlations fall to c* and gradients explode; critical: both change only polyno
 
 /// The gradient-ratio map.
 pub const GRADIENT: &str = "The ratio E|df/dz^(1)|^2 / E|df/dz^(L)|^2 of gradient norms between the first and the last hidden layer, measured on sampled networks at every cell of the diagram (depth and width as in the kernel flow). Mean field predicts the product of C_W E[phi'(sqrt(q^l) z)^2] over the layers, chi_1^(L-1) once q has reached q* (Schoenholz et al. 2017, eq. 18): gradients vanish left of the line chi_1 = 1 (blue) and explode right of it (red); white, a ratio of 1, should lie on the line. The right panel puts every cell's measurement against the theory: the points lie on the dashed diagonal, off it by O(L/n).";
+
+/// Trained networks at a fixed budget.
+pub const TRAINED: &str = "Networks of every depth L with the width n that keeps the parameter \
+count at the budget, each trained by Adam from the room's initialization (C_W, C_b, activation) \
+on the task, several seeds per depth (mean and one standard error). Wide and shallow networks \
+are nearly kernel machines; deep and narrow ones fluctuate at initialization as exp(L/n) and \
+train worse. PDLT estimates the best ratio for ReLU from the effective four-point vertex: \
+the information among the n_L outputs grows as (L/n)^2 until the next order turns it down, \
+at r* = 4 / (20 + 3 n_L) (Appendix A; dashed line): 0.174 for one output, 0.08 for ten.";
