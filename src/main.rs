@@ -60,6 +60,8 @@ enum Command {
     Criticality(depth::CriticalityArgs),
     /// Networks trained at a fixed parameter budget: test loss against L/n beside PDLT's optimal aspect ratio.
     TrainedAspect(depth::TrainedAspectArgs),
+    /// Residual networks: the readout's excess kurtosis against the skip weight gamma, beside the vertex recursion.
+    Residual(depth::ResidualArgs),
     /// Neural collapse: train into the terminal phase and record NC1-NC4 (Papyan et al. 2020), beside the closed form of the unconstrained features model.
     Collapse(Box<collapse::CollapseArgs>),
     /// NC1-NC4 of features (and a classifier) exported from elsewhere, as CSV files.
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
         Command::Aspect(args) => depth::aspect(args),
         Command::Criticality(args) => depth::criticality(args),
         Command::TrainedAspect(args) => depth::trained_aspect(args),
+        Command::Residual(args) => depth::residual(args),
         Command::Collapse(args) => collapse::collapse(*args),
         Command::NcMetrics(args) => collapse::nc_metrics_command(args),
         Command::Lmc(args) => connectivity::lmc(*args),

@@ -21,6 +21,7 @@ use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::{
     EnsembleConfig, EnsembleResult, RatioSums, ntk_ratio_theory,
 };
+use theorylab::experiments::depth::residual::ResidualConfig;
 use theorylab::experiments::{Experiment, FigureData};
 use theorylab::plot::{Figure, MIN_FONT_PX};
 
@@ -132,6 +133,38 @@ fn a_skip_slows_the_growth_of_the_vertex() {
     };
     let growth: Vec<f64> = [0.0, 0.3, 0.6, 0.9].map(vertex_over_k2).to_vec();
     assert!(growth.windows(2).all(|w| w[1] < w[0]), "{growth:?}");
+}
+
+/// The skip-weight sweep: at every gamma the readout's kurtosis is the recursion's within 4
+/// standard errors plus the next order (the square of the first); the curve drawn passes
+/// through each point's prediction; and both fall as gamma rises.
+#[test]
+fn the_skip_weight_sweep_follows_the_recursion_at_every_gamma() {
+    let config = ResidualConfig {
+        depth: 12,
+        width: 64,
+        gammas: vec![0.0, 0.5, 0.8, 0.95],
+        samples: 4000,
+        ..ResidualConfig::default()
+    };
+    let r = run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(r.points.len(), 4);
+    for p in &r.points {
+        assert_within(
+            &format!("gamma {}", p.residual),
+            p.kurtosis_ratio,
+            p.theory,
+            4.0 * p.stderr + (p.theory - 1.0).powi(2),
+        );
+        assert_eq!(p.theory, config.theory(p.residual));
+    }
+    assert!(r.points.windows(2).all(|w| w[1].theory < w[0].theory));
+    // The curve starts at gamma = 0 and ends at the largest gamma, on the points' values.
+    let (first, last) = (r.theory[0], r.theory[r.theory.len() - 1]);
+    assert_eq!(first, (0.0, r.points[0].theory));
+    assert_eq!(last, (0.95, r.points[3].theory));
+    // The excess at gamma = 0.95 is a small fraction of the plain network's.
+    assert!(last.1 - 1.0 < 0.5 * (first.1 - 1.0), "{first:?} {last:?}");
 }
 
 /// At vanishing L/n the network is Gaussian: the ratio is 1 within its standard error.
@@ -511,6 +544,10 @@ fn every_depth_figure_draws_the_results_numbers_readably() {
         samples: 200,
         ..page.aspect()
     }));
+    all.extend(figures(ResidualConfig {
+        samples: 200,
+        ..page.residual()
+    }));
     all.extend(figures(CriticalityConfig {
         cells: 6,
         flow_samples: 20,
@@ -534,6 +571,7 @@ fn every_depth_figure_draws_the_results_numbers_readably() {
             "kurtosis-by-layer",
             "kurtosis-collapse",
             "ntk-fluctuations",
+            "skip-weight",
             "phase-diagram",
             "gradient-ratio",
             "kernel-flow",

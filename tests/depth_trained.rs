@@ -71,7 +71,7 @@ fn every_network_trains_as_a_lone_run_would() {
                     .make_data()
                     .unwrap();
                 let mut trainer =
-                    Trainer::<CpuEngine<f32>>::new(&lone, &train_set, test_set.as_ref()).unwrap();
+                    Trainer::<CpuEngine<f64>>::new(&lone, &train_set, test_set.as_ref()).unwrap();
                 let curves = run(&mut trainer, |_| ControlFlow::Continue(()))
                     .unwrap()
                     .curves;

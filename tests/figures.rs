@@ -17,6 +17,7 @@ use theorylab::experiments::connectivity::sweep::{LmcSweepConfig, SweepAxis};
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
+use theorylab::experiments::depth::residual::ResidualConfig;
 use theorylab::experiments::depth::trained::TrainedConfig;
 use theorylab::experiments::landscape::Problem;
 use theorylab::experiments::landscape::intrinsic::IntrinsicConfig;
@@ -171,6 +172,11 @@ fn every_depth_figure() -> Vec<FigureData> {
         samples: 100,
         ..AspectConfig::default()
     }));
+    all.extend(figures(ResidualConfig {
+        samples: 100,
+        gammas: vec![0.0, 0.5],
+        ..ResidualConfig::default()
+    }));
     all.extend(figures(TrainedConfig {
         params: 2000,
         depths: vec![1, 4],
@@ -231,6 +237,7 @@ fn every_figure_has_its_data_as_csv() {
             "kurtosis-by-layer",
             "kurtosis-collapse",
             "ntk-fluctuations",
+            "skip-weight",
             "trained-aspect",
             "phase-diagram",
             "gradient-ratio",

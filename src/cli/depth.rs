@@ -10,6 +10,7 @@ use theorylab::error::Result;
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
+use theorylab::experiments::depth::residual::ResidualConfig;
 use theorylab::experiments::depth::trained::TrainedConfig;
 
 fn ensemble() -> EnsembleConfig {
@@ -26,6 +27,10 @@ fn critical() -> CriticalityConfig {
 
 fn trained() -> TrainedConfig {
     TrainedConfig::default()
+}
+
+fn skip() -> ResidualConfig {
+    ResidualConfig::default()
 }
 
 #[derive(Args)]
@@ -277,6 +282,58 @@ pub fn trained_aspect(a: TrainedAspectArgs) -> Result<()> {
             println!(
                 "PDLT's optimal aspect ratio for {} outputs: r* = {r_star:.4}",
                 r.outputs
+            );
+        }
+    })
+}
+
+#[derive(Args)]
+pub struct ResidualArgs {
+    /// Hidden activation: tanh, erf or linear (odd: where the vertex recursion holds with a skip).
+    #[arg(long, default_value_t = skip().activation)]
+    activation: Activation,
+    /// Hidden layers L.
+    #[arg(long, default_value_t = skip().depth)]
+    depth: usize,
+    /// Width n.
+    #[arg(long, default_value_t = skip().width)]
+    width: usize,
+    /// Skip weights gamma in [0, 1), comma-separated, ascending.
+    #[arg(long, value_delimiter = ',', default_values_t = skip().gammas, allow_negative_numbers = true)]
+    gammas: Vec<f64>,
+    /// Networks per skip weight.
+    #[arg(long, default_value_t = skip().samples)]
+    samples: usize,
+    /// Weight variance C_W.
+    #[arg(long, default_value_t = skip().weight_var, allow_negative_numbers = true)]
+    weight_var: f64,
+    /// Bias variance C_b.
+    #[arg(long, default_value_t = skip().bias_var, allow_negative_numbers = true)]
+    bias_var: f64,
+    /// Seed.
+    #[arg(long, default_value_t = skip().seed)]
+    seed: u64,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// `theorylab residual`.
+pub fn residual(a: ResidualArgs) -> Result<()> {
+    let config = ResidualConfig {
+        activation: a.activation,
+        depth: a.depth,
+        width: a.width,
+        gammas: a.gammas,
+        samples: a.samples,
+        weight_var: a.weight_var,
+        bias_var: a.bias_var,
+        seed: a.seed,
+    };
+    run_experiment(config, &a.output, |r| {
+        for p in &r.points {
+            println!(
+                "gamma = {:.2}: kurtosis ratio {:.4} ± {:.4} (recursion {:.4})",
+                p.residual, p.kurtosis_ratio, p.stderr, p.theory
             );
         }
     })

@@ -126,7 +126,13 @@ pub const ROOMS: &[RoomInfo] = &[
         path: "depth",
         title: "Depth",
         summary: "nearly-Gaussian networks at init: the depth-to-width ratio L/n, criticality, order to chaos, the best aspect ratio at a fixed budget",
-        commands: &["depthwidth", "aspect", "criticality", "trained-aspect"],
+        commands: &[
+            "depthwidth",
+            "aspect",
+            "criticality",
+            "residual",
+            "trained-aspect",
+        ],
     },
     RoomInfo {
         path: "collapse",

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::experiments::depth::aspect::AspectResult;
 use crate::experiments::depth::criticality::{CriticalityResult, FLOW_MULTIPLES};
 use crate::experiments::depth::ensemble::EnsembleResult;
+use crate::experiments::depth::residual::ResidualResult;
 use std::f64::consts::PI;
 
 /// Points of a drawn density curve.
@@ -821,6 +822,55 @@ pub fn gradient_csv(r: &CriticalityResult) -> String {
             g.measured,
             g.stderr,
             g.theory
+        );
+    }
+    csv
+}
+
+/// The readout's excess kurtosis against the skip weight gamma: ensembles with one-standard-
+/// error bars beside the vertex recursion's curve.
+pub fn skip_weight(r: &ResidualResult) -> Result<Vec<Figure>> {
+    if r.points.is_empty() {
+        return Err(Error::plot("skip weight", "no skip weight finished yet"));
+    }
+    let c = &r.config;
+    Ok(vec![Figure::Line(LinePlot {
+        title: format!(
+            "A skip slows the vertex's growth ({}, L = {}, n = {})",
+            c.activation, c.depth, c.width
+        ),
+        x_label: "skip weight γ".into(),
+        y_label: "readout excess kurtosis 3 V / (n K²)".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        series: vec![Series {
+            name: format!("{} networks each", c.samples),
+            points: r
+                .points
+                .iter()
+                .map(|p| (p.residual, 3.0 * (p.kurtosis_ratio - 1.0)))
+                .collect(),
+        }],
+        markers: Vec::new(),
+        errors: vec![r.points.iter().map(|p| 3.0 * p.stderr).collect()],
+        theory: vec![Series {
+            name: "vertex recursion with the skip".into(),
+            points: r
+                .theory
+                .iter()
+                .map(|&(g, t)| (g, 3.0 * (t - 1.0)))
+                .collect(),
+        }],
+    })])
+}
+
+/// One row per skip weight: measured and predicted kurtosis ratio.
+pub fn skip_weight_csv(r: &ResidualResult) -> String {
+    let mut csv = String::from("residual,kurtosis_ratio,stderr,theory\n");
+    for p in &r.points {
+        csv += &format!(
+            "{},{},{},{}\n",
+            p.residual, p.kurtosis_ratio, p.stderr, p.theory
         );
     }
     csv

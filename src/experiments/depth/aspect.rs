@@ -160,28 +160,22 @@ pub struct AspectResult {
 #[derive(Debug)]
 pub struct Aspect {
     config: AspectConfig,
-    current: Option<Ensemble>,
-    points: Vec<AspectPoint>,
-    work_done: u64,
+    sweep: EnsembleSweep<AspectPoint>,
 }
 
 impl Aspect {
     /// Validates the config.
     pub fn new(config: &AspectConfig) -> Result<Self> {
         config.validate()?;
+        let points = config
+            .points()
+            .iter()
+            .map(|&(l, n)| config.point(l, n))
+            .collect();
         Ok(Aspect {
             config: config.clone(),
-            current: None,
-            points: Vec::new(),
-            work_done: 0,
+            sweep: EnsembleSweep::new(points, AspectPoint::of)?,
         })
-    }
-
-    fn work(&self, upto: usize) -> u64 {
-        self.config.points()[..upto]
-            .iter()
-            .map(|&(l, n)| (l as u64 + 1) * n as u64)
-            .sum()
     }
 }
 
@@ -189,43 +183,76 @@ impl Stepper for Aspect {
     type Output = AspectResult;
 
     async fn step(&mut self) -> Result<Progress> {
-        let grid = self.config.points();
-        let total_work = self.work(grid.len());
-        if self.points.len() < grid.len() {
-            if self.current.is_none() {
-                let (l, n) = grid[self.points.len()];
-                self.current = Some(Ensemble::new(&self.config.point(l, n))?);
-            }
-            let (before, upto) = (
-                self.work(self.points.len()),
-                self.work(self.points.len() + 1),
-            );
-            if let Some(current) = self.current.as_mut() {
-                let progress = current.step().await?;
-                self.work_done =
-                    before + (upto - before) * progress.done as u64 / progress.total.max(1) as u64;
-                if progress.finished() {
-                    self.points.push(AspectPoint::of(&current.result()));
-                    self.current = None;
-                }
-            }
-        }
-        // Progress in network-layer-neurons per sample, scaled to a count.
-        let finished = self.points.len() == grid.len();
-        Ok(Progress {
-            done: if finished {
-                total_work as usize
-            } else {
-                self.work_done as usize
-            },
-            total: total_work as usize,
-        })
+        self.sweep.advance().await
     }
 
     fn result(&self) -> AspectResult {
         AspectResult {
             config: self.config.clone(),
-            points: self.points.clone(),
+            points: self.sweep.points().to_vec(),
         }
+    }
+}
+
+/// Ensembles one after another, each summarized into a `P` when it finishes: the grids over
+/// (L, n) and over the skip weight.
+#[derive(Debug)]
+pub struct EnsembleSweep<P> {
+    configs: Vec<EnsembleConfig>,
+    summarize: fn(&EnsembleResult) -> P,
+    current: Option<Ensemble>,
+    points: Vec<P>,
+    work_done: u64,
+}
+
+impl<P> EnsembleSweep<P> {
+    /// Checks every ensemble's config.
+    pub fn new(configs: Vec<EnsembleConfig>, summarize: fn(&EnsembleResult) -> P) -> Result<Self> {
+        configs.iter().try_for_each(EnsembleConfig::validate)?;
+        Ok(EnsembleSweep {
+            configs,
+            summarize,
+            current: None,
+            points: Vec::new(),
+            work_done: 0,
+        })
+    }
+
+    /// The finished ensembles' summaries, in order.
+    pub fn points(&self) -> &[P] {
+        &self.points
+    }
+
+    /// Network-layer-neurons of the first `upto` ensembles.
+    fn work(&self, upto: usize) -> u64 {
+        self.configs[..upto]
+            .iter()
+            .map(|c| c.samples as u64 * (c.depth as u64 + 1) * c.width as u64)
+            .sum()
+    }
+
+    /// One slice of the ensemble under way; progress in network-layer-neurons.
+    pub async fn advance(&mut self) -> Result<Progress> {
+        let total = self.work(self.configs.len());
+        let k = self.points.len();
+        if k < self.configs.len() {
+            let (before, upto) = (self.work(k), self.work(k + 1));
+            let current = match self.current.as_mut() {
+                Some(c) => c,
+                None => self.current.insert(Ensemble::new(&self.configs[k])?),
+            };
+            let progress = current.step().await?;
+            self.work_done =
+                before + (upto - before) * progress.done as u64 / progress.total.max(1) as u64;
+            if progress.finished() {
+                self.points.push((self.summarize)(&current.result()));
+                self.current = None;
+            }
+        }
+        let finished = self.points.len() == self.configs.len();
+        Ok(Progress {
+            done: if finished { total } else { self.work_done } as usize,
+            total: total as usize,
+        })
     }
 }

@@ -6,6 +6,7 @@
 pub mod aspect;
 pub mod criticality;
 pub mod ensemble;
+pub mod residual;
 pub mod trained;
 
 use super::{Experiment, FigureData};
@@ -16,6 +17,7 @@ use crate::plot;
 use aspect::{Aspect, AspectConfig, AspectResult};
 use criticality::{CriticalityConfig, CriticalityResult, CriticalityRun};
 use ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
+use residual::{ResidualConfig, ResidualResult, ResidualRun};
 use serde::{Deserialize, Serialize};
 use trained::{TrainedConfig, TrainedResult, TrainedRun};
 
@@ -96,7 +98,32 @@ impl DepthConfig {
         self.ensemble().validate()?;
         self.aspect().validate()?;
         self.trained().validate()?;
+        self.residual().validate()?;
         self.criticality().validate()
+    }
+
+    /// The skip-weight sweep at the sliders' architecture: their activation where the vertex
+    /// recursion describes a skip (tanh, erf, linear), else tanh at its critical point.
+    pub fn residual(&self) -> ResidualConfig {
+        let odd = matches!(
+            self.activation,
+            Activation::Tanh | Activation::Erf | Activation::Linear
+        );
+        let (activation, weight_var, bias_var) = if odd {
+            (self.activation, self.weight_var, self.bias_var)
+        } else {
+            (Activation::Tanh, 1.0, 0.0)
+        };
+        ResidualConfig {
+            activation,
+            weight_var,
+            bias_var,
+            depth: self.depth,
+            width: 1 << self.width_log2,
+            samples: (1usize << self.samples_log2) / 4,
+            seed: self.seed,
+            ..ResidualConfig::default()
+        }
     }
 
     /// Networks trained at a fixed parameter budget at the sliders' activation and
@@ -355,6 +382,36 @@ impl Experiment for TrainedConfig {
             panels,
             panel_size,
             csv: plot::depth_trained::trained_csv(r),
+        }])
+    }
+}
+
+impl Experiment for ResidualConfig {
+    const NAME: &'static str = "residual";
+    type Result = ResidualResult;
+    type Session = ResidualRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let one = ensemble_cost(self.samples, self.depth, self.width);
+        let work = one.madds() * f(self.gammas.len());
+        Ok(one.without_work().work(
+            "gammas",
+            format!("{} ensembles, one per skip weight", self.gammas.len()),
+            work,
+        ))
+    }
+
+    fn start(&self) -> Result<Self::Session> {
+        ResidualRun::new(self)
+    }
+
+    fn figures(r: &ResidualResult) -> Result<Vec<FigureData>> {
+        Ok(vec![FigureData {
+            stem: "skip-weight",
+            panels: plot::depth::skip_weight(r)?,
+            panel_size: (520, 380),
+            csv: plot::depth::skip_weight_csv(r),
         }])
     }
 }

@@ -22,6 +22,7 @@ use crate::experiments::depth::criticality::{
     CriticalityConfig, CriticalityResult, CriticalityRun,
 };
 use crate::experiments::depth::ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
+use crate::experiments::depth::residual::{ResidualConfig, ResidualResult, ResidualRun};
 use crate::experiments::depth::trained::{TrainedConfig, TrainedResult, TrainedRun};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -39,6 +40,7 @@ struct Room {
     ensemble: RwSignal<Option<EnsembleResult>>,
     criticality: RwSignal<Option<CriticalityResult>>,
     aspect: RwSignal<Option<AspectResult>>,
+    residual: RwSignal<Option<ResidualResult>>,
     trained: RwSignal<Option<TrainedResult>>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
@@ -55,6 +57,7 @@ pub fn Depth() -> impl IntoView {
         ensemble: RwSignal::new(None),
         criticality: RwSignal::new(None),
         aspect: RwSignal::new(None),
+        residual: RwSignal::new(None),
         trained: RwSignal::new(None),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
@@ -73,10 +76,13 @@ pub fn Depth() -> impl IntoView {
         room.trained,
         "trained on request (tick “Train the networks” on the left), after the L/n grid…",
     );
-    let (ensemble_json, criticality_json, aspect_json, trained_json) = (
+    let residual =
+        figures_of::<ResidualConfig>(room.residual, "after the L/n grid: the skip weights…");
+    let (ensemble_json, criticality_json, aspect_json, residual_json, trained_json) = (
         json_of(room.ensemble),
         json_of(room.criticality),
         json_of(room.aspect),
+        json_of(room.residual),
         json_of(room.trained),
     );
     view! {
@@ -89,6 +95,7 @@ pub fn Depth() -> impl IntoView {
                     <h2>"Nearly-Gaussian networks"</h2>
                     {card("readout-histogram", ensemble, ensemble_json, text::HISTOGRAM)}
                     {card("kurtosis-by-layer", ensemble, ensemble_json, text::KURTOSIS_LAYER)}
+                    {card("skip-weight", residual, residual_json, text::SKIP)}
                     <h2>"Order and chaos"</h2>
                     <div class="pick" on:click=move |ev| pick_cell(&ev, room)>
                         {card("phase-diagram", criticality, criticality_json, text::PHASE)}
@@ -169,11 +176,12 @@ fn Transport(room: Room) -> impl IntoView {
 }
 
 /// The session's experiments, run in this order: the ensemble, the criticality maps and flows,
-/// the L/n grid, and the trained networks when asked for.
+/// the L/n grid, the skip weights, and the trained networks when asked for.
 struct Parts {
     ensemble: (Ensemble, Progress),
     criticality: (CriticalityRun, Progress),
     aspect: (Aspect, Progress),
+    residual: (ResidualRun, Progress),
     trained: Option<(TrainedRun, Progress)>,
 }
 
@@ -186,6 +194,7 @@ impl Parts {
             ensemble: (Ensemble::new(&config.ensemble())?, UNSTARTED),
             criticality: (CriticalityRun::new(&config.criticality())?, UNSTARTED),
             aspect: (Aspect::new(&config.aspect())?, UNSTARTED),
+            residual: (ResidualRun::new(&config.residual())?, UNSTARTED),
             trained: if config.train {
                 Some((TrainedRun::new(&config.trained())?, UNSTARTED))
             } else {
@@ -195,7 +204,12 @@ impl Parts {
     }
 
     fn progress(&self) -> Vec<Progress> {
-        let parts = [self.ensemble.1, self.criticality.1, self.aspect.1];
+        let parts = [
+            self.ensemble.1,
+            self.criticality.1,
+            self.aspect.1,
+            self.residual.1,
+        ];
         parts
             .into_iter()
             .chain(self.trained.as_ref().map(|t| t.1))
@@ -225,6 +239,7 @@ impl room::Parts for Parts {
                 ensemble,
                 criticality,
                 aspect,
+                residual,
                 trained,
             } = self;
             if !ensemble.1.finished() {
@@ -233,6 +248,8 @@ impl room::Parts for Parts {
                 criticality.1 = advance(&mut criticality.0, &slice).await?;
             } else if !aspect.1.finished() {
                 aspect.1 = advance(&mut aspect.0, &slice).await?;
+            } else if !residual.1.finished() {
+                residual.1 = advance(&mut residual.0, &slice).await?;
             } else if let Some(trained) = trained.as_mut().filter(|t| !t.1.finished()) {
                 trained.1 = advance(&mut trained.0, &slice).await?;
             } else {
@@ -259,7 +276,14 @@ impl room::Parts for Parts {
             return false;
         }
         room.aspect.set(Some(self.aspect.0.result()));
-        let Some(trained) = self.trained.as_ref().filter(|_| self.aspect.1.finished()) else {
+        if !self.aspect.1.finished() {
+            return true;
+        }
+        if !live.next_frame().await {
+            return false;
+        }
+        room.residual.set(Some(self.residual.0.result()));
+        let Some(trained) = self.trained.as_ref().filter(|_| self.residual.1.finished()) else {
             return true;
         };
         if !live.next_frame().await {
@@ -275,6 +299,7 @@ async fn session(live: Live, config: DepthConfig, room: Room) {
     room.ensemble.set(None);
     room.criticality.set(None);
     room.aspect.set(None);
+    room.residual.set(None);
     room.trained.set(None);
     let signals = SessionSignals {
         running: room.running,

@@ -1,0 +1,181 @@
+//! Residual networks `z^(l+1) = gamma z^(l) + W phi(z^(l)) + b`, the branch's variances scaled by
+//! `1 - gamma^2` so the kernel keeps the plain network's fixed point: the skip slows the growth
+//! of the four-point vertex, `V^(l+1) = (gamma^2 + chi)^2 V + a^2 (<phi^4> - <phi^2>^2) + 2
+//! gamma^2 a (<z^2 phi^2> - K <phi^2>)` with `a = (1 - gamma^2) C_W` (`core::nearly_gaussian`,
+//! derived in `docs/depth-theory.md`). Ensembles at a list of skip weights measure the readout's
+//! excess kurtosis beside that recursion (PDLT Appendix B for residual networks).
+//!
+//! The recursion describes odd activations only (tanh, erf, linear; see
+//! `nearly_gaussian::recursion_applies`), so this sweep runs on those.
+
+use super::aspect::EnsembleSweep;
+use super::ensemble::{EnsembleConfig, EnsembleResult};
+use crate::core::activation::Activation;
+use crate::core::nearly_gaussian::{layer_theory, recursion_applies};
+use crate::core::stepper::{Progress, Stepper};
+use crate::error::{Error, Result};
+use crate::experiments::sweep::check_counts;
+use serde::{Deserialize, Serialize};
+
+/// Points of the theory curve over `gamma in [0, max gamma]`.
+const CURVE_POINTS: usize = 24;
+
+/// The sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResidualConfig {
+    /// phi: tanh, erf or linear.
+    pub activation: Activation,
+    /// `C_W`.
+    pub weight_var: f64,
+    /// `C_b`.
+    pub bias_var: f64,
+    /// Hidden layers L.
+    pub depth: usize,
+    /// Width n.
+    pub width: usize,
+    /// Skip weights gamma, ascending, in `[0, 1)`.
+    pub gammas: Vec<f64>,
+    /// Networks per skip weight.
+    pub samples: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for ResidualConfig {
+    fn default() -> Self {
+        ResidualConfig {
+            activation: Activation::Tanh,
+            weight_var: 1.0,
+            bias_var: 0.0,
+            depth: 16,
+            width: 32,
+            gammas: vec![0.0, 0.3, 0.5, 0.7, 0.8, 0.9],
+            samples: 2000,
+            seed: 0,
+        }
+    }
+}
+
+impl ResidualConfig {
+    /// The ensemble at skip weight `gamma`.
+    pub fn point(&self, gamma: f64) -> EnsembleConfig {
+        EnsembleConfig {
+            activation: self.activation,
+            depth: self.depth,
+            width: self.width,
+            samples: self.samples,
+            weight_var: self.weight_var,
+            bias_var: self.bias_var,
+            residual: gamma,
+            seed: self.seed,
+            ..EnsembleConfig::default()
+        }
+    }
+
+    /// Checks the activation, the list and every ensemble.
+    pub fn validate(&self) -> Result<()> {
+        if !recursion_applies(&self.point(0.5).spec()) {
+            return Err(Error::config(
+                "activation",
+                format!(
+                    "with a skip the vertex recursion holds for odd activations (tanh, erf, linear), not {}",
+                    self.activation
+                ),
+            ));
+        }
+        check_counts(&[("gammas", self.gammas.len(), 2..=16)])?;
+        if self.gammas.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::config("gammas", "must be strictly increasing"));
+        }
+        self.gammas
+            .iter()
+            .try_for_each(|&g| self.point(g).validate())
+    }
+
+    /// The recursion's readout kurtosis ratio at skip weight `gamma`.
+    pub fn theory(&self, gamma: f64) -> f64 {
+        layer_theory(&self.point(gamma).spec())
+            .last()
+            .map_or(f64::NAN, |t| t.kurtosis_ratio())
+    }
+}
+
+/// One skip weight's ensemble.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResidualPoint {
+    /// gamma.
+    pub residual: f64,
+    /// Measured `E[z^4] / (3 E[z^2]^2)` of the readout.
+    pub kurtosis_ratio: f64,
+    /// Its standard error.
+    pub stderr: f64,
+    /// The recursion's value.
+    pub theory: f64,
+}
+
+impl ResidualPoint {
+    fn of(r: &EnsembleResult) -> Self {
+        ResidualPoint {
+            residual: r.config.residual,
+            kurtosis_ratio: r.output.kurtosis_ratio,
+            stderr: r.output.stderr,
+            theory: r.output.theory.unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// The sweep's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResidualResult {
+    /// The config that produced it.
+    pub config: ResidualConfig,
+    /// The recursion's `(gamma, kurtosis ratio)` on an even grid up to the largest gamma.
+    pub theory: Vec<(f64, f64)>,
+    /// Finished skip weights, in order.
+    pub points: Vec<ResidualPoint>,
+}
+
+/// The sweep as a [`Stepper`]: one skip weight's ensemble after another.
+#[derive(Debug)]
+pub struct ResidualRun {
+    config: ResidualConfig,
+    theory: Vec<(f64, f64)>,
+    sweep: EnsembleSweep<ResidualPoint>,
+}
+
+impl ResidualRun {
+    /// Validates the config and evaluates the theory curve.
+    pub fn new(config: &ResidualConfig) -> Result<Self> {
+        config.validate()?;
+        let top = config.gammas.last().copied().unwrap_or(0.0);
+        let theory = (0..CURVE_POINTS)
+            .map(|k| {
+                let g = top * k as f64 / (CURVE_POINTS - 1) as f64;
+                (g, config.theory(g))
+            })
+            .collect();
+        let points = config.gammas.iter().map(|&g| config.point(g)).collect();
+        Ok(ResidualRun {
+            config: config.clone(),
+            theory,
+            sweep: EnsembleSweep::new(points, ResidualPoint::of)?,
+        })
+    }
+}
+
+impl Stepper for ResidualRun {
+    type Output = ResidualResult;
+
+    async fn step(&mut self) -> Result<Progress> {
+        self.sweep.advance().await
+    }
+
+    fn result(&self) -> ResidualResult {
+        ResidualResult {
+            config: self.config.clone(),
+            theory: self.theory.clone(),
+            points: self.sweep.points().to_vec(),
+        }
+    }
+}
