@@ -18,7 +18,7 @@ use crate::experiments::sweep::check_counts;
 use serde::{Deserialize, Serialize};
 
 /// Points of the theory curve over `gamma in [0, max gamma]`.
-const CURVE_POINTS: usize = 24;
+const CURVE_POINTS: usize = 16;
 
 /// The sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
