@@ -135,36 +135,41 @@ fn a_skip_slows_the_growth_of_the_vertex() {
     assert!(growth.windows(2).all(|w| w[1] < w[0]), "{growth:?}");
 }
 
-/// The skip-weight sweep: at every gamma the readout's kurtosis is the recursion's within 4
-/// standard errors plus the next order (the square of the first); the curve drawn passes
-/// through each point's prediction; and both fall as gamma rises.
+/// The skip-weight sweep (tanh at criticality, and a linear network): at every gamma the
+/// readout's kurtosis is the recursion's within 4 standard errors plus the next order (the
+/// square of the first), and the measured excess at the largest gamma is below the plain
+/// network's by more than 4 standard errors of their difference.
 #[test]
 fn the_skip_weight_sweep_follows_the_recursion_at_every_gamma() {
-    let config = ResidualConfig {
-        depth: 12,
-        width: 64,
-        gammas: vec![0.0, 0.5, 0.8, 0.95],
-        samples: 4000,
-        ..ResidualConfig::default()
-    };
-    let r = run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
-    assert_eq!(r.points.len(), 4);
-    for p in &r.points {
-        assert_within(
-            &format!("gamma {}", p.residual),
-            p.kurtosis_ratio,
-            p.theory,
-            4.0 * p.stderr + (p.theory - 1.0).powi(2),
+    for activation in [Activation::Tanh, Activation::Linear] {
+        let config = ResidualConfig {
+            activation,
+            depth: 12,
+            width: 64,
+            gammas: vec![0.0, 0.5, 0.8, 0.95],
+            samples: 4000,
+            ..ResidualConfig::default()
+        };
+        let r = run(&mut config.start().unwrap(), |_| ControlFlow::Continue(())).unwrap();
+        assert_eq!(r.points.len(), 4);
+        for p in &r.points {
+            let theory = p.theory.unwrap();
+            assert_within(
+                &format!("{activation}, gamma {}", p.residual),
+                p.kurtosis_ratio,
+                theory,
+                4.0 * p.stderr + (theory - 1.0).powi(2),
+            );
+        }
+        let (plain, skip) = (&r.points[0], &r.points[3]);
+        assert!(
+            plain.kurtosis_ratio - skip.kurtosis_ratio > 4.0 * plain.stderr.hypot(skip.stderr),
+            "{activation}: {plain:?} {skip:?}"
         );
-        assert_eq!(p.theory, config.theory(p.residual));
+        // The curve spans [0, largest gamma].
+        assert_eq!(r.theory[0].0, 0.0);
+        assert_eq!(r.theory[r.theory.len() - 1].0, 0.95);
     }
-    assert!(r.points.windows(2).all(|w| w[1].theory < w[0].theory));
-    // The curve starts at gamma = 0 and ends at the largest gamma, on the points' values.
-    let (first, last) = (r.theory[0], r.theory[r.theory.len() - 1]);
-    assert_eq!(first, (0.0, r.points[0].theory));
-    assert_eq!(last, (0.95, r.points[3].theory));
-    // The excess at gamma = 0.95 is a small fraction of the plain network's.
-    assert!(last.1 - 1.0 < 0.5 * (first.1 - 1.0), "{first:?} {last:?}");
 }
 
 /// At vanishing L/n the network is Gaussian: the ratio is 1 within its standard error.
@@ -434,6 +439,38 @@ fn tanh_criticality_matches_an_independent_quadrature() {
 #[test]
 fn bad_input_names_the_option() {
     let bad = [
+        (
+            ResidualConfig {
+                gammas: vec![0.0, 1.2],
+                ..ResidualConfig::default()
+            }
+            .validate(),
+            "gammas",
+        ),
+        (
+            ResidualConfig {
+                gammas: vec![0.0, f64::NAN],
+                ..ResidualConfig::default()
+            }
+            .validate(),
+            "gammas",
+        ),
+        (
+            ResidualConfig {
+                activation: Activation::Relu,
+                ..ResidualConfig::default()
+            }
+            .validate(),
+            "activation",
+        ),
+        (
+            DepthConfig {
+                task: theorylab::core::data::DatasetName::Spiral,
+                ..DepthConfig::default()
+            }
+            .validate(),
+            "task",
+        ),
         (
             EnsembleConfig {
                 width: 0,

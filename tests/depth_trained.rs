@@ -101,6 +101,9 @@ fn the_figure_draws_the_seeds_means_and_standard_errors() {
     let Figure::Line(loss) = &figures[0].panels[0] else {
         panic!("a line plot")
     };
+    assert_eq!(result.points.len(), 3);
+    assert_eq!(loss.series[0].points.len(), 3);
+    assert_eq!(loss.errors[0].len(), 3);
     for (p, (&(x, y), &e)) in result
         .points
         .iter()
@@ -121,6 +124,26 @@ fn the_figure_draws_the_seeds_means_and_standard_errors() {
     assert_eq!(result.outputs, 10);
     let line = &loss.theory[0].points;
     assert_eq!((line[0].0, line[1].0), (0.08, 0.08));
+}
+
+/// PDLT's r* is drawn for critical ReLU only; elsewhere the title says there is none.
+#[test]
+fn the_optimal_ratio_is_drawn_for_critical_relu_only() {
+    let off = TrainedConfig {
+        params: 2000,
+        depths: vec![1, 2],
+        seeds: 2,
+        steps: 20,
+        weight_var: 1.5,
+        ..TrainedConfig::default()
+    };
+    let result = train(&off);
+    assert_eq!(result.optimal_ratio, None);
+    let Figure::Line(loss) = &TrainedConfig::figures(&result).unwrap()[0].panels[0] else {
+        panic!("a line plot")
+    };
+    assert!(loss.theory.is_empty());
+    assert!(loss.title.contains("no PDLT r*"), "{}", loss.title);
 }
 
 /// Bad input names the option.
@@ -167,6 +190,14 @@ fn bad_input_names_the_option() {
             "weight_var",
         ),
         (TrainedConfig { steps: 0, ..ok() }, "steps"),
+        (
+            TrainedConfig {
+                params: 1 << 24,
+                depths: vec![1],
+                ..ok()
+            },
+            "params",
+        ),
         (
             TrainedConfig {
                 batch_size: 0,

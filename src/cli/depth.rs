@@ -332,8 +332,11 @@ pub fn residual(a: ResidualArgs) -> Result<()> {
     run_experiment(config, &a.output, |r| {
         for p in &r.points {
             println!(
-                "gamma = {:.2}: kurtosis ratio {:.4} ± {:.4} (recursion {:.4})",
-                p.residual, p.kurtosis_ratio, p.stderr, p.theory
+                "gamma = {:.2}: kurtosis ratio {:.4} ± {:.4} (recursion {})",
+                p.residual,
+                p.kurtosis_ratio,
+                p.stderr,
+                p.theory.map_or("none".into(), |t| format!("{t:.4}"))
             );
         }
     })

@@ -192,12 +192,12 @@ pub fn recursion_applies(spec: &DepthSpec) -> bool {
         )
 }
 
-/// PDLT's estimate of the optimal depth-to-width ratio `r* = L/n` of a ReLU network with
-/// `outputs` readout neurons, `r* = 4 / (20 + 3 n_L)` (Roberts, Yaida & Hanin 2022, Appendix A.3,
-/// "the optimal aspect ratio"): where the mutual information among the outputs carried by the
-/// effective four-point vertex (growing as `(5 L/n)^2`) is largest before the next order in L/n
-/// turns it down. The book derives it for the scale-invariant universality class; the lab states
-/// it for ReLU only and for no other activation.
-pub fn optimal_aspect_ratio(activation: Activation, outputs: usize) -> Option<f64> {
-    (activation == Activation::Relu && outputs > 0).then(|| 4.0 / (20.0 + 3.0 * outputs as f64))
+/// PDLT's estimate of the optimal depth-to-width ratio `r* = L/n` of a ReLU network at
+/// criticality (`C_W = 2`, `C_b = 0`) with `outputs` readout neurons, `r* = 4 / (20 + 3 n_L)`
+/// (Roberts, Yaida & Hanin 2022, Appendix A, "the optimal aspect ratio"): where the mutual
+/// information among the outputs carried by the effective four-point vertex is largest before
+/// the next order in L/n turns it down. An information estimate at initialization, quoted from
+/// the book, not re-derived here; the lab states it for critical ReLU only.
+pub fn optimal_aspect_ratio(outputs: usize) -> Option<f64> {
+    (outputs > 0).then(|| 4.0 / (20.0 + 3.0 * outputs as f64))
 }

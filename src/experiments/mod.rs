@@ -53,7 +53,7 @@ pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
 pub struct FigureData {
     /// File stem of its exports (`change` -> change.svg, change.png, change.csv).
     pub stem: &'static str,
-    /// Its panels, side by side (in rows of at most `plot::MAX_COLUMNS`).
+    /// Its panels, side by side (in rows no wider than `plot::MAX_ROW_WIDTH`).
     pub panels: Vec<Figure>,
     /// Width and height of one panel in CSS pixels (the SVG's size; PNGs are twice that).
     pub panel_size: (u32, u32),
@@ -65,14 +65,19 @@ impl FigureData {
     /// Width and height of the whole figure: its grid of panels.
     pub fn size(&self) -> (u32, u32) {
         let (w, h) = self.panel_size;
-        let (rows, columns) = crate::plot::grid(self.panels.len());
+        let (rows, columns) = crate::plot::grid(self.panels.len(), self.panel_size.0);
         (w * columns as u32, h * rows as u32)
     }
 
     /// The figure as an SVG document.
     pub fn svg(&self) -> Result<String> {
         let (w, h) = self.size();
-        crate::plot::to_svg_grid(&self.panels, crate::plot::grid(self.panels.len()), w, h)
+        crate::plot::to_svg_grid(
+            &self.panels,
+            crate::plot::grid(self.panels.len(), self.panel_size.0),
+            w,
+            h,
+        )
     }
 
     /// The figure as a PNG at twice its size (natively; the page rasterizes the SVG).
@@ -81,7 +86,7 @@ impl FigureData {
         let (w, h) = self.size();
         crate::plot::to_png_grid(
             &self.panels,
-            crate::plot::grid(self.panels.len()),
+            crate::plot::grid(self.panels.len(), self.panel_size.0),
             2 * w,
             2 * h,
         )

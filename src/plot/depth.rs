@@ -868,9 +868,10 @@ pub fn skip_weight(r: &ResidualResult) -> Result<Vec<Figure>> {
 pub fn skip_weight_csv(r: &ResidualResult) -> String {
     let mut csv = String::from("residual,kurtosis_ratio,stderr,theory\n");
     for p in &r.points {
+        let theory = p.theory.map_or(String::new(), |t| t.to_string());
         csv += &format!(
-            "{},{},{},{}\n",
-            p.residual, p.kurtosis_ratio, p.stderr, p.theory
+            "{},{},{},{theory}\n",
+            p.residual, p.kurtosis_ratio, p.stderr
         );
     }
     csv

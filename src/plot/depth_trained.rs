@@ -33,13 +33,15 @@ fn optimum_line(r: &TrainedResult, lo: f64, hi: f64) -> Option<Series> {
 
 /// A panel of `(L/n, mean, stderr)` series, log-log, with the optimum line.
 fn panel(r: &TrainedResult, title: String, y_label: &str, named: Vec<(&str, Summary)>) -> Figure {
-    let (lo, hi) = named
-        .iter()
-        .flat_map(|(_, s)| s.iter())
-        .fold((f64::INFINITY, 0.0f64), |(a, b), &(_, m, s)| {
-            (a.min(m - s.max(0.0)), b.max(m + s.max(0.0)))
-        });
-    let lo = if lo > 0.0 { lo } else { hi * 1e-3 };
+    // The r* line spans the data: from the lowest bar's bottom (or, where a bar reaches zero,
+    // the lowest mean) to the highest bar's top.
+    let (lo, hi) = named.iter().flat_map(|(_, s)| s.iter()).fold(
+        (f64::INFINITY, 0.0f64),
+        |(a, b), &(_, m, s)| {
+            let bottom = if m - s > 0.0 { m - s } else { m };
+            (a.min(bottom), b.max(m + s.max(0.0)))
+        },
+    );
     Figure::Line(LinePlot {
         title,
         x_label: "depth-to-width ratio L/n (log scale)".into(),
@@ -78,17 +80,30 @@ pub fn trained_aspect(r: &TrainedResult) -> Result<Vec<Figure>> {
     } else {
         "mean squared error (log scale)"
     };
+    let c = &r.config;
+    let without = if r.optimal_ratio.is_none() {
+        format!(
+            " (no PDLT r* for {} at C_W = {}, C_b = {})",
+            c.activation, c.weight_var, c.bias_var
+        )
+    } else {
+        String::new()
+    };
     let mut panels = vec![panel(
         r,
-        format!("Loss at {} parameters", r.config.params),
+        format!("Loss at {} parameters{without}", c.params),
         loss,
         vec![("test", test), ("training", train)],
     )];
-    let error = summary(r, |p| {
+    // A depth whose networks classify every test sample correctly has error 0: no point on a
+    // log axis (it is in the CSV).
+    let error: Summary = summary(r, |p| {
         p.test_accuracy.iter().map(|a| 100.0 * (1.0 - a)).collect()
-    });
-    // A run that classifies every test sample correctly has error 0: no point on a log axis.
-    if classification && error.iter().all(|p| p.1 > 0.0) && !error.is_empty() {
+    })
+    .into_iter()
+    .filter(|p| p.1 > 0.0)
+    .collect();
+    if classification && !error.is_empty() {
         panels.push(panel(
             r,
             "Test error at the same budget".into(),

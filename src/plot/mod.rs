@@ -235,15 +235,18 @@ impl Figure {
     }
 }
 
-/// Most panels side by side: a figure of more wraps into rows (a row of five 360-px maps would
-/// be shrunk below 11-px text on a 1400-px page).
-pub const MAX_COLUMNS: usize = 3;
+/// Widest row of panels, in CSS pixels: the page's figure column in a 1400-px window. A wider
+/// row would be shrunk there, its text below 11 px (five 360-px maps are 1800 px).
+pub const MAX_ROW_WIDTH: u32 = 1100;
 
-/// `(rows, columns)` of a figure of `panels` panels: one row up to [`MAX_COLUMNS`], else the
-/// fewest rows of at most that many, spread evenly (4 panels: 2 x 2).
-pub fn grid(panels: usize) -> (usize, usize) {
-    let rows = panels.max(1).div_ceil(MAX_COLUMNS);
-    (rows, panels.max(1).div_ceil(rows))
+/// `(rows, columns)` of a figure of `panels` panels `panel_width` wide: one row while it fits
+/// in [`MAX_ROW_WIDTH`], else the fewest rows that fit, filled as evenly as they can be (four
+/// 360-px panels: 2 x 2; five: 3 + 2).
+pub fn grid(panels: usize, panel_width: u32) -> (usize, usize) {
+    let panels = panels.max(1);
+    let fit = (MAX_ROW_WIDTH / panel_width.max(1)).max(1) as usize;
+    let rows = panels.div_ceil(fit);
+    (rows, panels.div_ceil(rows))
 }
 
 /// Renders the panels side by side (one row) into an SVG document of width x height pixels.

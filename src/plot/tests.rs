@@ -511,3 +511,19 @@ fn svg_heatmap_cells_are_one_png_image_with_the_colour_of_each_value() {
         }
     }
 }
+
+/// Rows of panels stay within the page's figure column: one row while it fits, else the
+/// fewest rows that fit, as even as they can be.
+#[test]
+fn wide_figures_wrap_into_rows_that_fit_the_page() {
+    assert_eq!(grid(6, 180), (1, 6)); // the Playground's units, 1080 px
+    assert_eq!(grid(3, 360), (1, 3));
+    assert_eq!(grid(4, 360), (2, 2));
+    assert_eq!(grid(5, 360), (2, 3));
+    assert_eq!(grid(2, 2000), (2, 1)); // a panel wider than the row stands alone
+    for (n, w) in [(5, 360), (7, 200), (16, 100)] {
+        let (rows, columns) = grid(n, w);
+        assert!(rows * columns >= n && columns as u32 * w <= MAX_ROW_WIDTH);
+        assert!((rows - 1) * columns < n, "{n} panels: a row left empty");
+    }
+}

@@ -645,7 +645,8 @@ await test("the Depth room trains at a fixed budget on request, as the CLI does"
   let worst = 0;
   web.points.forEach((p, i) => {
     const q = native.points[i];
-    assert.deepEqual([p.depth, p.width, p.params], [q.depth, q.width, q.params]);
+    assert.deepEqual([p.depth, p.width, p.params, p.diverged, p.test_loss.length],
+      [q.depth, q.width, q.params, q.diverged, q.test_loss.length]);
     p.test_loss.forEach((l, s) => { worst = Math.max(worst, Math.abs(l - q.test_loss[s]) / q.test_loss[s]); });
   });
   console.log(`     trained networks, web vs native: worst relative test-loss difference ${worst.toExponential(2)}`);

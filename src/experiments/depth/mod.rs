@@ -95,6 +95,15 @@ impl DepthConfig {
                 ),
             ));
         }
+        if !matches!(
+            self.task,
+            crate::core::data::DatasetName::TeacherStudent | crate::core::data::DatasetName::Digits
+        ) {
+            return Err(Error::config(
+                "task",
+                format!("'{}' is not offered: teacher_student or digits", self.task),
+            ));
+        }
         self.ensemble().validate()?;
         self.aspect().validate()?;
         self.trained().validate()?;

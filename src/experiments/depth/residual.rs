@@ -85,6 +85,16 @@ impl ResidualConfig {
             ));
         }
         check_counts(&[("gammas", self.gammas.len(), 2..=16)])?;
+        if let Some(g) = self
+            .gammas
+            .iter()
+            .find(|g| !(g.is_finite() && (0.0..1.0).contains(*g)))
+        {
+            return Err(Error::config(
+                "gammas",
+                format!("skip weight {g} must be in [0, 1)"),
+            ));
+        }
         if self.gammas.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::config("gammas", "must be strictly increasing"));
         }
@@ -93,11 +103,13 @@ impl ResidualConfig {
             .try_for_each(|&g| self.point(g).validate())
     }
 
-    /// The recursion's readout kurtosis ratio at skip weight `gamma`.
+    /// The recursion's readout kurtosis ratio `1 + V / (n K^2)` at skip weight `gamma` (the
+    /// leading order at every gamma, also at 0 where a linear network has an exact law: one
+    /// curve, one approximation).
     pub fn theory(&self, gamma: f64) -> f64 {
         layer_theory(&self.point(gamma).spec())
             .last()
-            .map_or(f64::NAN, |t| t.kurtosis_ratio())
+            .map_or(1.0, |t| t.kurtosis_ratio_leading)
     }
 }
 
@@ -110,8 +122,8 @@ pub struct ResidualPoint {
     pub kurtosis_ratio: f64,
     /// Its standard error.
     pub stderr: f64,
-    /// The recursion's value.
-    pub theory: f64,
+    /// The recursion's value (leading order, as the curve).
+    pub theory: Option<f64>,
 }
 
 impl ResidualPoint {
@@ -120,7 +132,7 @@ impl ResidualPoint {
             residual: r.config.residual,
             kurtosis_ratio: r.output.kurtosis_ratio,
             stderr: r.output.stderr,
-            theory: r.output.theory.unwrap_or(f64::NAN),
+            theory: r.output.theory_leading,
         }
     }
 }
@@ -151,7 +163,11 @@ impl ResidualRun {
         let top = config.gammas.last().copied().unwrap_or(0.0);
         let theory = (0..CURVE_POINTS)
             .map(|k| {
-                let g = top * k as f64 / (CURVE_POINTS - 1) as f64;
+                let g = if k + 1 == CURVE_POINTS {
+                    top
+                } else {
+                    top * k as f64 / (CURVE_POINTS - 1) as f64
+                };
                 (g, config.theory(g))
             })
             .collect();

@@ -1,7 +1,7 @@
 //! Trained networks at a fixed parameter budget: for each depth L the width n whose network
 //! has the budget's number of parameters, several seeds trained alike, and the test loss
 //! against the aspect ratio L/n beside PDLT's optimal ratio `r* = 4 / (20 + 3 n_L)`
-//! (`core::nearly_gaussian::optimal_aspect_ratio`; Roberts, Yaida & Hanin 2022, Appendix A.3).
+//! (`core::nearly_gaussian::optimal_aspect_ratio`; Roberts, Yaida & Hanin 2022, Appendix A).
 //!
 //! Every network starts at the room's initialization (`W ~ N(0, C_W / fan_in)`, `b ~ N(0,
 //! C_b)`: the standard parametrization with `sigma_w^2 = C_W`) and is trained by Adam in f64 on
@@ -85,10 +85,18 @@ pub fn params_of(inputs: usize, outputs: usize, depth: usize, width: usize) -> u
     .num_params()
 }
 
+/// `(d + 1) n + (L - 1)(n + 1) n + (n + 1) k` in u64 (no overflow on wasm32 at any width and
+/// depth the bounds allow): [`params_of`] for the bisection.
+fn count(inputs: usize, outputs: usize, depth: usize, n: usize) -> u64 {
+    let (d, k, l, n) = (inputs as u64, outputs as u64, depth as u64, n as u64);
+    (d + 1) * n + l.saturating_sub(1) * (n + 1) * n + (n + 1) * k
+}
+
 /// The width whose network's parameter count is nearest to `budget` (the smaller on a tie):
 /// the count grows with the width, so a bisection finds the last width at or under it.
 pub fn width_for_budget(inputs: usize, outputs: usize, depth: usize, budget: usize) -> usize {
-    let count = |n| params_of(inputs, outputs, depth, n);
+    let budget = budget as u64;
+    let count = |n| count(inputs, outputs, depth, n);
     let (mut lo, mut hi) = (1, bounds::WIDTH.max);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
@@ -134,9 +142,13 @@ impl TrainedConfig {
             .collect()
     }
 
-    /// PDLT's optimal L/n for this task's readout, where the lab states one (ReLU).
+    /// PDLT's optimal L/n for this task's readout, where the lab states one (critical ReLU).
     pub fn optimal_ratio(&self) -> Option<f64> {
-        optimal_aspect_ratio(self.activation, self.shape().1)
+        let critical_relu =
+            self.activation == Activation::Relu && self.weight_var == 2.0 && self.bias_var == 0.0;
+        critical_relu
+            .then(|| optimal_aspect_ratio(self.shape().1))
+            .flatten()
     }
 
     /// The training run of network `s` of depth `depth`.
@@ -224,9 +236,22 @@ impl TrainedConfig {
                 return Err(Error::config(
                     "params",
                     format!(
-                        "{} parameters leave depth {l} a width of {n} (the input layer alone takes {} per unit): raise params or lower the depths",
+                        "{} parameters leave depth {l} a width of {n} (each unit of a one-layer network takes {} parameters): raise params or lower the depths",
                         self.params,
-                        inputs + 1 + 1 + outputs
+                        inputs + 1 + outputs
+                    ),
+                ));
+            }
+            // The nearest width is within one width step of the budget, unless the widest
+            // layer the lab allows is still short of it.
+            let step = count(inputs, outputs, l, n + 1) - count(inputs, outputs, l, n);
+            if count(inputs, outputs, l, n).abs_diff(self.params as u64) > step {
+                return Err(Error::config(
+                    "params",
+                    format!(
+                        "{} parameters would need depth {l} wider than the {} units a layer may have: lower params",
+                        self.params,
+                        bounds::WIDTH.max
                     ),
                 ));
             }
@@ -252,7 +277,7 @@ impl TrainedConfig {
             .iter()
             .map(|&(l, n)| {
                 let p = f(params_of(inputs, outputs, l, n));
-                f(self.seeds) * 3.0 * p * (f(self.steps * self.batch_size) + 2.0 * f(rows))
+                f(self.seeds) * 3.0 * p * (f(self.steps) * f(self.batch_size) + 2.0 * f(rows))
             })
             .sum();
         Ok(largest.without_work().work(
@@ -307,7 +332,7 @@ pub struct TrainedResult {
     pub config: TrainedConfig,
     /// Readout neurons n_L of the task.
     pub outputs: usize,
-    /// PDLT's `r* = 4 / (20 + 3 n_L)` (ReLU), else null.
+    /// PDLT's `r* = 4 / (20 + 3 n_L)` (ReLU at criticality, `C_W = 2`, `C_b = 0`), else null.
     pub optimal_ratio: Option<f64>,
     /// Depths finished or under way, in the order of `config.depths`.
     pub points: Vec<TrainedPoint>,

@@ -60,10 +60,12 @@ pub const GRADIENT: &str = "The ratio E|df/dz^(1)|^2 / E|df/dz^(L)|^2 of gradien
 pub const TRAINED: &str = "Networks of every depth L with the width n that keeps the parameter \
 count at the budget, each trained by Adam from the room's initialization (C_W, C_b, activation) \
 on the task, several seeds per depth (mean and one standard error). Wide and shallow networks \
-are nearly kernel machines; deep and narrow ones fluctuate at initialization as exp(L/n) and \
-train worse. PDLT estimates the best ratio for ReLU from the effective four-point vertex: \
-the information among the n_L outputs grows as (L/n)^2 until the next order turns it down, \
-at r* = 4 / (20 + 3 n_L) (Appendix A; dashed line): 0.174 for one output, 0.08 for ten.";
+are nearly kernel machines; deep and narrow ones fluctuate at initialization as exp(5 L/n) \
+(ReLU) and train worse. PDLT estimates the best ratio for critical ReLU (C_W = 2, C_b = 0) from \
+the effective four-point vertex: the information among the n_L outputs grows as (L/n)^2 until \
+the next order turns it down, at r* = 4 / (20 + 3 n_L) (Appendix A; the dashed line, drawn for \
+critical ReLU only): 0.174 for one output, 0.08 for ten. It is an estimate at initialization, \
+not a prediction of the trained loss: compare the two.";
 
 /// The skip weight.
 pub const SKIP: &str = "Residual networks z^(l+1) = gamma z^(l) + W phi(z^(l)) + b, the branch's \
