@@ -1,7 +1,8 @@
 // Fused bias + activation (forward) and activation derivative (backward) over an ensemble of
 // layers stored [member][row + col * rows]. Keep `ActivationParams` in sync with
 // src/gpu/kernels.rs and the activation codes with `activation_code` there:
-// 0 relu, 1 tanh, 2 erf, 3 gelu (exact x Phi(x)), 4 linear.
+// 0 relu, 1 tanh, 2 erf, 3 gelu (exact x Phi(x)), 4 linear. phi and phi_prime come from
+// shaders/phi.wgsl (prepended).
 
 struct ActivationParams {
     rows: u32,        // layer width
@@ -19,36 +20,6 @@ struct ActivationParams {
 @group(0) @binding(2) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(3) var<storage, read_write> z: array<f32>;
 @group(0) @binding(4) var<storage, read_write> h: array<f32>;
-
-// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below f32 resolution of erf near 1).
-fn erf_approx(x: f32) -> f32 {
-    let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-    let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-    return sign(x) * (1.0 - poly * exp(-x * x));
-}
-
-fn phi(code: u32, x: f32) -> f32 {
-    switch code {
-        case 0u: { return max(x, 0.0); }
-        case 1u: { return tanh(x); }
-        case 2u: { return erf_approx(x); }
-        case 3u: { return 0.5 * x * (1.0 + erf_approx(x * 0.70710678118654752)); }
-        default: { return x; }
-    }
-}
-
-fn phi_prime(code: u32, x: f32) -> f32 {
-    switch code {
-        case 0u: { return select(0.0, 1.0, x > 0.0); }
-        case 1u: { let t = tanh(x); return 1.0 - t * t; }
-        case 2u: { return 1.1283791670955126 * exp(-x * x); }
-        case 3u: {
-            return 0.5 * (1.0 + erf_approx(x * 0.70710678118654752))
-                + x * 0.3989422804014327 * exp(-0.5 * x * x);
-        }
-        default: { return 1.0; }
-    }
-}
 
 fn flat_index(wid: vec3<u32>, lid: u32, groups: vec3<u32>) -> u32 {
     return (wid.y * groups.x + wid.x) * 256u + lid;

@@ -683,3 +683,137 @@ fn the_collapse_mlp_on_the_gpu_follows_the_cpu() {
     }
     eprintln!("largest relative difference of the loss and NC1, GPU f32 vs CPU f64: {worst:e}");
 }
+
+/// The Depth room's sampler on the GPU draws the CPU's networks: the same counter-based
+/// normals, in f32. Every per-layer statistic agrees to 1e-4 relative: each is a sum of n
+/// products through at most 7 layers, f32 rounding (6e-8 per operation) grows to about 1e-6
+/// there, and the GPU's erf (A&S 7.1.26, 1.5e-7) and its log, sin and cos (a few ulps) add as
+/// much; 1e-4 is 100 times that and far below any standard error.
+#[test]
+fn the_gpu_sampler_draws_the_cpu_networks() {
+    use theorylab::core::init_sampler::InitSampler;
+    use theorylab::core::nearly_gaussian::DepthSpec;
+    use theorylab::gpu::GpuInitSampler;
+    let Some(ctx) = context() else { return };
+    for (activation, weight_var, bias_var, residual) in [
+        (Activation::Relu, 2.0, 0.0, 0.0),
+        (Activation::Tanh, 1.5, 0.05, 0.0),
+        (Activation::Erf, 1.0, 0.1, 0.5),
+        (Activation::Gelu, 2.0, 0.0, 0.3),
+        (Activation::Linear, 1.0, 0.0, 0.0),
+    ] {
+        let spec = DepthSpec {
+            activation,
+            weight_var,
+            bias_var,
+            residual,
+            depth: 6,
+            width: 80,
+            q_input: 1.0,
+        };
+        let cpu = InitSampler::new(spec, 0.5, 7);
+        let gpu = GpuInitSampler::new(ctx.clone(), spec, 0.5, 7).unwrap();
+        let samples = pollster::block_on(gpu.sample(100, 40, 3)).unwrap();
+        assert_eq!(samples.len(), 40);
+        let close = |what: &str, g: f64, c: f64| {
+            assert!(
+                (g - c).abs() <= 1e-4 * c.abs().max(1e-30),
+                "{activation}: {what}: GPU {g}, CPU {c}"
+            );
+        };
+        for (k, g) in samples.iter().enumerate() {
+            let c = cpu.sample(100 + k as u32);
+            for l in 0..7 {
+                close(
+                    &format!("network {k}, layer {l}, E z^2"),
+                    g.second[l],
+                    c.second[l],
+                );
+                close(
+                    &format!("network {k}, layer {l}, E z^4"),
+                    g.fourth[l],
+                    c.fourth[l],
+                );
+                close(
+                    &format!("network {k}, layer {l}, E z z'"),
+                    g.cross[l],
+                    c.cross[l],
+                );
+                close(
+                    &format!("network {k}, layer {l}, E z'^2"),
+                    g.second_other[l],
+                    c.second_other[l],
+                );
+                close(
+                    &format!("network {k}, layer {l}, |delta|^2"),
+                    g.gradient[l],
+                    c.gradient[l],
+                );
+            }
+            close(&format!("network {k}, Theta"), g.ntk, c.ntk);
+            if k < 3 {
+                // A readout is a value of spread sqrt(E z^2): compared on that scale.
+                let scale = c.second[6].sqrt();
+                for (a, b) in g.output.iter().zip(&c.output) {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * scale,
+                        "{activation}: readout {a} vs {b}"
+                    );
+                }
+                assert_eq!(g.output.len(), 80);
+            } else {
+                assert!(g.output.is_empty());
+            }
+        }
+    }
+}
+
+/// A whole ensemble on the GPU (several dispatches, the histogram's readouts) reports the CPU
+/// ensemble's numbers: the per-network agreement above (1e-4) carried through sums over
+/// networks, which average rounding rather than grow it.
+#[test]
+fn the_depth_ensemble_on_the_gpu_equals_the_cpu_one() {
+    use theorylab::experiments::depth::ensemble::{Ensemble, EnsembleConfig};
+    let Some(ctx) = context() else { return };
+    let config = EnsembleConfig {
+        activation: Activation::Tanh,
+        weight_var: 1.2,
+        bias_var: 0.05,
+        depth: 5,
+        width: 100,
+        samples: 9000,
+        ..EnsembleConfig::default()
+    };
+    let run = |mut e: Ensemble| {
+        let mut steps = 0;
+        while !pollster::block_on(e.step()).unwrap().finished() {
+            steps += 1;
+        }
+        (e.result(), steps)
+    };
+    let (cpu, _) = run(Ensemble::new(&config).unwrap());
+    let (gpu, steps) = run(Ensemble::on(&config, Some(ctx)).unwrap());
+    assert!(steps >= 1, "9000 networks take more than one dispatch");
+    assert!(gpu.backend.starts_with("gpu: "), "{}", gpu.backend);
+    let close = |what: &str, g: f64, c: f64| {
+        assert!((g - c).abs() <= 1e-4 * c.abs(), "{what}: GPU {g}, CPU {c}");
+    };
+    close(
+        "kurtosis ratio",
+        gpu.output.kurtosis_ratio,
+        cpu.output.kurtosis_ratio,
+    );
+    close("its standard error", gpu.output.stderr, cpu.output.stderr);
+    close("NTK ratio", gpu.ntk.ratio, cpu.ntk.ratio);
+    for (g, c) in gpu.layers.iter().zip(&cpu.layers) {
+        close("E z^2", g.moments.second_moment, c.moments.second_moment);
+        close("correlation", g.correlation, c.correlation);
+        close("gradient", g.gradient_norm, c.gradient_norm);
+    }
+    assert_eq!(gpu.output_values.len(), cpu.output_values.len());
+    // A readout is a value of spread sqrt(E z^2); near zero it is compared on that scale.
+    let scale = cpu.output.second_moment.sqrt();
+    for (g, c) in gpu.output_values.iter().zip(&cpu.output_values) {
+        assert!((g - c).abs() <= 1e-4 * scale, "readout: GPU {g}, CPU {c}");
+    }
+}

@@ -2,15 +2,19 @@
 //! (`aspect`) and order-to-chaos (`criticality`). Every flag's default is the experiment
 //! config's `Default`.
 
-use super::run::{Output, Widths, run_experiment};
+use super::run::{Output, Widths, run_experiment, run_experiment_on};
 use clap::Args;
 use theorylab::core::activation::Activation;
 use theorylab::core::data::DatasetName;
+use theorylab::core::train::Backend;
 use theorylab::error::Result;
+use theorylab::experiments::depth::aspect::Aspect;
 use theorylab::experiments::depth::aspect::AspectConfig;
 use theorylab::experiments::depth::criticality::CriticalityConfig;
+use theorylab::experiments::depth::ensemble::Ensemble;
 use theorylab::experiments::depth::ensemble::EnsembleConfig;
 use theorylab::experiments::depth::residual::ResidualConfig;
+use theorylab::experiments::depth::residual::ResidualRun;
 use theorylab::experiments::depth::trained::TrainedConfig;
 
 fn ensemble() -> EnsembleConfig {
@@ -62,6 +66,9 @@ pub struct DepthwidthArgs {
     /// Seed of the networks.
     #[arg(long, default_value_t = ensemble().seed)]
     seed: u64,
+    /// Where the networks are sampled: cpu (f64) or gpu (f32, the same draws).
+    #[arg(long, default_value_t = Backend::Cpu)]
+    backend: Backend,
     #[command(flatten)]
     output: Output,
 }
@@ -80,7 +87,8 @@ pub fn depthwidth(a: DepthwidthArgs) -> Result<()> {
         seed: a.seed,
         ..ensemble()
     };
-    run_experiment(config, &a.output, |r| {
+    let on_gpu = |c: &EnsembleConfig, gpu| Ensemble::on(c, Some(gpu));
+    run_experiment_on(config, a.backend, on_gpu, &a.output, |r| {
         let o = &r.output;
         let theory = o
             .theory
@@ -128,6 +136,9 @@ pub struct AspectArgs {
     /// Seed.
     #[arg(long, default_value_t = aspect_default().seed)]
     seed: u64,
+    /// Where the networks are sampled: cpu (f64) or gpu (f32, the same draws).
+    #[arg(long, default_value_t = Backend::Cpu)]
+    backend: Backend,
     #[command(flatten)]
     output: Output,
 }
@@ -144,7 +155,8 @@ pub fn aspect(a: AspectArgs) -> Result<()> {
         residual: a.residual,
         seed: a.seed,
     };
-    run_experiment(config, &a.output, |r| {
+    let on_gpu = |c: &AspectConfig, gpu| Aspect::on(c, Some(gpu));
+    run_experiment_on(config, a.backend, on_gpu, &a.output, |r| {
         for p in &r.points {
             println!(
                 "L = {:3}, n = {:4}, L/n = {:.3}: kurtosis ratio {:.4} ± {:.4}, NTK ratio {:.4} ± {:.4}",
@@ -313,6 +325,9 @@ pub struct ResidualArgs {
     /// Seed.
     #[arg(long, default_value_t = skip().seed)]
     seed: u64,
+    /// Where the networks are sampled: cpu (f64) or gpu (f32, the same draws).
+    #[arg(long, default_value_t = Backend::Cpu)]
+    backend: Backend,
     #[command(flatten)]
     output: Output,
 }
@@ -329,7 +344,8 @@ pub fn residual(a: ResidualArgs) -> Result<()> {
         bias_var: a.bias_var,
         seed: a.seed,
     };
-    run_experiment(config, &a.output, |r| {
+    let on_gpu = |c: &ResidualConfig, gpu| ResidualRun::on(c, Some(gpu));
+    run_experiment_on(config, a.backend, on_gpu, &a.output, |r| {
         for p in &r.points {
             println!(
                 "gamma = {:.2}: kurtosis ratio {:.4} ± {:.4} (recursion {})",

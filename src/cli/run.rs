@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use theorylab::core::finite::first_non_finite;
 use theorylab::core::stepper::{Stepper, run};
+use theorylab::core::train::Backend;
 use theorylab::error::{Error, Result};
 use theorylab::experiments::{Experiment, FigureData};
 use theorylab::gpu::GpuContext;
@@ -64,6 +65,23 @@ pub fn run_experiment<E: Experiment>(
 ) -> Result<()> {
     limits::budget().check(&config.cost()?)?;
     let result = run_with_bar(&mut config.start()?)?;
+    report::<E>(&result, output, summary)
+}
+
+/// [`run_experiment`] on the chosen backend: `Experiment::start` on the CPU, `on_gpu` with the
+/// machine's GPU.
+pub fn run_experiment_on<E: Experiment>(
+    config: E,
+    backend: Backend,
+    on_gpu: impl FnOnce(&E, std::sync::Arc<GpuContext>) -> Result<E::Session>,
+    output: &Output,
+    summary: impl FnOnce(&E::Result),
+) -> Result<()> {
+    limits::budget().check(&config.cost()?)?;
+    let result = match backend {
+        Backend::Cpu => run_with_bar(&mut config.start()?)?,
+        Backend::Gpu => run_with_bar(&mut on_gpu(&config, gpu()?)?)?,
+    };
     report::<E>(&result, output, summary)
 }
 

@@ -16,8 +16,8 @@
 //! neural-tangents' NTK for gamma = 0.
 
 use super::activation::Activation;
+use super::counter_rng::{normal_pair, seed_key};
 use super::nearly_gaussian::DepthSpec;
-use super::rng::Rng;
 
 /// One sampled network's statistics.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,10 +40,16 @@ pub struct NetworkSample {
 
 /// Samples networks of one architecture at inputs with `|x|^2 / n_0 = |x'|^2 / n_0 =
 /// q_input` and correlation `input_correlation`.
+///
+/// Every draw is a counter-based normal ([`super::counter_rng`]) keyed by the network's index,
+/// the layer, the neuron and a slot, so `shaders/init_sampler.wgsl` draws the same networks:
+/// slot 0 of layer 1 gives the input directions `(g1, g2)` and slot 1 its bias; slot 0 of step
+/// `l` gives `(u1_i, u2_i)`, slot 1 its bias and the backward pass's `xi_i`.
 #[derive(Clone, Debug)]
 pub struct InitSampler {
     spec: DepthSpec,
     input_correlation: f64,
+    key: u32,
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -63,16 +69,20 @@ fn step(spec: &DepthSpec, l: usize) -> (f64, f64, f64) {
 }
 
 impl InitSampler {
-    /// A sampler (the spec is checked by the experiment's config).
-    pub fn new(spec: DepthSpec, input_correlation: f64) -> Self {
+    /// A sampler of networks drawn from `seed` (the spec is checked by the experiment's config).
+    pub fn new(spec: DepthSpec, input_correlation: f64, seed: u64) -> Self {
         InitSampler {
             spec,
             input_correlation,
+            key: seed_key(seed),
         }
     }
 
-    /// Draws one network.
-    pub fn sample(&self, rng: &mut Rng) -> NetworkSample {
+    /// Draws network number `network`.
+    pub fn sample(&self, network: u32) -> NetworkSample {
+        let draw = |layer: usize, neuron: usize, slot: u32| {
+            normal_pair(self.key, network, layer as u32, neuron as u32, slot)
+        };
         let spec = &self.spec;
         let n = spec.width;
         let layers = spec.depth + 1;
@@ -103,8 +113,9 @@ impl InitSampler {
         let perp = (1.0 - c * c).max(0.0).sqrt();
         let mut z = Vec::with_capacity(n);
         let mut z_other = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (g1, g2, b) = (rng.normal(), rng.normal(), beta.sqrt() * rng.normal());
+        for i in 0..n {
+            let (g1, g2) = draw(0, i, 0);
+            let b = beta.sqrt() * draw(0, i, 1).0;
             z.push(s * g1 + b);
             z_other.push(s * (c * g1 + perp * g2) + b);
         }
@@ -127,7 +138,12 @@ impl InitSampler {
             let h_norm2 = dot(&h, &h);
             let h_norm = h_norm2.sqrt();
             let sd = (a / n as f64).sqrt();
-            let u1: Vec<f64> = (0..n).map(|_| sd * rng.normal()).collect();
+            let (u1, u2): (Vec<f64>, Vec<f64>) = (0..n)
+                .map(|i| {
+                    let (g1, g2) = draw(l, i, 0);
+                    (sd * g1, sd * g2)
+                })
+                .unzip();
             // Gram-Schmidt of h' against h.
             let e1: Vec<f64> = if h_norm > 0.0 {
                 h.iter().map(|v| v / h_norm).collect()
@@ -144,15 +160,10 @@ impl InitSampler {
             // h' parallel to h (to rounding): u2 never enters the forward pass.
             let e2 = (rest_norm > 1e-12 * (h_norm + along.abs()))
                 .then(|| rest.iter().map(|v| v / rest_norm).collect::<Vec<f64>>());
-            let u2: Vec<f64> = if e2.is_some() {
-                (0..n).map(|_| sd * rng.normal()).collect()
-            } else {
-                Vec::new()
-            };
             let mut z_next = Vec::with_capacity(n);
             let mut z_other_next = Vec::with_capacity(n);
             for i in 0..n {
-                let b = beta.sqrt() * rng.normal();
+                let b = beta.sqrt() * draw(l, i, 1).0;
                 let w_h = h_norm * u1[i];
                 let w_h_other = along * u1[i] + if e2.is_some() { rest_norm * u2[i] } else { 0.0 };
                 z_next.push(gamma * z[i] + w_h + b);
@@ -174,7 +185,7 @@ impl InitSampler {
             let s = &saved[l - 1];
             let delta_norm2 = dot(&delta, &delta);
             let sd = (a / n as f64 * delta_norm2).sqrt();
-            let xi: Vec<f64> = (0..n).map(|_| sd * rng.normal()).collect();
+            let xi: Vec<f64> = (0..n).map(|i| sd * draw(l, i, 1).1).collect();
             // W^T delta = e1 (u1 . delta) + e2 (u2 . delta) + P_perp xi.
             let mut back: Vec<f64> = xi.clone();
             let xi_e1 = dot(&xi, &s.e1);

@@ -8,6 +8,7 @@ pub mod assignment;
 pub mod bounds;
 pub mod budget;
 pub mod collapse;
+pub mod counter_rng;
 pub mod criticality;
 pub mod data;
 pub mod directions;

@@ -750,32 +750,8 @@ impl GpuEnsemble {
         self.read(staging, sizes).await
     }
 
-    /// Maps the staging buffer (awaiting `map_async`) and splits it into f32 vectors.
     async fn read(&self, staging: wgpu::Buffer, sizes: Vec<u64>) -> Result<Vec<Vec<f32>>> {
-        let (sender, receiver) = futures_channel::oneshot::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |result| {
-            let _ = sender.send(result);
-        });
-        self.ctx.wait();
-        receiver
-            .await
-            .map_err(|_| Error::Gpu("the device was lost before the readback finished".into()))?
-            .map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?;
-        let floats: Vec<f32> = {
-            let view = staging
-                .get_mapped_range(..)
-                .map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?;
-            bytemuck::pod_collect_to_vec(&view)
-        };
-        staging.unmap();
-        let mut out = Vec::with_capacity(sizes.len());
-        let mut offset = 0;
-        for size in sizes {
-            let len = (size / F32) as usize;
-            out.push(floats[offset..offset + len].to_vec());
-            offset += len;
-        }
-        Ok(out)
+        read_back(&self.ctx, staging, sizes).await
     }
 
     /// Submits one optimizer step on the batch (forward, loss gradient, backward, update) for
@@ -983,4 +959,37 @@ impl crate::core::ensemble::Ensemble for GpuEnsemble {
     async fn networks(&mut self) -> Result<Vec<Mlp<f32>>> {
         self.read_params().await
     }
+}
+
+/// Maps the staging buffer (awaiting `map_async`) and splits it into f32 vectors of `sizes`
+/// bytes.
+pub(crate) async fn read_back(
+    ctx: &GpuContext,
+    staging: wgpu::Buffer,
+    sizes: Vec<u64>,
+) -> Result<Vec<Vec<f32>>> {
+    let (sender, receiver) = futures_channel::oneshot::channel();
+    staging.map_async(wgpu::MapMode::Read, .., move |result| {
+        let _ = sender.send(result);
+    });
+    ctx.wait();
+    receiver
+        .await
+        .map_err(|_| Error::Gpu("the device was lost before the readback finished".into()))?
+        .map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?;
+    let floats: Vec<f32> = {
+        let view = staging
+            .get_mapped_range(..)
+            .map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?;
+        bytemuck::pod_collect_to_vec(&view)
+    };
+    staging.unmap();
+    let mut out = Vec::with_capacity(sizes.len());
+    let mut offset = 0;
+    for size in sizes {
+        let len = (size / F32) as usize;
+        out.push(floats[offset..offset + len].to_vec());
+        offset += len;
+    }
+    Ok(out)
 }

@@ -2,17 +2,28 @@
 
 use bytemuck::{Pod, Zeroable};
 
-/// Every shader file, by name, for the pipelines and for naga validation in tests.
-pub const SHADERS: [(&str, &str); 4] = [
+/// Every shader, by file name, for the pipelines and for naga validation in tests (those that
+/// apply an activation with `shaders/phi.wgsl` prepended).
+pub const SHADERS: [(&str, &str); 5] = [
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     (
         "activation.wgsl",
-        include_str!("../../shaders/activation.wgsl"),
+        concat!(
+            include_str!("../../shaders/phi.wgsl"),
+            include_str!("../../shaders/activation.wgsl")
+        ),
     ),
     ("loss.wgsl", include_str!("../../shaders/loss.wgsl")),
     (
         "optimizer.wgsl",
         include_str!("../../shaders/optimizer.wgsl"),
+    ),
+    (
+        "init_sampler.wgsl",
+        concat!(
+            include_str!("../../shaders/phi.wgsl"),
+            include_str!("../../shaders/init_sampler.wgsl")
+        ),
     ),
 ];
 
@@ -189,7 +200,26 @@ pub(crate) struct OptimizerParams {
     pub _pad: [u32; 2],
 }
 
-/// Activation codes shared with shaders/activation.wgsl.
+/// Keep in sync with `SamplerParams` in shaders/init_sampler.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub(crate) struct SamplerParams {
+    pub depth: u32,
+    pub width: u32,
+    pub activation: u32,
+    pub first_network: u32,
+    pub key: u32,
+    pub keep_outputs: u32,
+    pub _pad0: [u32; 2],
+    pub q_input: f32,
+    pub input_correlation: f32,
+    pub weight_var: f32,
+    pub bias_var: f32,
+    pub residual: f32,
+    pub _pad1: [f32; 3],
+}
+
+/// Activation codes shared with shaders/phi.wgsl.
 pub(crate) fn activation_code(activation: crate::core::activation::Activation) -> u32 {
     use crate::core::activation::Activation::*;
     match activation {
@@ -211,6 +241,7 @@ pub(crate) struct Pipelines {
     pub loss_gradient: wgpu::ComputePipeline,
     pub loss_reduce: wgpu::ComputePipeline,
     pub update: wgpu::ComputePipeline,
+    pub sample_networks: wgpu::ComputePipeline,
 }
 
 impl Pipelines {
@@ -221,7 +252,7 @@ impl Pipelines {
                 source: wgpu::ShaderSource::Wgsl(source.into()),
             })
         };
-        let [matmul, activation, loss, optimizer] = SHADERS.map(module);
+        let [matmul, activation, loss, optimizer, init_sampler] = SHADERS.map(module);
         let pipeline = |module: &wgpu::ShaderModule, entry: &str| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
@@ -240,6 +271,7 @@ impl Pipelines {
             loss_gradient: pipeline(&loss, "loss_gradient"),
             loss_reduce: pipeline(&loss, "loss_reduce"),
             update: pipeline(&optimizer, "update"),
+            sample_networks: pipeline(&init_sampler, "sample_networks"),
         }
     }
 

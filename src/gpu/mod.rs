@@ -11,10 +11,12 @@ mod context;
 mod either;
 mod engine;
 mod ensemble;
+mod init_sampler;
 mod kernels;
 
 pub use context::GpuContext;
 pub use either::{AnyEnsemble, AnyEnsemble64};
 pub use engine::GpuEngine;
 pub use ensemble::GpuEnsemble;
+pub use init_sampler::GpuInitSampler;
 pub use kernels::{MatmulKernel, SHADERS};

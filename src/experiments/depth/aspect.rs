@@ -7,7 +7,9 @@ use crate::core::activation::Activation;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::sweep::check_counts;
+use crate::gpu::GpuContext;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The grid.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,8 +166,13 @@ pub struct Aspect {
 }
 
 impl Aspect {
-    /// Validates the config.
+    /// Validates the config; the networks on the CPU.
     pub fn new(config: &AspectConfig) -> Result<Self> {
+        Aspect::on(config, None)
+    }
+
+    /// The same sweep with its networks on `gpu` when given.
+    pub fn on(config: &AspectConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         config.validate()?;
         let points = config
             .points()
@@ -174,7 +181,7 @@ impl Aspect {
             .collect();
         Ok(Aspect {
             config: config.clone(),
-            sweep: EnsembleSweep::new(points, AspectPoint::of)?,
+            sweep: EnsembleSweep::new(points, AspectPoint::of, gpu)?,
         })
     }
 }
@@ -200,18 +207,24 @@ impl Stepper for Aspect {
 pub struct EnsembleSweep<P> {
     configs: Vec<EnsembleConfig>,
     summarize: fn(&EnsembleResult) -> P,
+    gpu: Option<Arc<GpuContext>>,
     current: Option<Ensemble>,
     points: Vec<P>,
     work_done: u64,
 }
 
 impl<P> EnsembleSweep<P> {
-    /// Checks every ensemble's config.
-    pub fn new(configs: Vec<EnsembleConfig>, summarize: fn(&EnsembleResult) -> P) -> Result<Self> {
+    /// Checks every ensemble's config; the networks on `gpu` when given, else on the CPU.
+    pub fn new(
+        configs: Vec<EnsembleConfig>,
+        summarize: fn(&EnsembleResult) -> P,
+        gpu: Option<Arc<GpuContext>>,
+    ) -> Result<Self> {
         configs.iter().try_for_each(EnsembleConfig::validate)?;
         Ok(EnsembleSweep {
             configs,
             summarize,
+            gpu,
             current: None,
             points: Vec::new(),
             work_done: 0,
@@ -239,7 +252,9 @@ impl<P> EnsembleSweep<P> {
             let (before, upto) = (self.work(k), self.work(k + 1));
             let current = match self.current.as_mut() {
                 Some(c) => c,
-                None => self.current.insert(Ensemble::new(&self.configs[k])?),
+                None => self
+                    .current
+                    .insert(Ensemble::on(&self.configs[k], self.gpu.clone())?),
             };
             let progress = current.step().await?;
             self.work_done =

@@ -9,7 +9,6 @@ use crate::core::activation::Activation;
 use crate::core::criticality::{Accuracy, Criticality, MeanField};
 use crate::core::init_sampler::InitSampler;
 use crate::core::nearly_gaussian::DepthSpec;
-use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::sweep::check_counts;
@@ -213,11 +212,10 @@ impl CriticalityConfig {
             width: self.flow_width,
             q_input: self.q_input,
         };
-        let sampler = InitSampler::new(spec, 0.5);
-        let mut rng = Rng::new(self.seed.wrapping_add(1 + cell as u64), Stream::Init);
+        let sampler = InitSampler::new(spec, 0.5, self.seed.wrapping_add(1 + cell as u64));
         let pairs: Vec<(f64, f64)> = (0..self.gradient_samples)
-            .map(|_| {
-                let g = sampler.sample(&mut rng).gradient;
+            .map(|k| {
+                let g = sampler.sample(k as u32).gradient;
                 (g[0], g[depth - 1])
             })
             .collect();

@@ -8,11 +8,12 @@ use crate::core::bounds;
 use crate::core::criticality::MeanField;
 use crate::core::init_sampler::{InitSampler, NetworkSample};
 use crate::core::nearly_gaussian::{DepthSpec, LayerTheory, layer_theory, recursion_applies};
-use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::sweep::check_counts;
+use crate::gpu::{GpuContext, GpuInitSampler};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Most networks of one ensemble: [`bounds::ENSEMBLE`].
 pub const MAX_SAMPLES: usize = bounds::ENSEMBLE.max;
@@ -284,7 +285,22 @@ pub struct EnsembleResult {
     pub ntk: NtkStats,
     /// Readout values of the first networks (all neurons of each), for the histogram.
     pub output_values: Vec<f64>,
+    /// Where the networks were sampled: `cpu (f64)` or `gpu: <adapter> (f32)`.
+    pub backend: String,
 }
+
+/// Where the networks are drawn: the same counter-based draws on either.
+#[derive(Debug)]
+enum Sampler {
+    /// [`InitSampler`] in f64, a slice of networks per step.
+    Cpu(InitSampler),
+    /// `shaders/init_sampler.wgsl` in f32, one dispatch of many networks per step.
+    Gpu(GpuInitSampler),
+}
+
+/// Network-layer-neurons of one GPU dispatch: a few milliseconds on a real GPU, a fraction of a
+/// second on lavapipe.
+const GPU_SLICE_WORK: usize = 1 << 22;
 
 /// Per-layer sums over networks.
 #[derive(Clone, Debug, Default)]
@@ -299,8 +315,7 @@ struct LayerSums {
 #[derive(Debug)]
 pub struct Ensemble {
     config: EnsembleConfig,
-    sampler: InitSampler,
-    rng: Rng,
+    sampler: Sampler,
     theory: Vec<LayerTheory>,
     correlation_theory: Vec<f64>,
     layers: Vec<LayerSums>,
@@ -369,14 +384,24 @@ pub fn correlation_theory(spec: &DepthSpec, input_correlation: f64) -> Vec<f64> 
 }
 
 impl Ensemble {
-    /// Validates the config and computes the theory.
+    /// Validates the config and computes the theory; the networks on the CPU.
     pub fn new(config: &EnsembleConfig) -> Result<Self> {
+        Ensemble::on(config, None)
+    }
+
+    /// The same ensemble with its networks on `gpu` when given (the same draws in f32), else on
+    /// the CPU.
+    pub fn on(config: &EnsembleConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         config.validate()?;
         let spec = config.spec();
+        let (corr, seed) = (config.input_correlation, config.seed);
+        let sampler = match gpu {
+            Some(ctx) => Sampler::Gpu(GpuInitSampler::new(ctx, spec, corr, seed)?),
+            None => Sampler::Cpu(InitSampler::new(spec, corr, seed)),
+        };
         Ok(Ensemble {
             config: config.clone(),
-            sampler: InitSampler::new(spec, config.input_correlation),
-            rng: Rng::new(config.seed, Stream::Init),
+            sampler,
             theory: layer_theory(&spec),
             correlation_theory: correlation_theory(&spec, config.input_correlation),
             layers: vec![LayerSums::default(); config.depth + 1],
@@ -431,12 +456,26 @@ impl Stepper for Ensemble {
 
     async fn step(&mut self) -> Result<Progress> {
         let per_network = (self.config.depth + 1) * self.config.width;
-        let networks = (SLICE_WORK / per_network).max(1);
-        for _ in 0..networks.min(self.config.samples - self.done) {
-            let s = self.sampler.sample(&mut self.rng);
-            self.add(&s);
-            self.done += 1;
+        let left = self.config.samples - self.done;
+        let first = self.done as u32;
+        let samples = match &self.sampler {
+            Sampler::Cpu(sampler) => {
+                let networks = (SLICE_WORK / per_network).max(1).min(left) as u32;
+                (first..first + networks)
+                    .map(|k| sampler.sample(k))
+                    .collect()
+            }
+            Sampler::Gpu(sampler) => {
+                let networks = (GPU_SLICE_WORK / per_network).max(1).min(left);
+                let room = HISTOGRAM_VALUES.saturating_sub(self.output_values.len());
+                let keep = room.div_ceil(self.config.width);
+                sampler.sample(first, networks, keep).await?
+            }
+        };
+        for s in &samples {
+            self.add(s);
         }
+        self.done += samples.len();
         Ok(Progress {
             done: self.done,
             total: self.config.samples,
@@ -476,6 +515,10 @@ impl Stepper for Ensemble {
                 growth_law: ntk_growth_law(&self.config.spec()),
             },
             output_values: self.output_values.clone(),
+            backend: match &self.sampler {
+                Sampler::Cpu(_) => "cpu (f64)".into(),
+                Sampler::Gpu(g) => format!("gpu: {} (f32)", g.adapter()),
+            },
         }
     }
 }

@@ -15,7 +15,9 @@ use crate::core::nearly_gaussian::{layer_theory, recursion_applies};
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
 use crate::experiments::sweep::check_counts;
+use crate::gpu::GpuContext;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Points of the theory curve over `gamma in [0, max gamma]`.
 const CURVE_POINTS: usize = 16;
@@ -157,8 +159,13 @@ pub struct ResidualRun {
 }
 
 impl ResidualRun {
-    /// Validates the config and evaluates the theory curve.
+    /// Validates the config and evaluates the theory curve; the networks on the CPU.
     pub fn new(config: &ResidualConfig) -> Result<Self> {
+        ResidualRun::on(config, None)
+    }
+
+    /// The same sweep with its networks on `gpu` when given.
+    pub fn on(config: &ResidualConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         config.validate()?;
         let top = config.gammas.last().copied().unwrap_or(0.0);
         let theory = (0..CURVE_POINTS)
@@ -175,7 +182,7 @@ impl ResidualRun {
         Ok(ResidualRun {
             config: config.clone(),
             theory,
-            sweep: EnsembleSweep::new(points, ResidualPoint::of)?,
+            sweep: EnsembleSweep::new(points, ResidualPoint::of, gpu)?,
         })
     }
 }
