@@ -43,14 +43,28 @@ fn pcg4d(input: vec4<u32>) -> vec4<u32> {
     return v;
 }
 
+// (cos t, sin t) for t in [-pi, pi), to f32 rounding on every device (WGSL lets cos and sin
+// err by 2^-11, and SwiftShader's do by 2e-4): Taylor series of the half angle u = t / 2 in
+// [-pi/2, pi/2) to degrees 12 and 11 (next terms below 6e-8), then the double-angle formulas.
+fn cos_sin(t: f32) -> vec2<f32> {
+    let u = 0.5 * t;
+    let v = u * u;
+    let s = u * (1.0 + v * (-1.0 / 6.0 + v * (1.0 / 120.0 + v * (-1.0 / 5040.0
+        + v * (1.0 / 362880.0 + v * (-1.0 / 39916800.0))))));
+    let c = 1.0 + v * (-0.5 + v * (1.0 / 24.0 + v * (-1.0 / 720.0 + v * (1.0 / 40320.0
+        + v * (-1.0 / 3628800.0 + v * (1.0 / 479001600.0))))));
+    return vec2<f32>(c * c - s * s, 2.0 * s * c);
+}
+
 // counter_rng::normal_pair in f32.
 fn normal_pair(network: u32, layer: u32, neuron: u32, slot: u32) -> vec2<f32> {
     let h = pcg4d(vec4<u32>(network, neuron, layer * SLOTS + slot, p.key));
     let u1 = f32((h.x >> 8u) + 1u) / 16777216.0;
     let u2 = f32(h.y >> 8u) / 16777216.0;
-    let radius = sqrt(-2.0 * log(u1));
+    // WGSL's log may err by 2^-21 near 1, where -log(u1) is as small: keep it non-negative.
+    let radius = sqrt(max(-2.0 * log(u1), 0.0));
     let angle = 6.283185307179586 * u2 - 3.141592653589793;
-    return vec2<f32>(radius * cos(angle), radius * sin(angle));
+    return radius * cos_sin(angle);
 }
 
 // Sum of v over the workgroup (called by every thread).
@@ -156,8 +170,8 @@ fn sample_networks(
             part.x += rest * rest;
         }
         let rest_norm = sqrt(reduce(lid, part).x);
-        // h' parallel to h to f32 rounding: no second direction (the CPU's test is 1e-12 in f64).
-        let has_e2 = rest_norm > 1e-5 * (h_norm + abs(along));
+        // h' parallel to h to 1e-4: no second direction (init_sampler::PARALLEL, as the CPU).
+        let has_e2 = rest_norm > 1e-4 * (h_norm + abs(along));
         let sd = sqrt(sp.x / nf);
         acc = vec4<f32>(0.0);
         for (var i = lid; i < n; i += THREADS) {
@@ -207,8 +221,11 @@ fn sample_networks(
     }
     storageBarrier();
     workgroupBarrier();
-    // The readout's term: its forward weight times |delta^(L+1)|^2 = 1.
-    var theta = stats[st + 4u * layers + layers - 1u];
+    // The readout's term: its forward weight times |delta^(L+1)|^2 = 1 (thread 0 keeps Theta).
+    var theta = 0.0;
+    if (lid == 0u) {
+        theta = stats[st + 4u * layers + layers - 1u];
+    }
     for (var l = layers - 1u; l >= 1u; l--) {
         let sp = step_params(l);
         let has_e2 = scratch[flag_at + l] > 0.5;
@@ -250,10 +267,11 @@ fn sample_networks(
             scratch[d_at + i] = scratch[next_at + i];
         }
         workgroupBarrier();
-        // Layer l's gradient |delta^l|^2 (1-based l), its Theta term's forward weight.
-        let weight = select(stats[st + 4u * layers + l - 1u], weight_first, l == 1u);
-        theta += weight * gradient;
+        // Layer l's gradient |delta^l|^2 (1-based l) times its Theta term's forward weight,
+        // read before thread 0 overwrites that slot with the gradient.
         if (lid == 0u) {
+            let weight = select(stats[st + 4u * layers + l - 1u], weight_first, l == 1u);
+            theta += weight * gradient;
             stats[st + 4u * layers + l - 1u] = gradient;
         }
         workgroupBarrier();

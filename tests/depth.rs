@@ -757,3 +757,52 @@ fn a_click_on_the_map_picks_the_cell_under_it() {
     assert!((c.weight_var_at(i) - (0.5 + 3.5 * 5.5 / 16.0)).abs() < 1e-15);
     assert!((c.bias_var_at(j) - 0.5 * 11.5 / 16.0).abs() < 1e-15);
 }
+
+/// The counter-based normals (`core::counter_rng`) are standard and independent: over N = 2^18
+/// draws the mean, variance and fourth moment are 0, 1 and 3, and the products of a pair's two
+/// members, of neighbouring neurons, networks, layers and seed keys have mean 0, each within 4
+/// standard errors (Var z = 1, Var z^2 = 2, Var z^4 = 105 - 9 = 96, Var z z' = 1, over N).
+#[test]
+fn counter_normals_are_standard_and_independent() {
+    use theorylab::core::counter_rng::{normal_pair, seed_key};
+    let n = 1usize << 18;
+    let k0 = seed_key(0);
+    let mut sums = [0.0f64; 8];
+    for i in 0..n {
+        let (net, neuron) = ((i >> 9) as u32, (i & 511) as u32);
+        let (a, b) = normal_pair(k0, net, 3, neuron, 1);
+        let next_neuron = normal_pair(k0, net, 3, neuron + 1, 1).0;
+        let next_net = normal_pair(k0, net + 1, 3, neuron, 1).0;
+        let next_layer = normal_pair(k0, net, 4, neuron, 1).0;
+        let next_seed = normal_pair(seed_key(1), net, 3, neuron, 1).0;
+        for (s, v) in sums.iter_mut().zip([
+            a,
+            a * a,
+            a.powi(4),
+            a * b,
+            a * next_neuron,
+            a * next_net,
+            a * next_layer,
+            a * next_seed,
+        ]) {
+            *s += v / n as f64;
+        }
+    }
+    let se = |var: f64| 4.0 * (var / n as f64).sqrt();
+    let expect = [
+        (0.0, 1.0),
+        (1.0, 2.0),
+        (3.0, 96.0),
+        (0.0, 1.0),
+        (0.0, 1.0),
+        (0.0, 1.0),
+        (0.0, 1.0),
+        (0.0, 1.0),
+    ];
+    let names = [
+        "mean", "E z^2", "E z^4", "pair", "neuron", "network", "layer", "seed",
+    ];
+    for ((&m, (mu, var)), name) in sums.iter().zip(expect).zip(names) {
+        assert_within(name, m, mu, se(var));
+    }
+}

@@ -711,8 +711,16 @@ fn the_gpu_sampler_draws_the_cpu_networks() {
             width: 80,
             q_input: 1.0,
         };
-        let cpu = InitSampler::new(spec, 0.5, 7);
-        let gpu = GpuInitSampler::new(ctx.clone(), spec, 0.5, 7).unwrap();
+        // Linear networks see identical inputs (correlation 1: no second direction, the
+        // sampler's other branch) at a width below the workgroup's 64 threads.
+        let (corr, spec) = if activation == Activation::Linear {
+            (1.0, DepthSpec { width: 40, ..spec })
+        } else {
+            (0.5, spec)
+        };
+        let n = spec.width;
+        let cpu = InitSampler::new(spec, corr, 7);
+        let gpu = GpuInitSampler::new(ctx.clone(), spec, corr, 7).unwrap();
         let samples = pollster::block_on(gpu.sample(100, 40, 3)).unwrap();
         assert_eq!(samples.len(), 40);
         let close = |what: &str, g: f64, c: f64| {
@@ -760,7 +768,7 @@ fn the_gpu_sampler_draws_the_cpu_networks() {
                         "{activation}: readout {a} vs {b}"
                     );
                 }
-                assert_eq!(g.output.len(), 80);
+                assert_eq!(g.output.len(), n);
             } else {
                 assert!(g.output.is_empty());
             }
@@ -816,4 +824,27 @@ fn the_depth_ensemble_on_the_gpu_equals_the_cpu_one() {
     for (g, c) in gpu.output_values.iter().zip(&cpu.output_values) {
         assert!((g - c).abs() <= 1e-4 * scale, "readout: GPU {g}, CPU {c}");
     }
+}
+
+/// Where f32 cannot hold an architecture's numbers the GPU sampler declines it, and the
+/// ensemble runs on the CPU and says why (ReLU at C_W = 0.1: the kernel falls by 20 per layer,
+/// the gradient norm likewise).
+#[test]
+fn an_ensemble_f32_cannot_hold_runs_on_the_cpu_and_says_so() {
+    use theorylab::experiments::depth::ensemble::{Ensemble, EnsembleConfig};
+    let Some(ctx) = context() else { return };
+    let config = EnsembleConfig {
+        weight_var: 0.1,
+        depth: 20,
+        samples: 4,
+        ..EnsembleConfig::default()
+    };
+    let mut e = Ensemble::on(&config, Some(ctx)).unwrap();
+    while !pollster::block_on(e.step()).unwrap().finished() {}
+    let backend = e.result().backend;
+    assert!(
+        backend.starts_with("cpu (f64) instead of the GPU ("),
+        "{backend}"
+    );
+    assert!(backend.contains("outside [1e-15, 1e15]"), "{backend}");
 }

@@ -43,14 +43,19 @@ pub struct NetworkSample {
 ///
 /// Every draw is a counter-based normal ([`super::counter_rng`]) keyed by the network's index,
 /// the layer, the neuron and a slot, so `shaders/init_sampler.wgsl` draws the same networks:
-/// slot 0 of layer 1 gives the input directions `(g1, g2)` and slot 1 its bias; slot 0 of step
-/// `l` gives `(u1_i, u2_i)`, slot 1 its bias and the backward pass's `xi_i`.
+/// slot 0 of layer index 0 gives the input directions `(g1, g2)` and slot 1 its bias; slot 0 of
+/// step `l` gives `(u1_i, u2_i)`, slot 1 its bias and the backward pass's `xi_i`.
 #[derive(Clone, Debug)]
 pub struct InitSampler {
     spec: DepthSpec,
     input_correlation: f64,
     key: u32,
 }
+
+/// Below this relative size the part of `phi(z')` perpendicular to `phi(z)` is dropped (the
+/// second input then moves with the first): the sampler is exact in law to this relative
+/// accuracy when the two inputs' activations are nearly parallel, and exact otherwise.
+pub const PARALLEL: f64 = 1e-4;
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -102,6 +107,7 @@ impl InitSampler {
             e2: Option<Vec<f64>>,
             u1: Vec<f64>,
             u2: Vec<f64>,
+            xi: Vec<f64>,
         }
         let mut saved: Vec<Saved> = Vec::with_capacity(layers);
         let mut pre: Vec<Vec<f64>> = Vec::with_capacity(layers);
@@ -157,20 +163,25 @@ impl InitSampler {
                 .map(|(v, e)| v - along * e)
                 .collect();
             let rest_norm = dot(&rest, &rest).sqrt();
-            // h' parallel to h (to rounding): u2 never enters the forward pass.
-            let e2 = (rest_norm > 1e-12 * (h_norm + along.abs()))
+            // h' parallel to h to 1e-4 (the same test as the GPU's, where f32 rounding makes a
+            // smaller perpendicular part noise): u2 does not enter the forward pass.
+            let e2 = (rest_norm > PARALLEL * (h_norm + along.abs()))
                 .then(|| rest.iter().map(|v| v / rest_norm).collect::<Vec<f64>>());
             let mut z_next = Vec::with_capacity(n);
             let mut z_other_next = Vec::with_capacity(n);
+            let mut xi = Vec::with_capacity(n);
             for i in 0..n {
-                let b = beta.sqrt() * draw(l, i, 1).0;
+                // The bias and the backward pass's xi: one pair.
+                let (g_b, g_xi) = draw(l, i, 1);
+                xi.push(g_xi);
+                let b = beta.sqrt() * g_b;
                 let w_h = h_norm * u1[i];
                 let w_h_other = along * u1[i] + if e2.is_some() { rest_norm * u2[i] } else { 0.0 };
                 z_next.push(gamma * z[i] + w_h + b);
                 z_other_next.push(gamma * z_other[i] + w_h_other + b);
             }
             ntk_weights.push(a * h_norm2 / n as f64 + beta);
-            saved.push(Saved { e1, e2, u1, u2 });
+            saved.push(Saved { e1, e2, u1, u2, xi });
             pre.push(std::mem::replace(&mut z, z_next));
             z_other = z_other_next;
             record(&mut out, &z, &z_other);
@@ -185,7 +196,7 @@ impl InitSampler {
             let s = &saved[l - 1];
             let delta_norm2 = dot(&delta, &delta);
             let sd = (a / n as f64 * delta_norm2).sqrt();
-            let xi: Vec<f64> = (0..n).map(|i| sd * draw(l, i, 1).1).collect();
+            let xi: Vec<f64> = s.xi.iter().map(|g| sd * g).collect();
             // W^T delta = e1 (u1 . delta) + e2 (u2 . delta) + P_perp xi.
             let mut back: Vec<f64> = xi.clone();
             let xi_e1 = dot(&xi, &s.e1);

@@ -36,21 +36,23 @@ impl GpuInitSampler {
         input_correlation: f64,
         seed: u64,
     ) -> Result<Self> {
-        if let Some((l, k)) = layer_theory(&spec)
-            .iter()
-            .map(|t| t.kernel)
-            .enumerate()
-            .find(|(_, k)| !(F32_KERNEL_RANGE.0..=F32_KERNEL_RANGE.1).contains(k))
-        {
-            return Err(Error::config(
-                "backend",
-                format!(
-                    "the preactivation variance at layer {} would be {k:e}, outside [{:e}, {:e}] where the GPU's f32 fourth moments stay finite: use the CPU backend or bring C_W nearer criticality",
-                    l + 1,
-                    F32_KERNEL_RANGE.0,
-                    F32_KERNEL_RANGE.1
-                ),
-            ));
+        // Every layer's mean kernel and gradient norm, and their spread across networks (the
+        // kurtosis ratio E K^2 / (E K)^2 of the exact law or its leading order, e.g.
+        // (1 + 5/n)^L for ReLU), must stay where squares of them are finite in f32.
+        let (lo, hi) = F32_KERNEL_RANGE;
+        for (l, t) in layer_theory(&spec).iter().enumerate() {
+            let spread = t.kurtosis_ratio().max(1.0);
+            for (what, value) in [
+                ("preactivation variance", t.kernel),
+                ("gradient norm", t.gradient),
+            ] {
+                if !(value / spread >= lo && value * spread <= hi) {
+                    return Err(Error::Gpu(format!(
+                        "the {what} at layer {} is {value:e} (spread x{spread:.3e} across networks), outside [{lo:e}, {hi:e}] where the GPU's f32 fourth moments stay finite",
+                        l + 1
+                    )));
+                }
+            }
         }
         Ok(GpuInitSampler {
             ctx,

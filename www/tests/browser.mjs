@@ -630,6 +630,27 @@ await test("the Depth room's ensemble and criticality equal the native CLI's", a
   await page.close();
 });
 
+await test("the Depth room samples its ensembles on WebGPU, drawing the CLI's networks", async () => {
+  const page = await openDepth(gpu, "activation=tanh&depth=4&width_log2=5&samples_log2=8&weight_var=1.5&bias_var=0.05");
+  assert.match(await page.textContent("#sweep-status"), /ensembles on WebGPU/);
+  const web = JSON.parse((await exportFile(page, "kurtosis-by-layer", "json")).bytes.toString());
+  assert.match(web.backend, /^gpu: /);
+  const native = JSON.parse(execFileSync(CLI, ["depthwidth", "--activation", "tanh", "--depth", "4",
+    "--width", "32", "--samples", "256", "--weight-var", "1.5", "--bias-var", "0.05", "--seed", "0",
+    "--json"], { maxBuffer: 256 << 20 }).toString());
+  // The same counter-based draws, f32 on the GPU against f64 natively: each statistic is a sum
+  // of n products through 5 layers, f32 rounding (6e-8) grows to about 1e-6 there, the GPU's
+  // erf, log, sin and cos add as much; 1e-4 relative is 100 times that (as in tests/gpu.rs).
+  let worst = 0;
+  const rel = (a, b) => Math.abs(a - b) / Math.abs(b);
+  worst = Math.max(worst, rel(web.kurtosis_ratio, native.kurtosis_ratio), rel(web.ntk.ratio, native.ntk.ratio));
+  web.layers.forEach((l, i) => { worst = Math.max(worst, rel(l.second_moment, native.layers[i].second_moment)); });
+  console.log(`     Depth ensemble on WebGPU vs native f64: worst relative difference ${worst.toExponential(2)}`);
+  assert.ok(worst <= 1e-4, `WebGPU and native ensembles differ by ${worst}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 await test("the Depth room trains at a fixed budget on request, as the CLI does", async () => {
   const page = await openDepth(cpu, "depth=2&width_log2=4&samples_log2=6&train=true&task=teacher_student");
   assert.ok(await page.isChecked("#train"));

@@ -59,7 +59,9 @@ fn check_ascending(name: &str, values: &[usize]) -> Result<()> {
 }
 
 impl AspectConfig {
-    /// The ensemble at one grid point.
+    /// The ensemble at one grid point, its networks drawn from a seed of its own (the draws are
+    /// keyed by network, layer and neuron: with one seed a deeper point's networks would extend
+    /// the shallower ones', and the points' errors would be correlated).
     pub fn point(&self, depth: usize, width: usize) -> EnsembleConfig {
         EnsembleConfig {
             activation: self.activation,
@@ -69,7 +71,9 @@ impl AspectConfig {
             weight_var: self.weight_var,
             bias_var: self.bias_var,
             residual: self.residual,
-            seed: self.seed,
+            seed: self
+                .seed
+                .wrapping_add(((depth as u64) << 32) | width as u64),
             ..EnsembleConfig::default()
         }
     }

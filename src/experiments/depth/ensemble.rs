@@ -285,7 +285,8 @@ pub struct EnsembleResult {
     pub ntk: NtkStats,
     /// Readout values of the first networks (all neurons of each), for the histogram.
     pub output_values: Vec<f64>,
-    /// Where the networks were sampled: `cpu (f64)` or `gpu: <adapter> (f32)`.
+    /// Where the networks were sampled: `cpu (f64)`, `gpu: <adapter> (f32)`, or the CPU with
+    /// the reason a GPU offered was declined.
     pub backend: String,
 }
 
@@ -316,6 +317,8 @@ struct LayerSums {
 pub struct Ensemble {
     config: EnsembleConfig,
     sampler: Sampler,
+    /// Why a GPU that was offered is not used.
+    fallback: Option<String>,
     theory: Vec<LayerTheory>,
     correlation_theory: Vec<f64>,
     layers: Vec<LayerSums>,
@@ -395,13 +398,16 @@ impl Ensemble {
         config.validate()?;
         let spec = config.spec();
         let (corr, seed) = (config.input_correlation, config.seed);
-        let sampler = match gpu {
-            Some(ctx) => Sampler::Gpu(GpuInitSampler::new(ctx, spec, corr, seed)?),
-            None => Sampler::Cpu(InitSampler::new(spec, corr, seed)),
+        // An architecture whose numbers f32 cannot hold runs on the CPU, and says why.
+        let (sampler, fallback) = match gpu.map(|ctx| GpuInitSampler::new(ctx, spec, corr, seed)) {
+            Some(Ok(gpu)) => (Sampler::Gpu(gpu), None),
+            Some(Err(why)) => (Sampler::Cpu(InitSampler::new(spec, corr, seed)), Some(why)),
+            None => (Sampler::Cpu(InitSampler::new(spec, corr, seed)), None),
         };
         Ok(Ensemble {
             config: config.clone(),
             sampler,
+            fallback: fallback.map(|e| e.to_string()),
             theory: layer_theory(&spec),
             correlation_theory: correlation_theory(&spec, config.input_correlation),
             layers: vec![LayerSums::default(); config.depth + 1],
@@ -516,7 +522,10 @@ impl Stepper for Ensemble {
             },
             output_values: self.output_values.clone(),
             backend: match &self.sampler {
-                Sampler::Cpu(_) => "cpu (f64)".into(),
+                Sampler::Cpu(_) => match &self.fallback {
+                    Some(why) => format!("cpu (f64) instead of the GPU ({why})"),
+                    None => "cpu (f64)".into(),
+                },
                 Sampler::Gpu(g) => format!("gpu: {} (f32)", g.adapter()),
             },
         }

@@ -129,9 +129,10 @@ impl DepthConfig {
             bias_var,
             depth: self.depth,
             width: 1 << self.width_log2,
+            // Four skip weights: the curve between them is the recursion's.
+            gammas: vec![0.0, 0.5, 0.7, 0.9],
             samples: (1usize << self.samples_log2) / 4,
             seed: self.seed,
-            ..ResidualConfig::default()
         }
     }
 

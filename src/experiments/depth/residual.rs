@@ -60,7 +60,8 @@ impl Default for ResidualConfig {
 }
 
 impl ResidualConfig {
-    /// The ensemble at skip weight `gamma`.
+    /// The ensemble at skip weight `gamma`, its networks drawn from a seed of its own (one seed
+    /// would give every gamma the same draws, and correlated errors).
     pub fn point(&self, gamma: f64) -> EnsembleConfig {
         EnsembleConfig {
             activation: self.activation,
@@ -70,7 +71,7 @@ impl ResidualConfig {
             weight_var: self.weight_var,
             bias_var: self.bias_var,
             residual: gamma,
-            seed: self.seed,
+            seed: self.seed.wrapping_add(gamma.to_bits()),
             ..EnsembleConfig::default()
         }
     }

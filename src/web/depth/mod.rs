@@ -1,15 +1,18 @@
 //! The Depth room: ensembles of random networks at initialization beside finite-width theory,
-//! the collapse onto L/n, and order to chaos.
+//! the collapse onto L/n, the skip weight, order to chaos and trained networks at a fixed
+//! budget.
 //!
 //! The config (a [`DepthConfig`]) lives in a signal and in the URL. Each change starts a new
 //! session that advances the experiments in slices between animation frames (the room shell,
 //! [`super::room`]) and publishes their results; the figures are the experiments' own. The
-//! ensembles are sampled exactly in law in O(n) per layer (`core::init_sampler`), so they run
-//! on the CPU backend at every width the page offers.
+//! ensembles are sampled exactly in law in O(n) per layer (`core::init_sampler`), on WebGPU
+//! (`shaders/init_sampler.wgsl`, the same draws in f32) where the page has it, else on the CPU
+//! backend at every width the page offers.
 
 mod controls;
 mod text;
 
+use super::Compute;
 use super::room::{
     self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
     figures_of, json_of, keep_permalink, progress_bar,
@@ -24,8 +27,10 @@ use crate::experiments::depth::criticality::{
 use crate::experiments::depth::ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
 use crate::experiments::depth::residual::{ResidualConfig, ResidualResult, ResidualRun};
 use crate::experiments::depth::trained::{TrainedConfig, TrainedResult, TrainedRun};
+use crate::gpu::GpuContext;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::sync::Arc;
 
 /// The URL path of this room.
 pub const PATH: &str = "/depth";
@@ -63,11 +68,15 @@ pub fn Depth() -> impl IntoView {
         notice: RwSignal::new(notice),
     };
     keep_permalink(PATH, room.config);
+    let compute = expect_context::<Compute>();
     Effect::new(move |_| {
         let config = room.config.get();
+        let Some(gpu) = compute.chosen() else {
+            return; // still detecting the GPU
+        };
         room.error.set(None);
         room.running.set(true);
-        spawn_local(session(room.sessions.begin(), config, room));
+        spawn_local(session(room.sessions.begin(), config, gpu, room));
     });
     let ensemble = figures_of::<EnsembleConfig>(room.ensemble, "sampling networks…");
     let criticality = figures_of::<CriticalityConfig>(room.criticality, "computing the maps…");
@@ -154,6 +163,7 @@ fn pick_cell(ev: &leptos::ev::MouseEvent, room: Room) {
 /// Run again, stop, the progress and the backend.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
+    let compute = expect_context::<Compute>();
     let status = move || {
         let (done, total) = room.progress.get();
         let state = if room.running.get() {
@@ -163,7 +173,21 @@ fn Transport(room: Room) -> impl IntoView {
         } else {
             "stopped"
         };
-        format!("{done} / {total} work units · {state} · CPU (wasm), exact-in-law sampler")
+        // What the ensemble reports it ran on (a GPU is declined where f32 cannot hold the
+        // architecture's numbers), else what the page offers.
+        let ran = room
+            .ensemble
+            .with(|r| r.as_ref().map(|r| r.backend.clone()));
+        let gpu = match ran {
+            Some(b) => b.starts_with("gpu"),
+            None => matches!(compute.active(), Some(Some(_))),
+        };
+        let backend = if gpu {
+            "ensembles on WebGPU (f32); maps, gradient cells, flows and training on the CPU (wasm, f64)"
+        } else {
+            "CPU (wasm, f64), exact-in-law sampler"
+        };
+        format!("{done} / {total} work units · {state} · {backend}")
     };
     view! {
         <div class="transport">
@@ -188,13 +212,14 @@ struct Parts {
 const UNSTARTED: Progress = Progress { done: 0, total: 1 };
 
 impl Parts {
-    fn new(config: &DepthConfig) -> Result<Self> {
+    /// The session's experiments, their ensembles on `gpu` when the page has one.
+    fn new(config: &DepthConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         config.validate()?;
         Ok(Parts {
-            ensemble: (Ensemble::new(&config.ensemble())?, UNSTARTED),
+            ensemble: (Ensemble::on(&config.ensemble(), gpu.clone())?, UNSTARTED),
             criticality: (CriticalityRun::new(&config.criticality())?, UNSTARTED),
-            aspect: (Aspect::new(&config.aspect())?, UNSTARTED),
-            residual: (ResidualRun::new(&config.residual())?, UNSTARTED),
+            aspect: (Aspect::on(&config.aspect(), gpu.clone())?, UNSTARTED),
+            residual: (ResidualRun::on(&config.residual(), gpu)?, UNSTARTED),
             trained: if config.train {
                 Some((TrainedRun::new(&config.trained())?, UNSTARTED))
             } else {
@@ -294,8 +319,9 @@ impl room::Parts for Parts {
     }
 }
 
-/// One session, in slices per frame, until stopped or superseded.
-async fn session(live: Live, config: DepthConfig, room: Room) {
+/// One session, in slices per frame, until stopped or superseded: the ensembles on WebGPU (f32)
+/// when the page has it, else on the CPU (f64).
+async fn session(live: Live, config: DepthConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
     room.ensemble.set(None);
     room.criticality.set(None);
     room.aspect.set(None);
@@ -306,5 +332,5 @@ async fn session(live: Live, config: DepthConfig, room: Room) {
         progress: room.progress,
         error: room.error,
     };
-    drive(Parts::new(&config), room, signals, live).await
+    drive(Parts::new(&config, gpu), room, signals, live).await
 }
