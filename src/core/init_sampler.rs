@@ -16,7 +16,7 @@
 //! neural-tangents' NTK for gamma = 0.
 
 use super::activation::Activation;
-use super::counter_rng::{normal_pair, seed_key};
+use super::counter_rng::{normal_pairs, seed_key};
 use super::nearly_gaussian::DepthSpec;
 
 /// One sampled network's statistics.
@@ -85,8 +85,8 @@ impl InitSampler {
 
     /// Draws network number `network`.
     pub fn sample(&self, network: u32) -> NetworkSample {
-        let draw = |layer: usize, neuron: usize, slot: u32| {
-            normal_pair(self.key, network, layer as u32, neuron as u32, slot)
+        let draw = |layer: usize, slot: u32| {
+            normal_pairs(self.key, network, layer as u32, slot, self.spec.width)
         };
         let spec = &self.spec;
         let n = spec.width;
@@ -119,9 +119,10 @@ impl InitSampler {
         let perp = (1.0 - c * c).max(0.0).sqrt();
         let mut z = Vec::with_capacity(n);
         let mut z_other = Vec::with_capacity(n);
+        let ((g1s, g2s), (bs, _)) = (draw(0, 0), draw(0, 1));
         for i in 0..n {
-            let (g1, g2) = draw(0, i, 0);
-            let b = beta.sqrt() * draw(0, i, 1).0;
+            let (g1, g2) = (g1s[i], g2s[i]);
+            let b = beta.sqrt() * bs[i];
             z.push(s * g1 + b);
             z_other.push(s * (c * g1 + perp * g2) + b);
         }
@@ -144,12 +145,8 @@ impl InitSampler {
             let h_norm2 = dot(&h, &h);
             let h_norm = h_norm2.sqrt();
             let sd = (a / n as f64).sqrt();
-            let (u1, u2): (Vec<f64>, Vec<f64>) = (0..n)
-                .map(|i| {
-                    let (g1, g2) = draw(l, i, 0);
-                    (sd * g1, sd * g2)
-                })
-                .unzip();
+            let (mut u1, mut u2) = draw(l, 0);
+            u1.iter_mut().chain(u2.iter_mut()).for_each(|u| *u *= sd);
             // Gram-Schmidt of h' against h.
             let e1: Vec<f64> = if h_norm > 0.0 {
                 h.iter().map(|v| v / h_norm).collect()
@@ -169,12 +166,10 @@ impl InitSampler {
                 .then(|| rest.iter().map(|v| v / rest_norm).collect::<Vec<f64>>());
             let mut z_next = Vec::with_capacity(n);
             let mut z_other_next = Vec::with_capacity(n);
-            let mut xi = Vec::with_capacity(n);
+            // The bias and the backward pass's xi: one pair per neuron.
+            let (g_b, xi) = draw(l, 1);
             for i in 0..n {
-                // The bias and the backward pass's xi: one pair.
-                let (g_b, g_xi) = draw(l, i, 1);
-                xi.push(g_xi);
-                let b = beta.sqrt() * g_b;
+                let b = beta.sqrt() * g_b[i];
                 let w_h = h_norm * u1[i];
                 let w_h_other = along * u1[i] + if e2.is_some() { rest_norm * u2[i] } else { 0.0 };
                 z_next.push(gamma * z[i] + w_h + b);
