@@ -63,7 +63,7 @@ impl Default for DepthConfig {
             weight_var: 2.0,
             bias_var: 0.0,
             residual: 0.0,
-            samples_log2: 11,
+            samples_log2: 10,
             seed: 0,
             train: false,
             task: crate::core::data::DatasetName::Digits,
