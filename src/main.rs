@@ -14,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
-use cli::{collapse, connectivity, depth, landscape, limits, playground, width};
+use cli::{by_name, collapse, connectivity, depth, landscape, limits, playground, width};
 use std::process::ExitCode;
 use theorylab::core::bounds;
 
@@ -36,6 +36,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Every experiment by name, one a line: name, room, summary.
+    List,
+    /// An experiment's default config as JSON (--toml for TOML).
+    Config(by_name::ConfigArgs),
+    /// Run an experiment by name from a config file (JSON or TOML) or a page's JSON export: the result of its own subcommand with the same settings.
+    Run(by_name::RunArgs),
     /// Train an MLP on a built-in data set or a CSV file; print or write curves, figures and the model.
     Train(Box<playground::TrainArgs>),
     /// Evaluate a saved model (torch.nn.Sequential layout, safetensors) on a CSV file.
@@ -88,6 +94,9 @@ fn main() -> ExitCode {
     };
     limits::init(cli.memory_limit);
     let outcome = match cli.command {
+        Command::List => by_name::list(),
+        Command::Config(args) => by_name::config(args),
+        Command::Run(args) => by_name::run(args),
         Command::Train(args) => playground::train(*args),
         Command::Eval(args) => playground::eval(args),
         Command::Kernel(args) => width::kernel(args),

@@ -443,7 +443,7 @@ fn the_figures_draw_the_result_numbers() {
 #[test]
 fn the_3d_view_fits_the_simplex_etf_and_training_carries_the_means_onto_it() {
     use nalgebra::Vector3;
-    use theorylab::plot::collapse::fitted_simplex;
+    use theorylab::experiments::collapse::figures::fitted_simplex;
     // A regular tetrahedron, turned by a random rotation and scaled, and its mirror image: the
     // fit recovers both to rounding (an orthogonal map is exact for an exact copy; the ETF is
     // defined up to reflections too).
@@ -537,14 +537,18 @@ fn uploaded_features_are_measured_as_nc_metrics_measures_them_and_drawn_as_measu
     let numpy: serde_json::Value = serde_json::from_str(&read("expected.json")).unwrap();
     let nc1 = numpy["nc1"].as_f64().unwrap();
     assert!((metrics.nc1.unwrap() - nc1).abs() <= 1e-10 * nc1);
-    let csv = theorylab::plot::collapse::own_features_csv(&snapshot, &metrics);
+    let csv = theorylab::experiments::collapse::figures::own_features_csv(&snapshot, &metrics);
     let cosines: Vec<f64> = csv
         .lines()
         .filter(|l| l.starts_with("cosine,"))
         .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
         .collect();
     assert_eq!(cosines, metrics.mean_cosines);
-    let figure = theorylab::plot::collapse::own_features(&snapshot, &own.class_sizes(), &metrics);
+    let figure = theorylab::experiments::collapse::figures::own_features(
+        &snapshot,
+        &own.class_sizes(),
+        &metrics,
+    );
     assert_eq!(figure.unwrap().len(), 3);
     // A bad cell names its file and line.
     let broken = features.replacen(',', ",x", 1);

@@ -769,7 +769,7 @@ fn figures_draw_the_results_numbers() {
 /// every level between the field's extremes is drawn.
 #[test]
 fn contours_lie_on_their_level_sets() {
-    use theorylab::plot::landscape::contour_segments;
+    use theorylab::experiments::landscape::figures::contour_segments;
     let m = 41;
     let axis: Vec<f64> = (0..m)
         .map(|i| -2.0 + 4.0 * i as f64 / (m - 1) as f64)

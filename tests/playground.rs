@@ -170,7 +170,12 @@ fn the_figures_show_every_point_by_class_and_split() {
     let (train, test) = config.make_data().unwrap();
     let plane = Plane::around(&[&train], 12).unwrap();
     let map = decision_map(&mlp, &plane, Loss::CrossEntropy).unwrap();
-    let figure = plot::playground::decision_map(&plane, &map, &train, test.as_ref());
+    let figure = theorylab::experiments::playground::figures::decision_map(
+        &plane,
+        &map,
+        &train,
+        test.as_ref(),
+    );
     let Figure::Heatmap(h) = &figure else {
         panic!("the decision map is a heat map")
     };
@@ -190,7 +195,10 @@ fn the_figures_show_every_point_by_class_and_split() {
     assert_eq!(by_class, train.len());
     let svg = plot::to_svg(&[figure], 560, 460).unwrap();
     assert!(svg.contains("Decision map") && svg.contains("P(class 1 | x)"));
-    let units = plot::playground::unit_maps(&plane, &unit_maps(&mlp, &plane, 2, 3).unwrap());
+    let units = theorylab::experiments::playground::figures::unit_maps(
+        &plane,
+        &unit_maps(&mlp, &plane, 2, 3).unwrap(),
+    );
     assert_eq!(units[1][2].title(), "layer 2, unit 3");
 }
 

@@ -433,7 +433,7 @@ fn a_loss_of_exactly_zero_is_drawn_on_a_linear_axis() {
             ..Default::default()
         },
     };
-    let panels = theorylab::plot::training::curves(&result).unwrap();
+    let panels = theorylab::experiments::playground::curves::curves(&result).unwrap();
     let svg = theorylab::plot::to_svg(&panels, 600, 400).unwrap();
     assert!(svg.contains("linear scale"));
 }

@@ -8,8 +8,9 @@ use theorylab::core::stepper::run;
 use theorylab::core::vocabulary::Choice;
 use theorylab::experiments::sweep::power_law_fit;
 use theorylab::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig};
+use theorylab::experiments::width::figures as width;
 use theorylab::experiments::width::lr_transfer::{LrTransfer, LrTransferConfig};
-use theorylab::plot::{Figure, width};
+use theorylab::plot::Figure;
 
 fn lines(panels: &[Figure]) -> Vec<&theorylab::plot::LinePlot> {
     panels

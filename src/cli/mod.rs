@@ -1,5 +1,6 @@
 //! The command line's pieces: one module per room, the generic run path, and file I/O.
 
+pub mod by_name;
 pub mod collapse;
 pub mod connectivity;
 pub mod depth;

@@ -10,10 +10,10 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use theorylab::core::finite::first_non_finite;
 use theorylab::core::stepper::{Stepper, run};
 use theorylab::core::train::Backend;
 use theorylab::error::{Error, Result};
+pub use theorylab::experiments::registry::to_json;
 use theorylab::experiments::{Experiment, FigureData};
 use theorylab::gpu::GpuContext;
 
@@ -104,15 +104,6 @@ pub fn report<E: Experiment>(
         summary(result);
     }
     Ok(())
-}
-
-/// Pretty JSON of a result, refused if any of its numbers is not finite (JSON would print it as
-/// `null`, as if it were absent).
-pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    if let Some((path, value)) = first_non_finite(value) {
-        return Err(Error::NonFinite { path, value });
-    }
-    serde_json::to_string_pretty(value).map_err(|e| Error::Data(e.to_string()))
 }
 
 /// Writes `stem.csv`, `stem.svg` and `stem.png` of every figure.

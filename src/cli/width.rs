@@ -21,7 +21,6 @@ use theorylab::experiments::width::coordcheck::CoordCheckConfig;
 use theorylab::experiments::width::function_space::FunctionSpaceConfig;
 use theorylab::experiments::width::kernel_convergence::KernelConvergenceConfig;
 use theorylab::experiments::width::lr_transfer::LrTransferConfig;
-use theorylab::plot;
 
 /// neural-tangents' two Dense parametrizations, as `--parametrization` names them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,9 +115,9 @@ pub fn kernel(args: KernelArgs) -> Result<()> {
         write(&dir.join("kernels.json"), json.to_string().as_bytes())?;
         let figure = FigureData {
             stem: "kernels",
-            panels: plot::width::kernel_maps(&kernels)?,
+            panels: theorylab::experiments::width::figures::kernel_maps(&kernels)?,
             panel_size: (380, 340),
-            csv: plot::width::kernel_maps_csv(&kernels),
+            csv: theorylab::experiments::width::figures::kernel_maps_csv(&kernels),
         };
         write_figures(dir, &[figure])?;
     }

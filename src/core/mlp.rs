@@ -10,7 +10,7 @@
 use super::abc::{Abc, AbcRules};
 use super::activation::Activation;
 use super::budget::{Cost, f};
-use super::optim::OptimizerKind;
+use super::optimizer_kind::OptimizerKind;
 use super::parallel;
 use super::parametrization::Parametrization;
 use super::rng::Rng;

@@ -24,6 +24,7 @@ pub mod mlp;
 pub mod model_file;
 pub mod nearly_gaussian;
 pub mod optim;
+pub mod optimizer_kind;
 pub mod parallel;
 pub mod parametrization;
 pub mod quadrature;

@@ -2,30 +2,11 @@
 //! tensor with the layer's abc learning-rate scale `n^-c`.
 
 use super::mlp::{Layer, LayerParams, Mlp};
+pub use super::optimizer_kind::OptimizerKind;
 use super::parallel;
 use super::scalar::Float;
-use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-
-/// Which optimizer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum OptimizerKind {
-    /// `v = mu v + (g + lambda w)`, `w -= lr v`.
-    Sgd,
-    /// Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as `torch.optim.Adam`.
-    #[default]
-    Adam,
-}
-
-impl Choice for OptimizerKind {
-    const WHAT: &'static str = "optimizer";
-    const TABLE: &'static [Entry<Self>] = &[
-        Entry::new(OptimizerKind::Sgd, "sgd", "SGD"),
-        Entry::new(OptimizerKind::Adam, "adam", "Adam"),
-    ];
-}
-crate::choice_by_name!(OptimizerKind);
 
 /// Optimizer hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

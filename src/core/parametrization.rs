@@ -23,7 +23,7 @@
 //!   mean-field c = (0, 1/2, 0); SP c = 0.
 
 use super::abc::{Abc, AbcRules};
-use super::optim::OptimizerKind;
+use super::optimizer_kind::OptimizerKind;
 use super::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
 use serde::de::{self, MapAccess, Visitor};

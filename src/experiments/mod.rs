@@ -18,22 +18,26 @@ pub mod depth;
 pub mod landscape;
 pub mod permalink;
 pub mod playground;
+pub mod registry;
 pub mod sweep;
 pub mod width;
 
 use crate::core::budget::Cost;
 use crate::core::stepper::Stepper;
 use crate::error::Result;
-use crate::plot::Figure;
+use crate::gpu::GpuContext;
+pub use crate::plot::FigureData;
+use registry::Session;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 /// An experiment, implemented by its config.
 pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
     /// Its CLI subcommand, and the stem of its result file (`coordcheck.json`).
     const NAME: &'static str;
-    /// What it reports.
-    type Result: Serialize;
+    /// What it reports (read back by the registry to draw a saved result's figures).
+    type Result: Serialize + DeserializeOwned;
     /// The running experiment.
     type Session: Stepper<Output = Self::Result>;
 
@@ -46,50 +50,12 @@ pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
 
     /// Every figure of a result, in the order the page shows them.
     fn figures(result: &Self::Result) -> Result<Vec<FigureData>>;
-}
 
-/// One figure: its panels, the size each panel is drawn at, and its data.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FigureData {
-    /// File stem of its exports (`change` -> change.svg, change.png, change.csv).
-    pub stem: &'static str,
-    /// Its panels, side by side (in rows no wider than `plot::MAX_ROW_WIDTH`).
-    pub panels: Vec<Figure>,
-    /// Width and height of one panel in CSS pixels (the SVG's size; PNGs are twice that).
-    pub panel_size: (u32, u32),
-    /// The numbers drawn, as CSV with a header row.
-    pub csv: String,
-}
-
-impl FigureData {
-    /// Width and height of the whole figure: its grid of panels.
-    pub fn size(&self) -> (u32, u32) {
-        let (w, h) = self.panel_size;
-        let (rows, columns) = crate::plot::grid(self.panels.len(), self.panel_size.0);
-        (w * columns as u32, h * rows as u32)
-    }
-
-    /// The figure as an SVG document.
-    pub fn svg(&self) -> Result<String> {
-        let (w, h) = self.size();
-        crate::plot::to_svg_grid(
-            &self.panels,
-            crate::plot::grid(self.panels.len(), self.panel_size.0),
-            w,
-            h,
-        )
-    }
-
-    /// The figure as a PNG at twice its size (natively; the page rasterizes the SVG).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn png(&self) -> Result<Vec<u8>> {
-        let (w, h) = self.size();
-        crate::plot::to_png_grid(
-            &self.panels,
-            crate::plot::grid(self.panels.len(), self.panel_size.0),
-            2 * w,
-            2 * h,
-        )
+    /// Validates the config and starts the session on `gpu`, where the experiment has a GPU
+    /// path; `None` where it runs on the CPU only.
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        let _ = gpu;
+        None
     }
 }
 

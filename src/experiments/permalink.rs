@@ -87,7 +87,7 @@ fn flatten(prefix: &str, value: &Value, default: Option<&Value>, out: &mut Vec<(
 
 /// Lays `over` onto `base`: objects key by key, anything else replaced (a key `base` lacks is
 /// added, for the config's own check to name it).
-fn merge(base: &mut Value, over: Value) {
+pub(crate) fn merge(base: &mut Value, over: Value) {
     match (base, over) {
         (Value::Object(base), Value::Object(over)) => {
             for (key, value) in over {

@@ -12,14 +12,8 @@
 //! panel and the offending series; nothing here panics on bad data.
 
 mod axis;
-pub mod collapse;
-pub mod connectivity;
-pub mod depth;
-pub mod depth_trained;
 mod draw;
-pub mod landscape;
 mod metrics;
-pub mod playground;
 mod probe;
 mod raster;
 mod style;
@@ -33,6 +27,51 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::WHITE;
 
 use crate::error::{Error, Result};
+
+/// One figure: its panels, the size each panel is drawn at, and its data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FigureData {
+    /// File stem of its exports (`change` -> change.svg, change.png, change.csv).
+    pub stem: &'static str,
+    /// Its panels, side by side (in rows no wider than `plot::MAX_ROW_WIDTH`).
+    pub panels: Vec<Figure>,
+    /// Width and height of one panel in CSS pixels (the SVG's size; PNGs are twice that).
+    pub panel_size: (u32, u32),
+    /// The numbers drawn, as CSV with a header row.
+    pub csv: String,
+}
+
+impl FigureData {
+    /// Width and height of the whole figure: its grid of panels.
+    pub fn size(&self) -> (u32, u32) {
+        let (w, h) = self.panel_size;
+        let (rows, columns) = grid(self.panels.len(), self.panel_size.0);
+        (w * columns as u32, h * rows as u32)
+    }
+
+    /// The figure as an SVG document.
+    pub fn svg(&self) -> Result<String> {
+        let (w, h) = self.size();
+        to_svg_grid(
+            &self.panels,
+            grid(self.panels.len(), self.panel_size.0),
+            w,
+            h,
+        )
+    }
+
+    /// The figure as a PNG at twice its size (natively; the page rasterizes the SVG).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn png(&self) -> Result<Vec<u8>> {
+        let (w, h) = self.size();
+        to_png_grid(
+            &self.panels,
+            grid(self.panels.len(), self.panel_size.0),
+            2 * w,
+            2 * h,
+        )
+    }
+}
 
 /// Smallest accepted figure side (and panel width), in pixels.
 const MIN_SIDE: u32 = 100;
@@ -720,5 +759,3 @@ fn validate(fig: &Figure) -> Result<()> {
 
 #[cfg(test)]
 mod tests;
-pub mod training;
-pub mod width;

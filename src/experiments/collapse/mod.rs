@@ -4,6 +4,7 @@
 //! the unconstrained features model the optimum is an orthogonal frame with class-dependent
 //! lengths, and small classes collapse to zero (Dang et al. 2023).
 
+pub mod figures;
 pub mod own;
 pub mod training;
 
@@ -13,8 +14,10 @@ use crate::core::budget::{Cost, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use crate::plot;
+use crate::experiments::registry::{Session, boxed};
+use crate::gpu::{GpuContext, GpuEnsemble};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 pub use training::{CollapseResult, CollapseRun, Snapshot};
 
 /// Most classes (optical digits has 10).
@@ -366,40 +369,44 @@ impl Experiment for CollapseConfig {
         Ok(vec![
             FigureData {
                 stem: "nc1-nc2",
-                panels: plot::collapse::variability(r)?,
+                panels: figures::variability(r)?,
                 panel_size: (350, 340),
-                csv: plot::collapse::metrics_csv(r),
+                csv: figures::metrics_csv(r),
             },
             FigureData {
                 stem: "nc3-nc4",
-                panels: plot::collapse::duality(r)?,
+                panels: figures::duality(r)?,
                 panel_size: (350, 340),
-                csv: plot::collapse::metrics_csv(r),
+                csv: figures::metrics_csv(r),
             },
             FigureData {
                 stem: "features",
-                panels: plot::collapse::features(r, usize::MAX)?,
+                panels: figures::features(r, usize::MAX)?,
                 panel_size: (400, 400),
-                csv: plot::collapse::features_csv(r, usize::MAX),
+                csv: figures::features_csv(r, usize::MAX),
             },
             FigureData {
                 stem: "features-3d",
-                panels: plot::collapse::features_3d(r, usize::MAX, plot::collapse::DEFAULT_YAW)?,
+                panels: figures::features_3d(r, usize::MAX, figures::DEFAULT_YAW)?,
                 panel_size: (460, 440),
-                csv: plot::collapse::features_3d_csv(r, usize::MAX),
+                csv: figures::features_3d_csv(r, usize::MAX),
             },
             FigureData {
                 stem: "mean-gram",
-                panels: plot::collapse::gram(r)?,
+                panels: figures::gram(r)?,
                 panel_size: (340, 340),
-                csv: plot::collapse::gram_csv(r),
+                csv: figures::gram_csv(r),
             },
             FigureData {
                 stem: "norms",
-                panels: plot::collapse::norms(r)?,
+                panels: figures::norms(r)?,
                 panel_size: (340, 320),
-                csv: plot::collapse::norms_csv(r),
+                csv: figures::norms_csv(r),
             },
         ])
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(CollapseRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

@@ -16,9 +16,11 @@ use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
+use crate::experiments::registry::{Session, boxed};
 use crate::experiments::{Experiment, FigureData};
-use crate::plot;
+use crate::gpu::{GpuContext, GpuEnsemble};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Multiply-adds per slice of work (a few milliseconds of wasm).
 const SLICE_WORK: f64 = 4e6;
@@ -748,6 +750,10 @@ impl Experiment for LmcConfig {
     }
 
     fn figures(r: &LmcResult) -> Result<Vec<FigureData>> {
-        plot::connectivity::figures(r)
+        super::figures::figures(r)
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(LmcRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

@@ -5,6 +5,7 @@
 //! (Frankle et al. 2020). [`lmc`] runs one pair, [`sweep`] the barrier against width or spawn
 //! step over several pairs.
 
+pub mod figures;
 pub mod lmc;
 pub mod sweep;
 

@@ -9,9 +9,11 @@ use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
+use crate::experiments::registry::{Session, boxed};
 use crate::experiments::{Experiment, FigureData};
-use crate::plot;
+use crate::gpu::{GpuContext, GpuEnsemble};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// What the sweep varies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -334,6 +336,10 @@ impl Experiment for LmcSweepConfig {
     }
 
     fn figures(r: &LmcSweepResult) -> Result<Vec<FigureData>> {
-        plot::connectivity::sweep_figures(r)
+        super::figures::sweep_figures(r)
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(LmcSweepRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

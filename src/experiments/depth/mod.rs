@@ -6,19 +6,23 @@
 pub mod aspect;
 pub mod criticality;
 pub mod ensemble;
+pub mod figures;
 pub mod residual;
 pub mod trained;
+pub mod trained_figures;
 
 use super::{Experiment, FigureData};
 use crate::core::activation::Activation;
 use crate::core::budget::{Cost, f};
 use crate::error::{Error, Result};
-use crate::plot;
+use crate::experiments::registry::{Session, boxed};
+use crate::gpu::GpuContext;
 use aspect::{Aspect, AspectConfig, AspectResult};
 use criticality::{CriticalityConfig, CriticalityResult, CriticalityRun};
 use ensemble::{Ensemble, EnsembleConfig, EnsembleResult};
 use residual::{ResidualConfig, ResidualResult, ResidualRun};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use trained::{TrainedConfig, TrainedResult, TrainedRun};
 
 /// Most hidden layers the page offers.
@@ -236,21 +240,25 @@ impl Experiment for EnsembleConfig {
     }
 
     fn figures(r: &EnsembleResult) -> Result<Vec<FigureData>> {
-        let layers = plot::depth::layers_csv(r);
+        let layers = figures::layers_csv(r);
         Ok(vec![
             FigureData {
                 stem: "readout-histogram",
-                panels: plot::depth::output_histogram(r)?,
+                panels: figures::output_histogram(r)?,
                 panel_size: (520, 380),
-                csv: plot::depth::output_histogram_csv(r),
+                csv: figures::output_histogram_csv(r),
             },
             FigureData {
                 stem: "kurtosis-by-layer",
-                panels: plot::depth::kurtosis_by_layer(r)?,
+                panels: figures::kurtosis_by_layer(r)?,
                 panel_size: (520, 380),
                 csv: layers,
             },
         ])
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(Ensemble::on(self, Some(gpu)).map(boxed::<Self, _>))
     }
 }
 
@@ -280,21 +288,25 @@ impl Experiment for AspectConfig {
     }
 
     fn figures(r: &AspectResult) -> Result<Vec<FigureData>> {
-        let csv = plot::depth::aspect_csv(r);
+        let csv = figures::aspect_csv(r);
         Ok(vec![
             FigureData {
                 stem: "kurtosis-collapse",
-                panels: plot::depth::kurtosis_collapse(r)?,
+                panels: figures::kurtosis_collapse(r)?,
                 panel_size: (520, 400),
                 csv: csv.clone(),
             },
             FigureData {
                 stem: "ntk-fluctuations",
-                panels: plot::depth::ntk_fluctuations(r)?,
+                panels: figures::ntk_fluctuations(r)?,
                 panel_size: (520, 400),
                 csv,
             },
         ])
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(Aspect::on(self, Some(gpu)).map(boxed::<Self, _>))
     }
 }
 
@@ -337,34 +349,34 @@ impl Experiment for CriticalityConfig {
         if r.diagram.len() >= r.config.cells {
             figures.push(FigureData {
                 stem: "phase-diagram",
-                panels: plot::depth::phase_diagram(r)?,
+                panels: figures::phase_diagram(r)?,
                 // Five heat maps, each with a three-entry legend under it, or four line plots.
                 panel_size: if r.config.plane() {
                     (360, 360)
                 } else {
                     (380, 340)
                 },
-                csv: plot::depth::phase_csv(r),
+                csv: figures::phase_csv(r),
             });
         }
         if r.gradient_ratio.len() >= r.config.cells {
             figures.push(FigureData {
                 stem: "gradient-ratio",
-                panels: plot::depth::gradient_ratio(r)?,
+                panels: figures::gradient_ratio(r)?,
                 panel_size: if r.config.plane() {
                     (400, 340)
                 } else {
                     (520, 340)
                 },
-                csv: plot::depth::gradient_csv(r),
+                csv: figures::gradient_csv(r),
             });
         }
         if !r.flows.is_empty() {
             figures.push(FigureData {
                 stem: "kernel-flow",
-                panels: plot::depth::kernel_flow(r)?,
+                panels: figures::kernel_flow(r)?,
                 panel_size: (360, 340),
-                csv: plot::depth::kernel_flow_csv(r),
+                csv: figures::kernel_flow_csv(r),
             });
         }
         Ok(figures)
@@ -385,13 +397,13 @@ impl Experiment for TrainedConfig {
     }
 
     fn figures(r: &TrainedResult) -> Result<Vec<FigureData>> {
-        let panels = plot::depth_trained::trained_aspect(r)?;
+        let panels = trained_figures::trained_aspect(r)?;
         let panel_size = (460, 380);
         Ok(vec![FigureData {
             stem: "trained-aspect",
             panels,
             panel_size,
-            csv: plot::depth_trained::trained_csv(r),
+            csv: trained_figures::trained_csv(r),
         }])
     }
 }
@@ -419,9 +431,13 @@ impl Experiment for ResidualConfig {
     fn figures(r: &ResidualResult) -> Result<Vec<FigureData>> {
         Ok(vec![FigureData {
             stem: "skip-weight",
-            panels: plot::depth::skip_weight(r)?,
+            panels: figures::skip_weight(r)?,
             panel_size: (520, 380),
-            csv: plot::depth::skip_weight_csv(r),
+            csv: figures::skip_weight_csv(r),
         }])
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(ResidualRun::on(self, Some(gpu)).map(boxed::<Self, _>))
     }
 }

@@ -15,7 +15,6 @@ use crate::core::subspace::RandomSubspace;
 use crate::core::train::Split;
 use crate::error::{Error, Result};
 use crate::experiments::{Experiment, FigureData};
-use crate::plot;
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
@@ -391,6 +390,6 @@ impl Experiment for IntrinsicConfig {
     }
 
     fn figures(r: &IntrinsicResult) -> Result<Vec<FigureData>> {
-        plot::landscape::intrinsic_figures(r)
+        super::figures::intrinsic_figures(r)
     }
 }

@@ -8,6 +8,7 @@
 //! [`spectrum`] measures the Hessian at the same point, [`sharpness`] and [`intrinsic`] train
 //! networks of their own.
 
+pub mod figures;
 pub mod intrinsic;
 pub mod problem;
 pub mod sharpness;

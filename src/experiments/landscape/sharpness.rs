@@ -19,7 +19,6 @@ use crate::core::train::Split;
 use crate::error::{Error, Result};
 use crate::experiments::connectivity::LmcData;
 use crate::experiments::{Experiment, FigureData};
-use crate::plot;
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
@@ -370,6 +369,6 @@ impl Experiment for SharpnessConfig {
     }
 
     fn figures(r: &SharpnessResult) -> Result<Vec<FigureData>> {
-        plot::landscape::sharpness_figures(r)
+        super::figures::sharpness_figures(r)
     }
 }

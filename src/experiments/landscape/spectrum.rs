@@ -15,7 +15,6 @@ use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
 use crate::experiments::{Experiment, FigureData};
-use crate::plot;
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -530,6 +529,6 @@ impl Experiment for SpectrumConfig {
     }
 
     fn figures(r: &SpectrumResult) -> Result<Vec<FigureData>> {
-        plot::landscape::spectrum_figures(r)
+        super::figures::spectrum_figures(r)
     }
 }

@@ -20,10 +20,12 @@ use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
+use crate::experiments::registry::{Session, boxed};
 use crate::experiments::{Experiment, FigureData};
-use crate::plot;
+use crate::gpu::{GpuContext, GpuEnsemble};
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Most points along each axis of the grid: [`bounds::GRID`].
 pub const MAX_GRID: usize = bounds::GRID.max;
@@ -588,6 +590,10 @@ impl Experiment for SurfaceConfig {
     }
 
     fn figures(r: &SurfaceResult) -> Result<Vec<FigureData>> {
-        plot::landscape::surface_figures(r)
+        super::figures::surface_figures(r)
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(SurfaceRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

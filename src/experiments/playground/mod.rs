@@ -5,17 +5,20 @@
 //! room's maps: what the network predicts on a grid of the plane and what each hidden unit
 //! computes there.
 
+pub mod curves;
+pub mod figures;
 pub mod training;
 
-use crate::core::data::{Dataset, Targets};
+use crate::core::budget::Cost;
+use crate::core::data::{Dataset, DatasetName, Targets};
 use crate::core::loss::Loss;
 use crate::core::mlp::Mlp;
 use crate::core::scalar::Float;
-use crate::core::train::TrainResult;
+use crate::core::train::{TrainConfig, TrainResult};
 use crate::error::{Error, Result};
-use crate::experiments::FigureData;
-use crate::plot;
+use crate::experiments::{Experiment, FigureData};
 use nalgebra::DMatrix;
+use training::Training;
 
 /// Cells per side of the decision map.
 pub const GRID: usize = 48;
@@ -197,9 +200,9 @@ pub fn points_by_class(data: &Dataset) -> Vec<(usize, Vec<(f64, f64)>)> {
 pub fn curves_figure(result: &TrainResult) -> Result<FigureData> {
     Ok(FigureData {
         stem: "curves",
-        panels: plot::training::curves(result)?,
+        panels: curves::curves(result)?,
         panel_size: (450, 340),
-        csv: plot::training::curves_csv(result),
+        csv: curves::curves_csv(result),
     })
 }
 
@@ -212,9 +215,9 @@ pub fn decision_figure(
 ) -> FigureData {
     FigureData {
         stem: "decision-map",
-        panels: vec![plot::playground::decision_map(plane, map, train, test)],
+        panels: vec![figures::decision_map(plane, map, train, test)],
         panel_size: (560, 460),
-        csv: plot::playground::decision_map_csv(plane, map),
+        csv: figures::decision_map_csv(plane, map),
     }
 }
 
@@ -237,7 +240,7 @@ pub fn unit_figure(network: &Mlp<f64>, plane: &Plane, layer: usize) -> Result<Op
         ..*plane
     };
     let maps = unit_maps(network, &unit_plane, layer + 1, UNITS)?;
-    let drawn = plot::playground::unit_maps(&unit_plane, &maps)
+    let drawn = figures::unit_maps(&unit_plane, &maps)
         .into_iter()
         .nth(layer);
     let (Some(stem), Some(panels)) = (STEMS.get(layer), drawn) else {
@@ -245,7 +248,7 @@ pub fn unit_figure(network: &Mlp<f64>, plane: &Plane, layer: usize) -> Result<Op
     };
     Ok(Some(FigureData {
         stem,
-        csv: plot::playground::unit_maps_csv(&unit_plane, &panels),
+        csv: figures::unit_maps_csv(&unit_plane, &panels),
         panels,
         panel_size: (180, 170),
     }))
@@ -264,4 +267,35 @@ pub fn figures(
     let mut figures = vec![decision_figure(&plane, &map, train, test)];
     figures.extend(unit_figures(network, &plane)?);
     Ok(figures)
+}
+
+/// `train` by name: a network trained on a built-in data set (a CSV of the user's goes through
+/// the subcommand's `--data` or the page's upload, which read the file). Its figure here is
+/// the curves, the one drawn from the result alone; the decision and unit maps need the
+/// trained network, which the subcommand's `--out` and the page draw.
+impl Experiment for TrainConfig {
+    const NAME: &'static str = "train";
+    type Result = TrainResult;
+    type Session = Training;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let (rows, input, outputs) = self.data.shape();
+        Ok(TrainConfig::cost(self, rows, input, outputs))
+    }
+
+    fn start(&self) -> Result<Training> {
+        if self.data.dataset == DatasetName::Csv {
+            return Err(Error::config(
+                "data.dataset",
+                "csv names the user's file: train it with `theorylab train --data FILE.csv`",
+            ));
+        }
+        let (train, test) = self.make_data()?;
+        Training::new(self, &train, test.as_ref())
+    }
+
+    fn figures(result: &TrainResult) -> Result<Vec<FigureData>> {
+        Ok(vec![curves_figure(result)?])
+    }
 }

@@ -3,6 +3,7 @@
 //! coordinate check.
 
 pub mod coordcheck;
+pub mod figures;
 pub mod function_space;
 pub mod kernel_convergence;
 pub mod lr_transfer;
@@ -18,14 +19,17 @@ use crate::core::mlp::MlpConfig;
 use crate::core::optim::OptimizerKind;
 use crate::core::parametrization::Parametrization;
 use crate::error::{Error, Result};
+use crate::experiments::registry::{Session, boxed};
 use crate::experiments::sweep::{page_max_width_log2, powers_of_two};
-use crate::plot::{self, Figure};
+use crate::gpu::{GpuContext, GpuEnsemble};
+use crate::plot::Figure;
 use coordcheck::{CoordCheck, CoordCheckConfig, CoordCheckResult};
 use function_space::{FunctionSpace, FunctionSpaceConfig, FunctionSpaceResult};
 use kernel_convergence::{KernelConvergence, KernelConvergenceConfig, KernelConvergenceResult};
 use lr_transfer::{LrTransfer, LrTransferConfig, LrTransferResult};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Smallest width of the kernel sweep (2^4) and of the coordinate check (2^6).
 const KERNEL_MIN_LOG2: u32 = 4;
@@ -217,27 +221,31 @@ impl Experiment for CoordCheckConfig {
     }
 
     fn figures(r: &CoordCheckResult) -> Result<Vec<FigureData>> {
-        let csv = plot::width::coordinate_check_csv(r);
+        let csv = figures::coordinate_check_csv(r);
         Ok(vec![
             FigureData {
                 stem: "coordinate-check",
-                panels: shown_steps(plot::width::coordinate_check(r)?),
+                panels: shown_steps(figures::coordinate_check(r)?),
                 panel_size: (350, 330),
                 csv: csv.clone(),
             },
             FigureData {
                 stem: "coordinate-change",
-                panels: shown_steps(plot::width::coordinate_change(r)?),
+                panels: shown_steps(figures::coordinate_change(r)?),
                 panel_size: (350, 330),
                 csv,
             },
             FigureData {
                 stem: "movement",
-                panels: plot::width::movement(r)?,
+                panels: figures::movement(r)?,
                 panel_size: (560, 380),
-                csv: plot::width::movement_csv(r),
+                csv: figures::movement_csv(r),
             },
         ])
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(CoordCheck::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }
 
@@ -261,16 +269,16 @@ impl Experiment for KernelConvergenceConfig {
         if let Some(limit) = limit_kernels(r) {
             figures.push(FigureData {
                 stem: "kernels",
-                panels: plot::width::kernel_maps(&limit)?,
+                panels: figures::kernel_maps(&limit)?,
                 panel_size: (380, 340),
-                csv: plot::width::kernel_maps_csv(&limit),
+                csv: figures::kernel_maps_csv(&limit),
             });
         }
         figures.push(FigureData {
             stem: "kernel-error",
-            panels: plot::width::kernel_error(r)?,
+            panels: figures::kernel_error(r)?,
             panel_size: (560, 380),
-            csv: plot::width::kernel_error_csv(r),
+            csv: figures::kernel_error_csv(r),
         });
         Ok(figures)
     }
@@ -301,7 +309,7 @@ impl Experiment for FunctionSpaceConfig {
     }
 
     fn figures(r: &FunctionSpaceResult) -> Result<Vec<FigureData>> {
-        let csv = plot::width::function_space_csv(r);
+        let csv = figures::function_space_csv(r);
         let figure = |stem, panels, panel_size| FigureData {
             stem,
             panels,
@@ -309,21 +317,9 @@ impl Experiment for FunctionSpaceConfig {
             csv: csv.clone(),
         };
         Ok(vec![
-            figure(
-                "fnspace-fit",
-                plot::width::function_space_fit(r)?,
-                (460, 400),
-            ),
-            figure(
-                "fnspace-loss",
-                plot::width::function_space_loss(r)?,
-                (560, 400),
-            ),
-            figure(
-                "fnspace-gap",
-                plot::width::linearization_gap(r)?,
-                (560, 380),
-            ),
+            figure("fnspace-fit", figures::function_space_fit(r)?, (460, 400)),
+            figure("fnspace-loss", figures::function_space_loss(r)?, (560, 400)),
+            figure("fnspace-gap", figures::linearization_gap(r)?, (560, 380)),
         ])
     }
 }
@@ -392,9 +388,9 @@ fn shown_steps(panels: Vec<Figure>) -> Vec<Figure> {
 pub fn lr_transfer_figure(sweeps: &[&LrTransferResult]) -> Result<FigureData> {
     Ok(FigureData {
         stem: "lr-transfer",
-        panels: plot::width::lr_transfer(sweeps)?,
+        panels: figures::lr_transfer(sweeps)?,
         panel_size: (460, 380),
-        csv: plot::width::lr_transfer_csv(sweeps),
+        csv: figures::lr_transfer_csv(sweeps),
     })
 }
 
@@ -402,8 +398,8 @@ pub fn lr_transfer_figure(sweeps: &[&LrTransferResult]) -> Result<FigureData> {
 pub fn abc_figure(rules: &AbcRules, depth: usize, optimizer: OptimizerKind) -> Result<FigureData> {
     Ok(FigureData {
         stem: "abc-map",
-        panels: plot::width::abc_map(rules, depth, optimizer)?,
+        panels: figures::abc_map(rules, depth, optimizer)?,
         panel_size: (600, 460),
-        csv: plot::width::abc_csv(rules, depth, optimizer),
+        csv: figures::abc_csv(rules, depth, optimizer),
     })
 }

@@ -59,7 +59,7 @@ pub fn Collapse() -> impl IntoView {
         result: RwSignal::new(None),
         frame: RwSignal::new(None),
         playing: RwSignal::new(false),
-        yaw: RwSignal::new(plot::collapse::DEFAULT_YAW.to_degrees()),
+        yaw: RwSignal::new(crate::experiments::collapse::figures::DEFAULT_YAW.to_degrees()),
         own: RwSignal::new(own::Uploads::default()),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
@@ -121,9 +121,10 @@ fn scrubbed(room: Room) -> Figures {
             let index = frame.unwrap_or(last).min(last);
             Ok(vec![FigureData {
                 stem: "features",
-                panels: plot::collapse::features(r, index).map_err(|e| e.to_string())?,
+                panels: crate::experiments::collapse::figures::features(r, index)
+                    .map_err(|e| e.to_string())?,
                 panel_size: (400, 400),
-                csv: plot::collapse::features_csv(r, index),
+                csv: crate::experiments::collapse::figures::features_csv(r, index),
             }])
         })
     })
@@ -140,9 +141,10 @@ fn scrubbed_3d(room: Room) -> Figures {
             let index = frame.unwrap_or(last).min(last);
             Ok(vec![FigureData {
                 stem: "features-3d",
-                panels: plot::collapse::features_3d(r, index, yaw).map_err(|e| e.to_string())?,
+                panels: crate::experiments::collapse::figures::features_3d(r, index, yaw)
+                    .map_err(|e| e.to_string())?,
                 panel_size: (460, 440),
-                csv: plot::collapse::features_3d_csv(r, index),
+                csv: crate::experiments::collapse::figures::features_3d_csv(r, index),
             }])
         })
     })

@@ -56,12 +56,13 @@ fn measured(uploads: &Uploads) -> Option<Result<(NcMetrics, FigureData), String>
         let (metrics, snapshot) = own.measure().map_err(|e| e.to_string())?;
         let sizes = own.class_sizes();
         let panels =
-            plot::collapse::own_features(&snapshot, &sizes, &metrics).map_err(|e| e.to_string())?;
+            crate::experiments::collapse::figures::own_features(&snapshot, &sizes, &metrics)
+                .map_err(|e| e.to_string())?;
         let figure = FigureData {
             stem: "own-features",
             panels,
             panel_size: (340, 340),
-            csv: plot::collapse::own_features_csv(&snapshot, &metrics),
+            csv: crate::experiments::collapse::figures::own_features_csv(&snapshot, &metrics),
         };
         Ok((metrics, figure))
     })())

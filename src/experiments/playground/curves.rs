@@ -1,9 +1,9 @@
 //! Figures of a training run: loss (log scale) and accuracy against step.
 
-use super::{Figure, LinePlot, Scale, Series};
 use crate::core::train::TrainResult;
 use crate::core::vocabulary::Choice;
 use crate::error::Result;
+use crate::plot::{Figure, LinePlot, Scale, Series};
 
 fn series(name: &str, steps: &[usize], values: &[f64]) -> Option<Series> {
     (!values.is_empty()).then(|| Series {

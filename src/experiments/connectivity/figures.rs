@@ -3,11 +3,11 @@
 //! after matching and the alignment of A's and B's singular vectors; each hidden layer's
 //! permutation as an assignment matrix; the barrier against width or spawn step.
 
-use super::{Figure, Heatmap, LinePlot, Scale, Series};
 use crate::error::Result;
 use crate::experiments::FigureData;
 use crate::experiments::connectivity::lmc::{LmcResult, Pair};
 use crate::experiments::connectivity::sweep::{LmcSweepResult, MeanStderr, SweepAxis};
+use crate::plot::{Figure, Heatmap, LinePlot, Scale, Series};
 use std::fmt::Write;
 
 fn series(name: &str, points: Vec<(f64, f64)>) -> Series {

@@ -2,9 +2,9 @@
 //! for a classification task) against L/n, one point per depth with its seeds' mean and
 //! standard error, and PDLT's optimal ratio as a dashed vertical line.
 
-use super::{Figure, LinePlot, Scale, Series};
 use crate::error::{Error, Result};
 use crate::experiments::depth::trained::{TrainedPoint, TrainedResult, mean_and_stderr};
+use crate::plot::{Figure, LinePlot, Scale, Series};
 
 /// `(L/n, mean, standard error)` per depth.
 type Summary = Vec<(f64, f64, f64)>;

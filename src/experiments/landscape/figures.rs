@@ -3,7 +3,6 @@
 //! and spectral density (whole and per layer), sharpness against 2/eta, and accuracy against
 //! subspace dimension.
 
-use super::{Figure, Heatmap, LinePlot, Scale, Series, Surface};
 use crate::core::loss::Loss;
 use crate::error::Result;
 use crate::experiments::FigureData;
@@ -11,6 +10,7 @@ use crate::experiments::landscape::intrinsic::{IntrinsicResult, THRESHOLD};
 use crate::experiments::landscape::sharpness::SharpnessResult;
 use crate::experiments::landscape::spectrum::{Density, SpectrumResult};
 use crate::experiments::landscape::surface::SurfaceResult;
+use crate::plot::{Figure, Heatmap, LinePlot, Scale, Series, Surface};
 use std::fmt::Write;
 
 fn series(name: &str, points: Vec<(f64, f64)>) -> Series {

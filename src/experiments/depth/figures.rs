@@ -2,13 +2,13 @@
 //! correction, kurtosis through depth, the collapse onto L/n, the tangent kernel's
 //! fluctuations, the order-to-chaos phase diagram and the kernel flow.
 
-use super::{Figure, Heatmap, Histogram, LinePlot, Scale, Series};
 use crate::core::criticality::Criticality;
 use crate::error::{Error, Result};
 use crate::experiments::depth::aspect::AspectResult;
 use crate::experiments::depth::criticality::{CriticalityResult, FLOW_MULTIPLES};
 use crate::experiments::depth::ensemble::EnsembleResult;
 use crate::experiments::depth::residual::ResidualResult;
+use crate::plot::{Figure, Heatmap, Histogram, LinePlot, Scale, Series};
 use std::f64::consts::PI;
 
 /// Points of a drawn density curve.

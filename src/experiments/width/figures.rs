@@ -1,7 +1,6 @@
 //! Figures of the Width room: kernel matrices, kernel error vs width, the coordinate check and
 //! feature/kernel movement, all power laws on log-log axes with their fitted slopes.
 
-use super::{Figure, Heatmap, LinePlot, Scale, Series};
 use crate::core::abc::AbcRules;
 use crate::core::abc_regime::{SLACK, classify};
 use crate::core::kernels::Kernels;
@@ -14,6 +13,7 @@ use crate::experiments::width::coordcheck::CoordCheckResult;
 use crate::experiments::width::function_space::FunctionSpaceResult;
 use crate::experiments::width::kernel_convergence::KernelConvergenceResult;
 use crate::experiments::width::lr_transfer::LrTransferResult;
+use crate::plot::{Figure, Heatmap, LinePlot, Scale, Series};
 use nalgebra::DMatrix;
 
 /// The positive points of `(width, value)` pairs (a log axis cannot show the others).

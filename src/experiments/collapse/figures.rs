@@ -2,13 +2,13 @@
 //! class means' plane, the Gram matrix of the normalized class means beside the simplex ETF's,
 //! and class norms against class size beside Dang et al.'s closed form.
 
-use super::{Cloud, Figure, Heatmap, LinePlot, Scale, Series, Series3};
 use crate::core::collapse::NcMetrics;
 use crate::core::collapse::{local_product, norms_of_product, ufm_norms_at};
 use crate::core::loss::Loss;
 use crate::error::Result;
 use crate::experiments::collapse::training::CLOSED_FORM_TOLERANCE;
 use crate::experiments::collapse::{CollapseResult, Snapshot};
+use crate::plot::{Cloud, Figure, Heatmap, LinePlot, Scale, Series, Series3};
 use nalgebra::{DMatrix, Matrix3, Vector3};
 use std::f64::consts::TAU;
 use std::fmt::Write;

@@ -1,9 +1,9 @@
 //! Figures of the Playground room: the decision map with the train/test points on top, and the
 //! hidden units' maps.
 
-use super::{Figure, Heatmap, Series};
 use crate::core::data::Dataset;
 use crate::experiments::playground::{DecisionMap, Plane, points_by_class};
+use crate::plot::{Figure, Heatmap, Series};
 
 /// The network's verdict over the plane (see [`crate::experiments::playground::decision_map`])
 /// with the training points and the held-out test points drawn on top.

@@ -1,0 +1,351 @@
+//! Every experiment by name: the one table that the CLI's `list` / `config` / `run`, the page
+//! and the Python package go through, so that a run exported from the page replays natively.
+//!
+//! An [`Entry`] erases an [`Experiment`]'s types: configs come in as JSON values (a TOML file
+//! is read into one), results go out as the JSON text the experiment's own subcommand prints,
+//! and a running experiment is a [`Session`] whatever its config, result and backend.
+
+use super::{Experiment, FigureData, collapse, connectivity, depth, landscape, width};
+use crate::core::budget::Cost;
+use crate::core::finite::first_non_finite;
+use crate::core::stepper::{Progress, Stepper};
+use crate::core::train::TrainConfig;
+use crate::error::{Error, Result};
+use crate::gpu::GpuContext;
+use serde::Serialize;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A running experiment of any type: a [`Stepper`] whose result is the experiment's JSON.
+pub trait Session {
+    /// One bounded slice of work (see [`Stepper::step`]).
+    fn step(&mut self) -> Pin<Box<dyn Future<Output = Result<Progress>> + '_>>;
+    /// The result so far as the experiment's subcommand prints it (`--json`): pretty JSON,
+    /// refused if a number in it is not finite.
+    fn result_json(&self) -> Result<String>;
+    /// The result so far as the experiment's figures.
+    fn figures(&self) -> Result<Vec<FigureData>>;
+}
+
+/// The session of experiment `E`, run on whichever backend made `S`.
+struct Typed<E, S> {
+    session: S,
+    experiment: std::marker::PhantomData<E>,
+}
+
+impl<E: Experiment, S: Stepper<Output = E::Result>> Session for Typed<E, S> {
+    fn step(&mut self) -> Pin<Box<dyn Future<Output = Result<Progress>> + '_>> {
+        Box::pin(self.session.step())
+    }
+
+    fn result_json(&self) -> Result<String> {
+        to_json(&self.session.result())
+    }
+
+    fn figures(&self) -> Result<Vec<FigureData>> {
+        let result = self.session.result();
+        finite(&result)?;
+        E::figures(&result)
+    }
+}
+
+/// Erases a session of `E` (its own, or one on another backend).
+pub fn boxed<E, S>(session: S) -> Box<dyn Session>
+where
+    E: Experiment + 'static,
+    S: Stepper<Output = E::Result> + 'static,
+{
+    Box::new(Typed::<E, S> {
+        session,
+        experiment: std::marker::PhantomData,
+    })
+}
+
+impl Stepper for Box<dyn Session> {
+    type Output = Result<String>;
+
+    fn step(&mut self) -> impl Future<Output = Result<Progress>> {
+        Session::step(self.as_mut())
+    }
+
+    fn result(&self) -> Result<String> {
+        self.result_json()
+    }
+}
+
+/// Pretty JSON of a result, refused if any of its numbers is not finite (JSON would print it
+/// as `null`, as if it were absent).
+pub fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    finite(value)?;
+    serde_json::to_string_pretty(value).map_err(|e| Error::Data(e.to_string()))
+}
+
+fn finite<T: Serialize>(value: &T) -> Result<()> {
+    match first_non_finite(value) {
+        Some((path, value)) => Err(Error::NonFinite { path, value }),
+        None => Ok(()),
+    }
+}
+
+/// A session started, or why not.
+pub type Started = Result<Box<dyn Session>>;
+
+/// One experiment as the registry knows it.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// Its name: the CLI subcommand and the stem of its result file.
+    pub name: &'static str,
+    /// The room that shows it (a [`super::RoomInfo`] path).
+    pub room: &'static str,
+    /// What it shows, in one line.
+    pub summary: &'static str,
+    default_config: fn() -> Result<Value>,
+    resolve: fn(Value) -> Result<Value>,
+    default_text: fn(Format) -> Result<String>,
+    price: fn(Value) -> Result<Cost>,
+    start: fn(Value) -> Result<Box<dyn Session>>,
+    start_on_gpu: fn(Value, Arc<GpuContext>) -> Option<Started>,
+    figures: fn(&str) -> Result<Vec<FigureData>>,
+}
+
+/// A config file's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// JSON, as the page exports it.
+    Json,
+    /// TOML.
+    Toml,
+}
+
+impl Entry {
+    const fn of<E: Experiment + 'static>(room: &'static str, summary: &'static str) -> Self {
+        Entry {
+            name: E::NAME,
+            room,
+            summary,
+            default_config: || to_value(&E::default()),
+            resolve: |config| to_value(&config_of::<E>(config)?),
+            default_text: default_text::<E>,
+            price: |config| config_of::<E>(config)?.cost(),
+            start: |config| Ok(boxed::<E, _>(config_of::<E>(config)?.start()?)),
+            start_on_gpu: |config, gpu| match config_of::<E>(config) {
+                Ok(c) => c.start_on_gpu(gpu),
+                Err(e) => Some(Err(e)),
+            },
+            figures: figures_of::<E>,
+        }
+    }
+
+    /// The default config, as a JSON value.
+    pub fn default_config(&self) -> Result<Value> {
+        (self.default_config)()
+    }
+
+    /// The whole config that `config` describes (its keys over the defaults), every key named
+    /// and typed as the experiment reads it.
+    pub fn resolve(&self, config: Value) -> Result<Value> {
+        (self.resolve)(config)
+    }
+
+    /// The default config as text in `format`, its fields in the config's order.
+    pub fn default_text(&self, format: Format) -> Result<String> {
+        (self.default_text)(format)
+    }
+
+    /// Validates `config` (keys over the defaults, every bad one named) and prices the run.
+    pub fn price(&self, config: Value) -> Result<Cost> {
+        (self.price)(config)
+    }
+
+    /// Validates `config` and starts the run on the CPU.
+    pub fn start(&self, config: Value) -> Result<Box<dyn Session>> {
+        (self.start)(config)
+    }
+
+    /// Validates `config` and starts the run on `gpu`; `None` where this experiment runs on
+    /// the CPU only.
+    pub fn start_on_gpu(&self, config: Value, gpu: Arc<GpuContext>) -> Option<Started> {
+        (self.start_on_gpu)(config, gpu)
+    }
+
+    /// The figures of a result given as the JSON its run wrote.
+    pub fn figures(&self, result_json: &str) -> Result<Vec<FigureData>> {
+        (self.figures)(result_json)
+    }
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::Data(e.to_string()))
+}
+
+fn default_text<E: Experiment>(format: Format) -> Result<String> {
+    let config = E::default();
+    match format {
+        Format::Json => {
+            serde_json::to_string_pretty(&config).map_err(|e| Error::Data(e.to_string()))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        Format::Toml => toml::to_string(&config).map_err(|e| Error::Data(e.to_string())),
+        #[cfg(target_arch = "wasm32")]
+        Format::Toml => Err(Error::config(
+            "format",
+            "TOML is written by the native CLI only",
+        )),
+    }
+}
+
+/// The config `value` describes: a table of settings, each one over the config's defaults
+/// (an empty table is the defaults); a key the config lacks or a bad value is named.
+pub fn config_of<E: Experiment>(value: Value) -> Result<E> {
+    let Value::Object(over) = value else {
+        return Err(Error::config(
+            "config",
+            format!(
+                "a config is a table of settings (a JSON object or a TOML table), not {}",
+                kind(&value)
+            ),
+        ));
+    };
+    let mut base = to_value(&E::default())?;
+    super::permalink::merge(&mut base, Value::Object(over));
+    serde_path_to_error::deserialize(base).map_err(|e| {
+        let key = e.path().to_string();
+        Error::config(&key, e.into_inner().to_string())
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a table",
+    }
+}
+
+fn figures_of<E: Experiment>(result_json: &str) -> Result<Vec<FigureData>> {
+    let result: E::Result = serde_json::from_str(result_json)
+        .map_err(|e| Error::Data(format!("not a result of {}: {e}", E::NAME)))?;
+    E::figures(&result)
+}
+
+/// Every experiment, grouped by room in the nav bar's order.
+pub const EXPERIMENTS: &[Entry] = &[
+    Entry::of::<TrainConfig>(
+        "playground",
+        "train an MLP on points of the plane (or digits, teacher-student): loss and accuracy curves",
+    ),
+    Entry::of::<width::coordcheck::CoordCheckConfig>(
+        "width",
+        "coordinate check (as mup's): layer output sizes over training steps vs width",
+    ),
+    Entry::of::<width::lr_transfer::LrTransferConfig>(
+        "width",
+        "learning-rate transfer (muTransfer): loss after T steps vs log2 learning rate, per width",
+    ),
+    Entry::of::<width::kernel_convergence::KernelConvergenceConfig>(
+        "width",
+        "empirical NTK and NNGP of finite networks against the analytic kernels, error vs width",
+    ),
+    Entry::of::<width::function_space::FunctionSpaceConfig>(
+        "width",
+        "training in function space: NTK and muP networks beside the infinite-width prediction",
+    ),
+    Entry::of::<depth::ensemble::EnsembleConfig>(
+        "depth",
+        "random networks at init: per-layer moments, kurtosis and NTK fluctuations vs finite-width theory",
+    ),
+    Entry::of::<depth::aspect::AspectConfig>(
+        "depth",
+        "output kurtosis and NTK fluctuations over depths and widths: the collapse onto L/n",
+    ),
+    Entry::of::<depth::criticality::CriticalityConfig>(
+        "depth",
+        "order to chaos: q*, c*, chi_1, depth scales and the phase diagram",
+    ),
+    Entry::of::<depth::residual::ResidualConfig>(
+        "depth",
+        "the readout's excess kurtosis against the skip weight, beside the vertex recursion",
+    ),
+    Entry::of::<depth::trained::TrainedConfig>(
+        "depth",
+        "networks trained at a fixed parameter budget: test loss vs L/n beside PDLT's r*",
+    ),
+    Entry::of::<collapse::CollapseConfig>(
+        "collapse",
+        "neural collapse: NC1-NC4 into the terminal phase, beside the features model's closed form",
+    ),
+    Entry::of::<connectivity::LmcConfig>(
+        "connectivity",
+        "the loss barrier between two networks, naive and after Git Re-Basin's weight matching",
+    ),
+    Entry::of::<connectivity::sweep::LmcSweepConfig>(
+        "connectivity",
+        "the loss barrier against width or spawn step, naive and matched, over pairs of seeds",
+    ),
+    Entry::of::<landscape::surface::SurfaceConfig>(
+        "landscape",
+        "the loss on a plane around a solution: filter-normalized random or PCA directions",
+    ),
+    Entry::of::<landscape::spectrum::SpectrumConfig>(
+        "landscape",
+        "the Hessian at a solution: top eigenvalues, trace and spectral density, per layer",
+    ),
+    Entry::of::<landscape::sharpness::SharpnessConfig>(
+        "landscape",
+        "the edge of stability: sharpness during full-batch gradient descent against 2/eta",
+    ),
+    Entry::of::<landscape::intrinsic::IntrinsicConfig>(
+        "landscape",
+        "intrinsic dimension: accuracy of training in random subspaces of growing dimension",
+    ),
+];
+
+/// The experiment called `name`; an unknown name is an error listing every name.
+pub fn find(name: &str) -> Result<&'static Entry> {
+    EXPERIMENTS.iter().find(|e| e.name == name).ok_or_else(|| {
+        let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name).collect();
+        Error::config(
+            "experiment",
+            format!(
+                "no experiment is called '{name}'; the experiments are {}",
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+/// A page export or a config: the config of `name`'s run. A page's JSON export carries the
+/// config that made it under `"run"` (`{"run": {"experiment": ..., "config": {...}}, ...}`);
+/// anything else is the config itself.
+pub fn config_in(name: &str, value: Value) -> Result<Value> {
+    let Some(run) = value.get("run").filter(|r| r.get("experiment").is_some()) else {
+        return Ok(value);
+    };
+    let made_by = run.get("experiment").and_then(Value::as_str).unwrap_or("?");
+    if made_by != name {
+        return Err(Error::config(
+            "config",
+            format!("this export is of a {made_by} run, not of {name}: run it as {made_by}"),
+        ));
+    }
+    run.get("config")
+        .cloned()
+        .ok_or_else(|| Error::config("config", "the export's run has no config"))
+}
+
+/// A result's JSON as the page exports it: the result with the run that made it under `"run"`
+/// (its experiment's name and config), which `config_in` reads back.
+pub fn export_json<E: Experiment>(config: &E, result: &E::Result) -> Result<String> {
+    let run = serde_json::json!({ "experiment": E::NAME, "config": to_value(config)? });
+    finite(result)?;
+    let mut value = to_value(result)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("run".into(), run);
+    }
+    serde_json::to_string_pretty(&value).map_err(|e| Error::Data(e.to_string()))
+}
