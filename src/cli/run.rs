@@ -13,7 +13,7 @@ use std::str::FromStr;
 use theorylab::core::stepper::{Stepper, run};
 use theorylab::core::train::Backend;
 use theorylab::error::{Error, Result};
-pub use theorylab::experiments::registry::to_json;
+pub use theorylab::experiments::session::to_json;
 use theorylab::experiments::{Experiment, FigureData};
 use theorylab::gpu::GpuContext;
 

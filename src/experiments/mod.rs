@@ -19,6 +19,7 @@ pub mod landscape;
 pub mod permalink;
 pub mod playground;
 pub mod registry;
+pub mod session;
 pub mod sweep;
 pub mod width;
 
@@ -27,9 +28,9 @@ use crate::core::stepper::Stepper;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 pub use crate::plot::FigureData;
-use registry::Session;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use session::Session;
 use std::sync::Arc;
 
 /// An experiment, implemented by its config.

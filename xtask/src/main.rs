@@ -3,7 +3,8 @@
 //! ```text
 //! cargo xtask serve [--port 8080]   build dist/ and serve it on 127.0.0.1
 //! cargo xtask dist                  build dist/ only
-//! cargo xtask test                  fmt, clippy (native + wasm32), native tests, dist, browser tests
+//! cargo xtask test                  fmt, clippy (native + wasm32), module cycles, native tests, dist, browser tests
+//! cargo xtask cycles                the module graph of the crate, and any import cycle in it
 //! cargo xtask bench-web             in-browser training-step benchmark (WebGPU, wasm CPU, native)
 //! ```
 //!
@@ -11,6 +12,7 @@
 //! `wasm-bindgen-cli` whose version equals the `wasm-bindgen` in Cargo.lock (into `tools/`),
 //! and the npm packages pinned in `package-lock.json` (playwright-core, binaryen's wasm-opt).
 
+mod cycles;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use std::time::Instant;
 
 type Result<T> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <serve [--port N] | dist | test | bench-web>";
+const USAGE: &str = "usage: cargo xtask <serve [--port N] | dist | test | cycles | bench-web>";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn run(args: &[String]) -> Result<()> {
             })
         }
         Some("test") if args.len() == 1 => test(&root),
+        Some("cycles") if args.len() == 1 => check_cycles(&root),
         Some("bench-web") if args.len() == 1 => bench_web(&root),
         Some(other) => Err(format!("unknown command or option '{other}'\n{USAGE}")),
         None => Err(USAGE.into()),
@@ -325,6 +328,7 @@ fn test(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    check_cycles(root)?;
     sh(cargo().args(["test", "--workspace", "--all-targets"]))?;
     sh(cargo().args(["build", "--release", "--bin", "theorylab"]))?;
     let dist = dist(root)?;
@@ -335,6 +339,32 @@ fn test(root: &Path) -> Result<()> {
             .env("THEORYLAB_CLI", root.join("target/release/theorylab"))
             .env("SCREENSHOTS", root.join("target/screenshots")))
     })
+}
+
+/// Fails when the modules of the library or of the CLI import each other in a circle.
+fn check_cycles(root: &Path) -> Result<()> {
+    let mut found = 0;
+    for crate_root in ["src/lib.rs", "src/main.rs"] {
+        let path = root.join(crate_root);
+        let (modules, edges, cycles) = cycles::cycles(&path)?;
+        println!(
+            "xtask: {crate_root}: {modules} modules, {edges} import edges, {} cycles",
+            cycles.len()
+        );
+        for cycle in &cycles {
+            println!("  cycle: {}", cycle.join(", "));
+            for edge in cycles::explain(&path, cycle) {
+                println!("    {edge}");
+            }
+        }
+        found += cycles.len();
+    }
+    match found {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} import cycles among the modules (listed above)"
+        )),
+    }
 }
 
 /// The in-browser benchmark: one training step of the same config on WebGPU, on the wasm CPU

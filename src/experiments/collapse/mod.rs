@@ -14,7 +14,7 @@ use crate::core::budget::{Cost, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use crate::experiments::registry::{Session, boxed};
+use crate::experiments::session::{Session, boxed};
 use crate::gpu::{GpuContext, GpuEnsemble};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 
 use super::{LmcConfig, LmcData, Matching};
 use crate::core::activation::Activation;
-use crate::core::budget::{Cost, mlp_memory};
 use crate::core::data::{self, Dataset};
 use crate::core::ensemble::{CpuEnsemble, Ensemble, evaluations_per_slice};
 use crate::core::loss::Loss;
@@ -16,11 +15,7 @@ use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
-use crate::experiments::registry::{Session, boxed};
-use crate::experiments::{Experiment, FigureData};
-use crate::gpu::{GpuContext, GpuEnsemble};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// Multiply-adds per slice of work (a few milliseconds of wasm).
 const SLICE_WORK: f64 = 4e6;
@@ -722,38 +717,5 @@ impl<E: Ensemble> Stepper for LmcRun<E> {
 
     fn result(&self) -> LmcResult {
         self.result.clone()
-    }
-}
-
-impl Experiment for LmcConfig {
-    const NAME: &'static str = "lmc";
-    type Result = LmcResult;
-    type Session = LmcRun;
-
-    fn cost(&self) -> Result<Cost> {
-        self.validate()?;
-        let (d, c, samples) = self.data_shape();
-        // Two trainings (network, gradient, moments each), the matched copy, the path point;
-        // the midpoint's Hessian-vector product caches 7 numbers per unit and training row.
-        let units = (self.depth * self.width + c) as f64;
-        Ok(mlp_memory(d, self.width, self.depth, c, 12.0, samples)
-            .memory(
-                "samples",
-                format!("the midpoint curvature's Hessian-vector products on {samples} rows"),
-                7.0 * units * samples as f64 * 8.0,
-            )
-            .work("epochs", "two trainings and the paths", self.work()))
-    }
-
-    fn start(&self) -> Result<LmcRun> {
-        LmcRun::new(self)
-    }
-
-    fn figures(r: &LmcResult) -> Result<Vec<FigureData>> {
-        super::figures::figures(r)
-    }
-
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
-        Some(LmcRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

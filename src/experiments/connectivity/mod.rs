@@ -10,11 +10,17 @@ pub mod lmc;
 pub mod sweep;
 
 use crate::core::activation::Activation;
+use crate::core::budget::{Cost, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
+use crate::experiments::session::{Session, boxed};
+use crate::experiments::{Experiment, FigureData};
+use crate::gpu::{GpuContext, GpuEnsemble};
 pub use lmc::{LmcResult, LmcRun};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use sweep::{LmcSweepConfig, LmcSweepResult, LmcSweepRun};
 
 /// Widest hidden layer.
 pub const MAX_WIDTH: usize = 2048;
@@ -368,5 +374,74 @@ impl ConnectivityPage {
             ));
         }
         Ok(())
+    }
+}
+
+impl Experiment for LmcConfig {
+    const NAME: &'static str = "lmc";
+    type Result = LmcResult;
+    type Session = LmcRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let (d, c, samples) = self.data_shape();
+        // Two trainings (network, gradient, moments each), the matched copy, the path point;
+        // the midpoint's Hessian-vector product caches 7 numbers per unit and training row.
+        let units = (self.depth * self.width + c) as f64;
+        Ok(mlp_memory(d, self.width, self.depth, c, 12.0, samples)
+            .memory(
+                "samples",
+                format!("the midpoint curvature's Hessian-vector products on {samples} rows"),
+                7.0 * units * samples as f64 * 8.0,
+            )
+            .work("epochs", "two trainings and the paths", self.work()))
+    }
+
+    fn start(&self) -> Result<LmcRun> {
+        LmcRun::new(self)
+    }
+
+    fn figures(r: &LmcResult) -> Result<Vec<FigureData>> {
+        figures::figures(r)
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(LmcRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
+    }
+}
+
+impl Experiment for LmcSweepConfig {
+    const NAME: &'static str = "lmc-sweep";
+    type Result = LmcSweepResult;
+    type Session = LmcSweepRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        // One run at a time: the largest one's memory.
+        let memory = self
+            .runs()
+            .iter()
+            .map(LmcConfig::cost)
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .max_by(|a, b| a.bytes().total_cmp(&b.bytes()))
+            .unwrap_or_default();
+        Ok(Cost::new().and(memory.without_work()).work(
+            "values",
+            format!("{} runs", self.runs().len()),
+            self.work(),
+        ))
+    }
+
+    fn start(&self) -> Result<LmcSweepRun> {
+        LmcSweepRun::new(self)
+    }
+
+    fn figures(r: &LmcSweepResult) -> Result<Vec<FigureData>> {
+        figures::sweep_figures(r)
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(LmcSweepRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

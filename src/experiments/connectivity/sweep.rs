@@ -4,16 +4,11 @@
 
 use super::lmc::{LmcResult, LmcRun};
 use super::{LmcConfig, Matching};
-use crate::core::budget::Cost;
 use crate::core::ensemble::{CpuEnsemble, Ensemble};
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use crate::experiments::registry::{Session, boxed};
-use crate::experiments::{Experiment, FigureData};
-use crate::gpu::{GpuContext, GpuEnsemble};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// What the sweep varies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -91,7 +86,7 @@ impl LmcSweepConfig {
     }
 
     /// Every run's config, value-major.
-    fn runs(&self) -> Vec<LmcConfig> {
+    pub(super) fn runs(&self) -> Vec<LmcConfig> {
         self.values
             .iter()
             .flat_map(|&v| (0..self.pairs).map(move |p| (v, p)))
@@ -305,41 +300,5 @@ impl<E: Ensemble> Stepper for LmcSweepRun<E> {
 
     fn result(&self) -> LmcSweepResult {
         self.result.clone()
-    }
-}
-
-impl Experiment for LmcSweepConfig {
-    const NAME: &'static str = "lmc-sweep";
-    type Result = LmcSweepResult;
-    type Session = LmcSweepRun;
-
-    fn cost(&self) -> Result<Cost> {
-        self.validate()?;
-        // One run at a time: the largest one's memory.
-        let memory = self
-            .runs()
-            .iter()
-            .map(LmcConfig::cost)
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .max_by(|a, b| a.bytes().total_cmp(&b.bytes()))
-            .unwrap_or_default();
-        Ok(Cost::new().and(memory.without_work()).work(
-            "values",
-            format!("{} runs", self.runs().len()),
-            self.work(),
-        ))
-    }
-
-    fn start(&self) -> Result<LmcSweepRun> {
-        LmcSweepRun::new(self)
-    }
-
-    fn figures(r: &LmcSweepResult) -> Result<Vec<FigureData>> {
-        super::figures::sweep_figures(r)
-    }
-
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
-        Some(LmcSweepRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

@@ -15,7 +15,7 @@ use super::{Experiment, FigureData};
 use crate::core::activation::Activation;
 use crate::core::budget::{Cost, f};
 use crate::error::{Error, Result};
-use crate::experiments::registry::{Session, boxed};
+use crate::experiments::session::{Session, boxed};
 use crate::gpu::GpuContext;
 use aspect::{Aspect, AspectConfig, AspectResult};
 use criticality::{CriticalityConfig, CriticalityResult, CriticalityRun};

@@ -5,7 +5,6 @@
 
 use super::problem::{Problem, Training, evaluate};
 use super::{CLI_MAX_WORK, SLICE_WORK, check_range, check_work};
-use crate::core::budget::Cost;
 use crate::core::loss::Loss;
 use crate::core::mlp::Mlp;
 use crate::core::optim::OptimizerKind;
@@ -14,7 +13,6 @@ use crate::core::stepper::{Progress, Stepper};
 use crate::core::subspace::RandomSubspace;
 use crate::core::train::Split;
 use crate::error::{Error, Result};
-use crate::experiments::{Experiment, FigureData};
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
@@ -358,38 +356,5 @@ impl Stepper for IntrinsicRun {
 
     fn result(&self) -> IntrinsicResult {
         self.result.clone()
-    }
-}
-
-impl Experiment for IntrinsicConfig {
-    const NAME: &'static str = "intrinsic-dim";
-    type Result = IntrinsicResult;
-    type Session = IntrinsicRun;
-
-    fn cost(&self) -> Result<Cost> {
-        self.validate()?;
-        let largest = self.dims.iter().copied().max().unwrap_or(0);
-        let projection = (self.params() * largest) as f64 * 8.0;
-        Ok(self
-            .problem
-            .memory()
-            .memory(
-                "dims",
-                format!("the {} x {largest} projection", self.params()),
-                projection,
-            )
-            .work(
-                "dims",
-                format!("training in {} subspaces", self.dims.len()),
-                self.work(),
-            ))
-    }
-
-    fn start(&self) -> Result<IntrinsicRun> {
-        IntrinsicRun::new(self)
-    }
-
-    fn figures(r: &IntrinsicResult) -> Result<Vec<FigureData>> {
-        super::figures::intrinsic_figures(r)
     }
 }

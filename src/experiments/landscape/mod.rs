@@ -15,16 +15,25 @@ pub mod sharpness;
 pub mod spectrum;
 pub mod surface;
 
+use crate::core::budget::Cost;
 use crate::core::loss::Loss;
 use crate::core::mlp::Mlp;
 use crate::core::stepper::Progress;
 use crate::core::train::Split;
 use crate::error::{Error, Result};
+use crate::experiments::session::{Session, boxed};
+use crate::experiments::{Experiment, FigureData};
+use crate::gpu::{GpuContext, GpuEnsemble};
+use intrinsic::{IntrinsicConfig, IntrinsicResult, IntrinsicRun};
 use nalgebra::DVector;
 pub use problem::Problem;
 use problem::Training;
 use serde::{Deserialize, Serialize};
+use sharpness::{SharpnessConfig, SharpnessResult, SharpnessRun};
+use spectrum::{SpectrumConfig, SpectrumResult, SpectrumRun};
 use std::ops::RangeInclusive;
+use std::sync::Arc;
+use surface::{SurfaceConfig, SurfaceResult, SurfaceRun};
 
 /// Most multiply-adds a run may cost natively: the command line's budget.
 pub use crate::core::budget::CLI_MAX_WORK;
@@ -301,5 +310,131 @@ impl LandscapePage {
             + self.sharpness.work()
             + self.intrinsic.work();
         check_work("surface.grid", work, PAGE_MAX_WORK, "landscape")
+    }
+}
+
+impl Experiment for SurfaceConfig {
+    const NAME: &'static str = "landscape";
+    type Result = SurfaceResult;
+    type Session = SurfaceRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        Ok(self.problem.memory().work(
+            "grid",
+            format!("training and a {0} x {0} grid", self.grid),
+            self.work(),
+        ))
+    }
+
+    fn start(&self) -> Result<SurfaceRun> {
+        SurfaceRun::new(self)
+    }
+
+    fn figures(r: &SurfaceResult) -> Result<Vec<FigureData>> {
+        figures::surface_figures(r)
+    }
+
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+        Some(SurfaceRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
+    }
+}
+
+impl Experiment for SpectrumConfig {
+    const NAME: &'static str = "hessian";
+    type Result = SpectrumResult;
+    type Session = SpectrumRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        // Lanczos keeps every vector for full re-orthogonalization.
+        let basis = self.iterations as f64 * self.problem.weights() * 8.0;
+        let work = self.problem.training_work() + self.work_after_training();
+        Ok(self
+            .problem
+            .memory()
+            .memory(
+                "iterations",
+                format!("{} Lanczos vectors", self.iterations),
+                basis,
+            )
+            .work(
+                "iterations",
+                "training and the Hessian-vector products",
+                work,
+            ))
+    }
+
+    fn start(&self) -> Result<SpectrumRun> {
+        SpectrumRun::new(self)
+    }
+
+    fn figures(r: &SpectrumResult) -> Result<Vec<FigureData>> {
+        figures::spectrum_figures(r)
+    }
+}
+
+impl Experiment for SharpnessConfig {
+    const NAME: &'static str = "sharpness";
+    type Result = SharpnessResult;
+    type Session = SharpnessRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let basis = self.iterations as f64 * self.problem.weights() * 8.0;
+        Ok(self
+            .problem
+            .memory()
+            .memory(
+                "iterations",
+                format!("{} Lanczos vectors", self.iterations),
+                basis,
+            )
+            .work(
+                "steps",
+                format!("{} runs of {} steps", self.lrs.len(), self.steps),
+                self.work(),
+            ))
+    }
+
+    fn start(&self) -> Result<SharpnessRun> {
+        SharpnessRun::new(self)
+    }
+
+    fn figures(r: &SharpnessResult) -> Result<Vec<FigureData>> {
+        figures::sharpness_figures(r)
+    }
+}
+
+impl Experiment for IntrinsicConfig {
+    const NAME: &'static str = "intrinsic-dim";
+    type Result = IntrinsicResult;
+    type Session = IntrinsicRun;
+
+    fn cost(&self) -> Result<Cost> {
+        self.validate()?;
+        let largest = self.dims.iter().copied().max().unwrap_or(0);
+        let projection = (self.params() * largest) as f64 * 8.0;
+        Ok(self
+            .problem
+            .memory()
+            .memory(
+                "dims",
+                format!("the {} x {largest} projection", self.params()),
+                projection,
+            )
+            .work(
+                "dims",
+                format!("training in {} subspaces", self.dims.len()),
+                self.work(),
+            ))
+    }
+
+    fn start(&self) -> Result<IntrinsicRun> {
+        IntrinsicRun::new(self)
+    }
+
+    fn figures(r: &IntrinsicResult) -> Result<Vec<FigureData>> {
+        figures::intrinsic_figures(r)
     }
 }

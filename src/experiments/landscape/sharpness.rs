@@ -8,7 +8,6 @@
 use super::problem::Problem;
 use super::{CLI_MAX_WORK, SLICE_WORK, check_range, check_work};
 use crate::core::activation::Activation;
-use crate::core::budget::Cost;
 use crate::core::hessian::Objective;
 use crate::core::lanczos::Lanczos;
 use crate::core::loss::Loss;
@@ -18,7 +17,6 @@ use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
 use crate::experiments::connectivity::LmcData;
-use crate::experiments::{Experiment, FigureData};
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
@@ -338,37 +336,5 @@ impl Stepper for SharpnessRun {
 
     fn result(&self) -> SharpnessResult {
         self.result.clone()
-    }
-}
-
-impl Experiment for SharpnessConfig {
-    const NAME: &'static str = "sharpness";
-    type Result = SharpnessResult;
-    type Session = SharpnessRun;
-
-    fn cost(&self) -> Result<Cost> {
-        self.validate()?;
-        let basis = self.iterations as f64 * self.problem.weights() * 8.0;
-        Ok(self
-            .problem
-            .memory()
-            .memory(
-                "iterations",
-                format!("{} Lanczos vectors", self.iterations),
-                basis,
-            )
-            .work(
-                "steps",
-                format!("{} runs of {} steps", self.lrs.len(), self.steps),
-                self.work(),
-            ))
-    }
-
-    fn start(&self) -> Result<SharpnessRun> {
-        SharpnessRun::new(self)
-    }
-
-    fn figures(r: &SharpnessResult) -> Result<Vec<FigureData>> {
-        super::figures::sharpness_figures(r)
     }
 }

@@ -7,14 +7,12 @@
 use super::problem::Problem;
 use super::{CLI_MAX_WORK, Prepare, SLICE_WORK, Subject, check_range, check_work, progress};
 use crate::core::bounds;
-use crate::core::budget::Cost;
 use crate::core::hessian::Objective;
 use crate::core::lanczos::{Lanczos, Ritz, mean_and_stderr, slq_density};
 use crate::core::rng::{Rng, Stream};
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::train::Split;
 use crate::error::{Error, Result};
-use crate::experiments::{Experiment, FigureData};
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -496,39 +494,5 @@ impl Stepper for SpectrumRun {
 
     fn result(&self) -> SpectrumResult {
         self.result.clone()
-    }
-}
-
-impl Experiment for SpectrumConfig {
-    const NAME: &'static str = "hessian";
-    type Result = SpectrumResult;
-    type Session = SpectrumRun;
-
-    fn cost(&self) -> Result<Cost> {
-        self.validate()?;
-        // Lanczos keeps every vector for full re-orthogonalization.
-        let basis = self.iterations as f64 * self.problem.weights() * 8.0;
-        let work = self.problem.training_work() + self.work_after_training();
-        Ok(self
-            .problem
-            .memory()
-            .memory(
-                "iterations",
-                format!("{} Lanczos vectors", self.iterations),
-                basis,
-            )
-            .work(
-                "iterations",
-                "training and the Hessian-vector products",
-                work,
-            ))
-    }
-
-    fn start(&self) -> Result<SpectrumRun> {
-        SpectrumRun::new(self)
-    }
-
-    fn figures(r: &SpectrumResult) -> Result<Vec<FigureData>> {
-        super::figures::spectrum_figures(r)
     }
 }

@@ -7,7 +7,6 @@
 use super::problem::Problem;
 use super::{CLI_MAX_WORK, Prepare, SLICE_WORK, Subject, check_range, check_work, progress};
 use crate::core::bounds;
-use crate::core::budget::Cost;
 use crate::core::directions::{
     BiasDirection, filter_normalized_direction, project, trajectory_pca,
 };
@@ -20,12 +19,8 @@ use crate::core::scalar::Float;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use crate::experiments::registry::{Session, boxed};
-use crate::experiments::{Experiment, FigureData};
-use crate::gpu::{GpuContext, GpuEnsemble};
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// Most points along each axis of the grid: [`bounds::GRID`].
 pub const MAX_GRID: usize = bounds::GRID.max;
@@ -568,32 +563,5 @@ impl<E: Ensemble> SurfaceRun<E> {
         } else {
             0
         }
-    }
-}
-
-impl Experiment for SurfaceConfig {
-    const NAME: &'static str = "landscape";
-    type Result = SurfaceResult;
-    type Session = SurfaceRun;
-
-    fn cost(&self) -> Result<Cost> {
-        self.validate()?;
-        Ok(self.problem.memory().work(
-            "grid",
-            format!("training and a {0} x {0} grid", self.grid),
-            self.work(),
-        ))
-    }
-
-    fn start(&self) -> Result<SurfaceRun> {
-        SurfaceRun::new(self)
-    }
-
-    fn figures(r: &SurfaceResult) -> Result<Vec<FigureData>> {
-        super::figures::surface_figures(r)
-    }
-
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
-        Some(SurfaceRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

@@ -18,9 +18,9 @@ use crate::core::ensemble::Ensemble;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::Result;
 use crate::experiments::FigureData;
+use crate::experiments::collapse::figures;
 use crate::experiments::collapse::{CollapseConfig, CollapseData, CollapseResult, CollapseRun};
 use crate::gpu::{AnyEnsemble64, GpuContext};
-use crate::plot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -59,7 +59,7 @@ pub fn Collapse() -> impl IntoView {
         result: RwSignal::new(None),
         frame: RwSignal::new(None),
         playing: RwSignal::new(false),
-        yaw: RwSignal::new(crate::experiments::collapse::figures::DEFAULT_YAW.to_degrees()),
+        yaw: RwSignal::new(figures::DEFAULT_YAW.to_degrees()),
         own: RwSignal::new(own::Uploads::default()),
         error: RwSignal::new(None),
         notice: RwSignal::new(notice),
@@ -121,10 +121,9 @@ fn scrubbed(room: Room) -> Figures {
             let index = frame.unwrap_or(last).min(last);
             Ok(vec![FigureData {
                 stem: "features",
-                panels: crate::experiments::collapse::figures::features(r, index)
-                    .map_err(|e| e.to_string())?,
+                panels: figures::features(r, index).map_err(|e| e.to_string())?,
                 panel_size: (400, 400),
-                csv: crate::experiments::collapse::figures::features_csv(r, index),
+                csv: figures::features_csv(r, index),
             }])
         })
     })
@@ -141,10 +140,9 @@ fn scrubbed_3d(room: Room) -> Figures {
             let index = frame.unwrap_or(last).min(last);
             Ok(vec![FigureData {
                 stem: "features-3d",
-                panels: crate::experiments::collapse::figures::features_3d(r, index, yaw)
-                    .map_err(|e| e.to_string())?,
+                panels: figures::features_3d(r, index, yaw).map_err(|e| e.to_string())?,
                 panel_size: (460, 440),
-                csv: crate::experiments::collapse::figures::features_3d_csv(r, index),
+                csv: figures::features_3d_csv(r, index),
             }])
         })
     })

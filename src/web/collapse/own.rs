@@ -6,8 +6,8 @@ use super::super::glue::{chosen_file, read_csv_file};
 use super::super::room::Figures;
 use crate::core::collapse::NcMetrics;
 use crate::experiments::FigureData;
+use crate::experiments::collapse::figures;
 use crate::experiments::collapse::own::{Named, OwnFeatures};
-use crate::plot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -56,13 +56,12 @@ fn measured(uploads: &Uploads) -> Option<Result<(NcMetrics, FigureData), String>
         let (metrics, snapshot) = own.measure().map_err(|e| e.to_string())?;
         let sizes = own.class_sizes();
         let panels =
-            crate::experiments::collapse::figures::own_features(&snapshot, &sizes, &metrics)
-                .map_err(|e| e.to_string())?;
+            figures::own_features(&snapshot, &sizes, &metrics).map_err(|e| e.to_string())?;
         let figure = FigureData {
             stem: "own-features",
             panels,
             panel_size: (340, 340),
-            csv: crate::experiments::collapse::figures::own_features_csv(&snapshot, &metrics),
+            csv: figures::own_features_csv(&snapshot, &metrics),
         };
         Ok((metrics, figure))
     })())
