@@ -322,3 +322,38 @@ fn run_by_name_writes_the_result_and_every_figure() {
         }
     }
 }
+
+#[test]
+fn every_room_cites_papers_from_the_one_table() {
+    use theorylab::experiments::papers::{PAPERS, paper};
+    let mut keys = HashSet::new();
+    for p in PAPERS {
+        assert!(keys.insert(p.key), "{} is in the table twice", p.key);
+        assert!(p.link.starts_with("https://"), "{}: {}", p.key, p.link);
+        assert!(p.year().is_some(), "{}: no year in '{}'", p.key, p.venue);
+        assert!(
+            ROOMS.iter().any(|r| r.papers.contains(&p.key)),
+            "no room cites {}",
+            p.key
+        );
+    }
+    for room in ROOMS {
+        assert!(!room.papers.is_empty(), "{} cites nothing", room.title);
+        for key in room.papers {
+            assert!(
+                paper(key).is_some(),
+                "{} cites unknown paper {key}",
+                room.title
+            );
+        }
+    }
+    assert_eq!(
+        paper("ainsworth2023").unwrap().short(),
+        "Ainsworth et al. 2023"
+    );
+    assert_eq!(paper("yang2021").unwrap().short(), "Yang & Hu 2021");
+    assert_eq!(
+        paper("pearlmutter1994").unwrap().short(),
+        "Pearlmutter 1994"
+    );
+}

@@ -16,6 +16,7 @@ pub mod collapse;
 pub mod connectivity;
 pub mod depth;
 pub mod landscape;
+pub mod papers;
 pub mod permalink;
 pub mod playground;
 pub mod registry;
@@ -71,6 +72,8 @@ pub struct RoomInfo {
     pub summary: &'static str,
     /// Its CLI subcommands.
     pub commands: &'static [&'static str],
+    /// The papers it draws on, by key into [`papers::PAPERS`].
+    pub papers: &'static [&'static str],
 }
 
 /// Every room, in the order the nav bar lists them.
@@ -80,6 +83,7 @@ pub const ROOMS: &[RoomInfo] = &[
         title: "Playground",
         summary: "TensorFlow Playground on our core: train a network on points of the plane",
         commands: &["train", "eval"],
+        papers: &["smilkov2016", "yang2021"],
     },
     RoomInfo {
         path: "width",
@@ -93,6 +97,15 @@ pub const ROOMS: &[RoomInfo] = &[
             "fnspace",
             "abc",
         ],
+        papers: &[
+            "yang2021",
+            "jacot2018",
+            "yang2022",
+            "mup",
+            "novak2020",
+            "lee2018",
+            "lee2019",
+        ],
     },
     RoomInfo {
         path: "depth",
@@ -105,23 +118,34 @@ pub const ROOMS: &[RoomInfo] = &[
             "residual",
             "trained-aspect",
         ],
+        papers: &["roberts2022", "hanin2020", "poole2016", "schoenholz2017"],
     },
     RoomInfo {
         path: "collapse",
         title: "Collapse",
         summary: "neural collapse in the terminal phase: NC1-NC4, the simplex ETF, minority collapse",
         commands: &["collapse", "nc-metrics"],
+        papers: &["papyan2020", "zhu2021", "dang2023"],
     },
     RoomInfo {
         path: "connectivity",
         title: "Connectivity",
         summary: "linear mode connectivity: loss barriers, Git Re-Basin permutations, width and spawn time",
         commands: &["lmc", "lmc-sweep"],
+        papers: &["ainsworth2023", "frankle2020", "ito2024", "entezari2022"],
     },
     RoomInfo {
         path: "landscape",
         title: "Landscape",
         summary: "loss landscapes: filter-normalized and PCA planes, Hessian spectra, the edge of stability, intrinsic dimension",
         commands: &["landscape", "hessian", "sharpness", "intrinsic-dim"],
+        papers: &[
+            "li2018landscape",
+            "yao2020",
+            "ghorbani2019",
+            "cohen2021",
+            "li2018intrinsic",
+            "pearlmutter1994",
+        ],
     },
 ];

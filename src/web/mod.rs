@@ -14,7 +14,7 @@ mod playground;
 mod room;
 mod width;
 
-use crate::experiments::ROOMS;
+use crate::experiments::{ROOMS, papers};
 use crate::gpu::GpuContext;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -157,6 +157,15 @@ fn App() -> impl IntoView {
                 landscape::PATH => view! { <landscape::Landscape/> }.into_any(),
                 _ => view! { <playground::Playground/> }.into_any(),
             }}
+            {move || {
+                let path = room_path.get();
+                let shown = if ROOMS.iter().any(|r| format!("/{}", r.path) == path) {
+                    path
+                } else {
+                    "/playground".to_string()
+                };
+                view! { <RoomPapers path=shown/> }
+            }}
         </main>
     }
 }
@@ -191,7 +200,7 @@ fn BackendSwitch() -> impl IntoView {
     }
 }
 
-/// The papers behind each room.
+/// The papers behind each room, from the one table of papers.
 #[component]
 fn About() -> impl IntoView {
     view! {
@@ -203,145 +212,44 @@ fn About() -> impl IntoView {
                 " checks its numbers against theory, PyTorch and neural-tangents, and in this page "
                 "(WebGPU compute shaders, or the same CPU code compiled to WebAssembly)."
             </p>
-            <h3>"Width"</h3>
-            <ul>
-                <li>
-                    "R. Novak et al., "
-                    <a href="https://arxiv.org/abs/1912.02803">"Neural Tangents"</a>
-                    " (ICLR 2020): the kernel conventions the analytic NNGP and NTK follow."
-                </li>
-                <li>
-                    "J. Lee et al., "
-                    <a href="https://arxiv.org/abs/1711.00165">"Deep Neural Networks as Gaussian Processes"</a>
-                    " (ICLR 2018): the NNGP recursion."
-                </li>
-                <li>
-                    "G. Yang et al., the "
-                    <a href="https://github.com/microsoft/mup">"mup"</a>
-                    " package: the coordinate check."
-                </li>
-            </ul>
-            <h3>"Depth"</h3>
-            <ul>
-                <li>
-                    "D. A. Roberts, S. Yaida, B. Hanin, "
-                    <a href="https://arxiv.org/abs/2106.10165">"The Principles of Deep Learning Theory"</a>
-                    " (2022): nearly-Gaussian networks, the four-point vertex and criticality."
-                </li>
-                <li>
-                    "B. Hanin, M. Nica, "
-                    <a href="https://arxiv.org/abs/1909.05989">
-                        "Finite Depth and Width Corrections to the Neural Tangent Kernel"
-                    </a>
-                    " (ICLR 2020): NTK fluctuations exponential in L/n."
-                </li>
-                <li>
-                    "B. Poole et al., "
-                    <a href="https://arxiv.org/abs/1606.05340">"Exponential expressivity in deep neural networks through transient chaos"</a>
-                    " (NeurIPS 2016), and S. S. Schoenholz et al., "
-                    <a href="https://arxiv.org/abs/1611.01232">"Deep Information Propagation"</a>
-                    " (ICLR 2017): order, chaos and depth scales."
-                </li>
-            </ul>
-            <h3>"Collapse"</h3>
-            <ul>
-                <li>
-                    "V. Papyan, X. Y. Han, D. L. Donoho, "
-                    <a href="https://arxiv.org/abs/2008.08186">"Prevalence of neural collapse during the terminal phase of deep learning training"</a>
-                    " (PNAS 2020): NC1-NC4."
-                </li>
-                <li>
-                    "H. Dang et al., "
-                    <a href="https://arxiv.org/abs/2301.00437">"Neural Collapse in Deep Linear Networks: From Balanced to Imbalanced Data"</a>
-                    " (ICML 2023): the closed form of imbalanced MSE and minority collapse."
-                </li>
-                <li>
-                    "Z. Zhu et al., "
-                    <a href="https://arxiv.org/abs/2105.02375">"A Geometric Analysis of Neural Collapse with Unconstrained Features"</a>
-                    " (NeurIPS 2021): the unconstrained features model."
-                </li>
-            </ul>
-            <h3>"Connectivity"</h3>
-            <ul>
-                <li>
-                    "S. K. Ainsworth, J. Hayase, S. Srinivasa, "
-                    <a href="https://arxiv.org/abs/2209.04836">"Git Re-Basin: Merging Models modulo Permutation Symmetries"</a>
-                    " (ICLR 2023): weight and activation matching, the loss barrier."
-                </li>
-                <li>
-                    "J. Frankle et al., "
-                    <a href="https://arxiv.org/abs/1912.05671">"Linear Mode Connectivity and the Lottery Ticket Hypothesis"</a>
-                    " (ICML 2020): instability analysis, spawning, the error barrier."
-                </li>
-                <li>
-                    "A. Ito, M. Yamada, A. Kumagai, "
-                    <a href="https://arxiv.org/abs/2402.04051">"Analysis of Linear Mode Connectivity via Permutation-Based Weight Matching"</a>
-                    " (2024): permutations align singular vectors and keep singular values."
-                </li>
-                <li>
-                    "R. Entezari et al., "
-                    <a href="https://arxiv.org/abs/2110.06296">"The Role of Permutation Invariance in Linear Mode Connectivity of Neural Networks"</a>
-                    " (ICLR 2022): the conjecture that barriers vanish modulo permutations."
-                </li>
-            </ul>
-            <h3>"Landscape"</h3>
-            <ul>
-                <li>
-                    "H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "
-                    <a href="https://arxiv.org/abs/1712.09913">"Visualizing the Loss Landscape of Neural Nets"</a>
-                    " (NeurIPS 2018): filter-normalized directions, trajectories on PCA planes."
-                </li>
-                <li>
-                    "Z. Yao, A. Gholami, K. Keutzer, M. W. Mahoney, "
-                    <a href="https://arxiv.org/abs/1912.07145">"PyHessian: Neural Networks Through the Lens of the Hessian"</a>
-                    " (2020): top eigenvalues by Lanczos, Hutchinson's trace, the spectral density, per layer."
-                </li>
-                <li>
-                    "B. Ghorbani, S. Krishnan, Y. Xiao, "
-                    <a href="https://arxiv.org/abs/1901.10159">"An Investigation into Neural Net Optimization via Hessian Eigenvalue Density"</a>
-                    " (ICML 2019): stochastic Lanczos quadrature, the bulk and the outliers."
-                </li>
-                <li>
-                    "J. M. Cohen, S. Kaur, Y. Li, J. Z. Kolter, A. Talwalkar, "
-                    <a href="https://arxiv.org/abs/2103.00065">"Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability"</a>
-                    " (ICLR 2021): progressive sharpening up to 2/η."
-                </li>
-                <li>
-                    "C. Li, H. Farkhoor, R. Liu, J. Yosinski, "
-                    <a href="https://arxiv.org/abs/1804.08838">"Measuring the Intrinsic Dimension of Objective Landscapes"</a>
-                    " (ICLR 2018): training in random subspaces, d_int90."
-                </li>
-                <li>
-                    "B. A. Pearlmutter, "
-                    <a href="https://doi.org/10.1162/neco.1994.6.1.147">"Fast Exact Multiplication by the Hessian"</a>
-                    " (Neural Computation 1994): Hessian-vector products at the cost of a few gradients."
-                </li>
-            </ul>
-            <h3>"Playground"</h3>
-            <ul>
-                <li>
-                    "D. Smilkov, S. Carter, "
-                    <a href="https://playground.tensorflow.org">"TensorFlow Playground"</a>
-                    " (2016): the 2-D data sets and the view of every hidden unit."
-                </li>
-                <li>
-                    "G. Yang, E. J. Hu, "
-                    <a href="https://arxiv.org/abs/2011.14522">
-                        "Feature Learning in Infinite-Width Neural Networks"
-                    </a>
-                    " (ICML 2021): abc-parametrizations, SP / NTK / muP / mean field."
-                </li>
-                <li>
-                    "A. Jacot, F. Gabriel, C. Hongler, "
-                    <a href="https://arxiv.org/abs/1806.07572">"Neural Tangent Kernel"</a>
-                    " (NeurIPS 2018): why wide NTK-parametrized networks barely move their features."
-                </li>
-                <li>
-                    "G. Yang et al., "
-                    <a href="https://arxiv.org/abs/2203.03466">"Tensor Programs V: muTransfer"</a>
-                    " (2022): muP for Adam, and hyperparameters that transfer across widths."
-                </li>
-            </ul>
+            {ROOMS
+                .iter()
+                .map(|room| {
+                    view! {
+                        <h3>{room.title}</h3>
+                        <Papers keys=room.papers/>
+                    }
+                })
+                .collect_view()}
         </section>
     }
+}
+
+/// A list of papers by key: authors, linked title, venue and year, what the lab takes from it.
+#[component]
+fn Papers(keys: &'static [&'static str]) -> impl IntoView {
+    let items = keys.iter().filter_map(|key| papers::paper(key)).map(|p| {
+        view! {
+            <li>
+                {format!("{}, ", p.authors)}
+                <a href=p.link>{p.title}</a>
+                {format!(" ({}): {}.", p.venue, p.takes)}
+            </li>
+        }
+    });
+    view! { <ul class="papers">{items.collect_view()}</ul> }
+}
+
+/// The room's reading list under its figures.
+#[component]
+fn RoomPapers(path: String) -> impl IntoView {
+    let room = ROOMS.iter().find(|r| format!("/{}", r.path) == path);
+    room.map(|room| {
+        view! {
+            <section class="room-papers">
+                <h3>"Papers behind this room"</h3>
+                <Papers keys=room.papers/>
+            </section>
+        }
+    })
 }

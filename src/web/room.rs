@@ -9,7 +9,7 @@ use crate::core::finite::first_non_finite;
 use crate::core::stepper::{Progress, Stepper};
 use crate::core::vocabulary::Choice;
 use crate::error::{Error, Result};
-use crate::experiments::{Experiment, FigureData, permalink};
+use crate::experiments::{Experiment, FigureData, permalink, registry};
 use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -273,11 +273,23 @@ where
     })
 }
 
-/// The result as the JSON export writes it.
-pub fn json_of<R: Serialize + Send + Sync + 'static>(
-    result: RwSignal<Option<R>>,
-) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
-    move || result.with_untracked(|r| serde_json::to_string_pretty(r.as_ref()?).ok())
+/// The result as the JSON export writes it: with the run that made it under `"run"` (its
+/// experiment and `config`), which `theorylab run NAME --config export.json` replays natively;
+/// without it where `config` gives none (a run on the user's uploaded files).
+pub fn export_of<E>(
+    result: RwSignal<Option<E::Result>>,
+    config: impl Fn() -> Option<E> + Copy + Send + Sync + 'static,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static
+where
+    E: Experiment,
+    E::Result: Send + Sync + 'static,
+{
+    move || {
+        result.with_untracked(|r| match config() {
+            Some(config) => registry::export_json(&config, r.as_ref()?).ok(),
+            None => serde_json::to_string_pretty(r.as_ref()?).ok(),
+        })
+    }
 }
 
 /// The figure `stem` of `figures` (with its SVG / PNG / CSV / JSON buttons), its explanation

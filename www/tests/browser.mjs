@@ -408,6 +408,23 @@ await test("the Width room's coordinate check equals the native CLI's", async ()
   await page.close();
 });
 
+await test("a figure's JSON export replays natively with theorylab run NAME --config", async () => {
+  const page = await openWidth(cpu, "steps=3&seeds=2&parametrization=ntk");
+  const exported = (await exportFile(page, "coordinate-check", "json")).bytes.toString();
+  const web = JSON.parse(exported);
+  assert.equal(web.run.experiment, "coordcheck");
+  assert.equal(web.run.config.parametrization, "ntk");
+  const dir = mkdtempSync(join(tmpdir(), "theorylab-replay-"));
+  writeFileSync(join(dir, "coordinate-check.json"), exported);
+  const native = JSON.parse(execFileSync(CLI, [
+    "run", "coordcheck", "--config", join(dir, "coordinate-check.json"), "--json"]).toString());
+  assert.deepEqual(web.widths, native.widths);
+  // The same bound as the flag-for-flag comparison above: f32 with and without FMA.
+  const worst = worstRelativeDifference(web, native, ["act_size", "delta_size"]);
+  assert.ok(worst < 1e-3, `the replay differs from the page by ${worst}`);
+  await page.close();
+});
+
 await test("on WebGPU the Width room's coordinate check runs on the GPU and equals the native CLI's", async () => {
   const page = await openWidth(gpu, "steps=3&seeds=2&parametrization=ntk&max_width_log2=7");
   assert.match(await page.textContent("#sweep-status"), /coordinate check on WebGPU/);
@@ -1121,6 +1138,45 @@ await test("the Landscape room looks at an uploaded model as the CLI does, and n
   assert.match(await page.textContent(".figures h2"), /The loss around a trained network/);
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+await test("Run again after done starts a new run in every room", async () => {
+  const rooms = [
+    ["Width", () => openWidth(cpu, "steps=3&seeds=2&parametrization=ntk")],
+    ["Depth", () => openDepth(cpu, "depth=2&width_log2=4&samples_log2=6")],
+    ["Collapse", () => openCollapse(cpu, "epochs=16")],
+    ["Connectivity", () => openConnectivity(cpu, "pair.width=32&pair.epochs=3&values=%5B16%5D&pairs=1")],
+    ["Landscape", () => openLandscape(cpu, LANDSCAPE_QUICK)],
+  ];
+  for (const [name, openRoom] of rooms) {
+    const page = await openRoom();
+    assert.match(await page.textContent("#sweep-status"), /· done ·/, name);
+    // Watch the status from before the click, so a fast rerun cannot slip between polls.
+    await page.evaluate(() => {
+      window.ranAgain = false;
+      const status = document.querySelector("#sweep-status");
+      new MutationObserver(() => {
+        if (/· running ·/.test(status.textContent)) window.ranAgain = true;
+      }).observe(status, { childList: true, characterData: true, subtree: true });
+    });
+    await page.click("#rerun");
+    await page.waitForFunction(() => window.ranAgain, null, { timeout: 30000 });
+    await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status").textContent),
+      null, { timeout: 300000 });
+    assert.deepEqual(page.errors, [], name);
+    await page.close();
+  }
+});
+
+await test("every room lists its papers from the table, and About all of them", async () => {
+  for (const [room, paper] of [["playground", /TensorFlow Playground/], ["width", /Tensor Programs V/],
+    ["depth", /Principles of Deep Learning Theory/], ["collapse", /Prevalence of neural collapse/],
+    ["connectivity", /Git Re-Basin/], ["landscape", /PyHessian/]]) {
+    const page = await open(cpu, `#/${room}`);
+    await page.waitForSelector(".room-papers li");
+    assert.match(await page.textContent(".room-papers"), paper, room);
+    await page.close();
+  }
 });
 
 await test("the About panel lists the papers", async () => {

@@ -12,7 +12,7 @@ mod text;
 use super::Compute;
 use super::room::{
     self, Banners, Figures, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url,
-    drive, figures_of, json_of, keep_permalink, progress_bar,
+    drive, export_of, figures_of, keep_permalink, progress_bar,
 };
 use crate::core::ensemble::Ensemble;
 use crate::core::stepper::{Progress, Stepper};
@@ -79,7 +79,7 @@ pub fn Collapse() -> impl IntoView {
     });
     let figures = figures_of::<CollapseConfig>(room.result, "training…");
     let own_measured = own::measure(room.own);
-    let json = json_of(room.result);
+    let json = export_of(room.result, move || Some(room.config.get_untracked()));
     view! {
         <section class="room collapse">
             <div class="layout">

@@ -11,7 +11,7 @@ mod text;
 
 use super::room::{
     self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
-    figures_of, json_of, keep_permalink, progress_bar,
+    export_of, figures_of, keep_permalink, progress_bar,
 };
 use super::{Compute, glue};
 use crate::core::data::{TargetColumns, parse_csv};
@@ -101,7 +101,13 @@ pub fn Connectivity() -> impl IntoView {
     });
     let pair = figures_of::<LmcConfig>(room.pair, "training A and B…");
     let sweep = figures_of::<LmcSweepConfig>(room.sweep, "after the pair: the sweep…");
-    let (pair_json, sweep_json) = (json_of(room.pair), json_of(room.sweep));
+    let uploaded = move || room.uploads.with_untracked(Uploads::complete);
+    let pair_json = export_of(room.pair, move || {
+        (!uploaded()).then(|| room.config.get_untracked().pair)
+    });
+    let sweep_json = export_of(room.sweep, move || {
+        Some(room.config.get_untracked().sweep())
+    });
     let by_width = move || room.config.with(|c| c.axis == SweepAxis::Width);
     view! {
         <section class="room connectivity">

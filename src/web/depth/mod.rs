@@ -15,7 +15,7 @@ mod text;
 use super::Compute;
 use super::room::{
     self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
-    figures_of, json_of, keep_permalink, progress_bar,
+    export_of, figures_of, keep_permalink, progress_bar,
 };
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::Result;
@@ -88,11 +88,21 @@ pub fn Depth() -> impl IntoView {
     let residual =
         figures_of::<ResidualConfig>(room.residual, "after the L/n grid: the skip weights…");
     let (ensemble_json, criticality_json, aspect_json, residual_json, trained_json) = (
-        json_of(room.ensemble),
-        json_of(room.criticality),
-        json_of(room.aspect),
-        json_of(room.residual),
-        json_of(room.trained),
+        export_of(room.ensemble, move || {
+            Some(room.config.get_untracked().ensemble())
+        }),
+        export_of(room.criticality, move || {
+            Some(room.config.get_untracked().criticality())
+        }),
+        export_of(room.aspect, move || {
+            Some(room.config.get_untracked().aspect())
+        }),
+        export_of(room.residual, move || {
+            Some(room.config.get_untracked().residual())
+        }),
+        export_of(room.trained, move || {
+            Some(room.config.get_untracked().trained())
+        }),
     );
     view! {
         <section class="room depth">

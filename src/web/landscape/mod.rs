@@ -13,7 +13,7 @@ mod text;
 
 use super::Compute;
 use super::room::{
-    Banners, Figures, Sessions, card, config_from_url, figures_of, json_of, keep_permalink,
+    Banners, Figures, Sessions, card, config_from_url, export_of, figures_of, keep_permalink,
     progress_bar,
 };
 use crate::experiments::landscape::LandscapePage;
@@ -54,6 +54,9 @@ impl Uploads {
 struct Room {
     config: RwSignal<LandscapePage>,
     uploads: RwSignal<Uploads>,
+    /// Run again: a new session of the same config (the experiments' memo would not notify
+    /// for an unchanged config).
+    rerun: RwSignal<u64>,
     running: RwSignal<bool>,
     sessions: Sessions,
     progress: RwSignal<(usize, usize)>,
@@ -82,6 +85,7 @@ pub fn Landscape() -> impl IntoView {
     let room = Room {
         config: RwSignal::new(initial),
         uploads: RwSignal::new(Uploads::default()),
+        rerun: RwSignal::new(0),
         running: RwSignal::new(true),
         sessions: Sessions::default(),
         progress: RwSignal::new((0, 0)),
@@ -102,6 +106,7 @@ pub fn Landscape() -> impl IntoView {
         ..room.config.get()
     });
     Effect::new(move |_| {
+        room.rerun.track();
         let config = experiments.get();
         let own = own.get();
         let Some(gpu) = compute.chosen() else {
@@ -143,8 +148,14 @@ pub fn Landscape() -> impl IntoView {
     );
     let intrinsic =
         figures_of::<IntrinsicConfig>(room.intrinsic, "last: training in random subspaces…");
-    let (surface_json, spectrum_json) = (json_of(room.surface), json_of(room.spectrum));
-    let (sharpness_json, intrinsic_json) = (json_of(room.sharpness), json_of(room.intrinsic));
+    let generated = move || !room.uploads.with_untracked(Uploads::complete);
+    let page = move || room.config.get_untracked();
+    let surface_json = export_of(room.surface, move || generated().then(|| page().surface));
+    let spectrum_json = export_of(room.spectrum, move || {
+        generated().then(|| page().spectrum())
+    });
+    let sharpness_json = export_of(room.sharpness, move || Some(page().sharpness));
+    let intrinsic_json = export_of(room.intrinsic, move || Some(page().intrinsic));
     let per_layer = move || room.config.with(|c| c.spectrum.per_layer);
     let of_surface = move |f: fn(&SurfaceResult) -> String| {
         move || {
@@ -229,7 +240,7 @@ fn Transport(room: Room) -> impl IntoView {
     };
     view! {
         <div class="transport">
-            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
+            <button id="rerun" on:click=move |_| room.rerun.update(|n| *n += 1)>"Run again"</button>
             <button
                 id="stop"
                 prop:disabled=move || done() || room.error.with(Option::is_some)

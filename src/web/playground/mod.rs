@@ -9,7 +9,7 @@ mod session;
 
 use super::Compute;
 use super::room::{
-    Banners, Figures, Sessions, card, config_from_url, json_of, keep_permalink, progress_bar,
+    Banners, Figures, Sessions, card, config_from_url, export_of, keep_permalink, progress_bar,
 };
 use crate::core::budget::Budget;
 use crate::core::data::{Dataset, DatasetName};
@@ -221,7 +221,9 @@ pub fn Playground() -> impl IntoView {
                             "(Yang & Hu 2021)."
                         </p>
                     })}
-                    {card("curves", curves, json_of(room.result), "")}
+                    {card("curves", curves, export_of(room.result, move || {
+                        room.upload.with_untracked(Option::is_none).then(|| room.config.get_untracked())
+                    }), "")}
                     <div class="units">
                         {["units-layer-1", "units-layer-2"]
                             .into_iter()

@@ -11,7 +11,7 @@ mod text;
 use super::Compute;
 use super::room::{
     self, Banners, Figures, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url,
-    drive, figures_of, json_of, keep_permalink, progress_bar,
+    drive, export_of, figures_of, keep_permalink, progress_bar,
 };
 use crate::core::parametrization::Parametrization;
 use crate::core::stepper::{Progress, Stepper};
@@ -138,9 +138,15 @@ pub fn Width() -> impl IntoView {
             .with_untracked(|s| serde_json::to_string_pretty(s).ok())
     };
     let (kernel_json, coord_json, fnspace_json) = (
-        json_of(room.kernel),
-        json_of(room.coord),
-        json_of(room.fnspace),
+        export_of(room.kernel, move || {
+            Some(room.config.get_untracked().kernel())
+        }),
+        export_of(room.coord, move || {
+            Some(room.config.get_untracked().coordcheck())
+        }),
+        export_of(room.fnspace, move || {
+            Some(room.config.get_untracked().function_space())
+        }),
     );
 
     view! {
