@@ -13,6 +13,8 @@ use crate::experiments::{Experiment, FigureData, permalink, registry};
 use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
 
 /// Milliseconds of computing per animation frame: the frame's budget is 16 ms, drawing and
 /// input take the rest (and a GPU slice waits for its readback without blocking).
@@ -144,25 +146,122 @@ impl Redraw {
     }
 }
 
-/// A session's experiments as [`drive`] runs them: slices in order, results published.
-pub trait Parts {
-    /// The room's signals the results go to.
-    type Room: Copy;
+/// One experiment of a room's session as the room declares it: how it starts (when its turn
+/// comes, so that a later experiment's setup never delays the first figure), and what the
+/// page shows of it.
+pub struct Part<S: Stepper> {
+    start: Option<Box<dyn FnOnce() -> Result<S>>>,
+    run: Option<S>,
+    progress: Progress,
+    /// What is on the page: the `version` last shown (`None`: nothing yet).
+    shown: Option<usize>,
+    version: fn(&S, Progress) -> usize,
+    show: Box<dyn Fn(&S)>,
+    eager: bool,
+}
 
-    /// Whether every experiment is done.
-    fn finished(&self) -> bool;
+/// Not started: one unit of work to do.
+const UNSTARTED: Progress = Progress { done: 0, total: 1 };
 
-    /// Work units done and in total, for the progress bar.
-    fn totals(&self) -> (usize, usize);
+impl<S: Stepper + 'static> Part<S> {
+    /// The experiment `start` makes, its results shown by `show` each time it moved.
+    pub fn new(start: impl FnOnce() -> Result<S> + 'static, show: impl Fn(&S) + 'static) -> Self {
+        Part {
+            start: Some(Box::new(start)),
+            run: None,
+            progress: UNSTARTED,
+            shown: None,
+            version: |_, p| p.done,
+            show: Box::new(show),
+            eager: false,
+        }
+    }
 
-    /// One frame's slice of the first unfinished experiments.
-    async fn slice(&mut self) -> Result<()>;
+    /// The experiment `start` makes, its result shown in `signal`.
+    pub fn into(
+        start: impl FnOnce() -> Result<S> + 'static,
+        signal: RwSignal<Option<S::Output>>,
+    ) -> Self
+    where
+        S::Output: Send + Sync + 'static,
+    {
+        Self::new(start, move |run| signal.set(Some(run.result())))
+    }
 
-    /// Publishes the results so far (one figure family per frame); false if superseded.
-    async fn publish(&self, room: Self::Room, live: Live) -> bool;
+    /// Shown whenever `version` changes (a plane whose next finer grid is complete), checked at
+    /// every frame rather than every redraw; until it is first shown, the frame computes two
+    /// slices (12 of its 16 ms), as nothing but the progress bar needs redrawing.
+    pub fn eager(mut self, version: fn(&S, Progress) -> usize) -> Self {
+        self.version = version;
+        self.eager = true;
+        self
+    }
+}
 
-    /// Called at every frame before the slice: starts work the page asked for meanwhile.
-    fn before_frame(&mut self, _room: Self::Room) {}
+/// A [`Part`] whatever its experiment: what [`drive`] runs.
+pub trait Step {
+    /// Its progress (one unit to do before it starts).
+    fn progress(&self) -> Progress;
+    /// Starts it if need be, then advances it until done or `slice` is spent.
+    fn advance<'a>(
+        &'a mut self,
+        slice: &'a Slice,
+    ) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>;
+    /// Whether it has something to show (its version is past 0) that is not on the page yet
+    /// (and, `eager_only`, is an eager part).
+    fn due(&self, eager_only: bool) -> bool;
+    /// Shows it on the page.
+    fn show(&mut self);
+    /// Whether the frame should compute two slices for it.
+    fn hurried(&self) -> bool;
+}
+
+impl<S: Stepper + 'static> Step for Part<S> {
+    fn progress(&self) -> Progress {
+        self.progress
+    }
+
+    fn advance<'a>(
+        &'a mut self,
+        slice: &'a Slice,
+    ) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>> {
+        Box::pin(async move {
+            if let Some(start) = self.start.take() {
+                self.run = Some(start()?);
+            }
+            if let Some(run) = self.run.as_mut() {
+                self.progress = advance(run, slice).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn due(&self, eager_only: bool) -> bool {
+        let Some(run) = &self.run else {
+            return false;
+        };
+        let version = (self.version)(run, self.progress);
+        (self.eager || !eager_only) && version > 0 && self.shown != Some(version)
+    }
+
+    fn show(&mut self) {
+        if let Some(run) = &self.run {
+            self.shown = Some((self.version)(run, self.progress));
+            (self.show)(run);
+        }
+    }
+
+    fn hurried(&self) -> bool {
+        self.eager && self.shown.is_none()
+    }
+}
+
+/// A room's session: its experiments, run one after another in this order.
+pub type Session = Vec<Box<dyn Step>>;
+
+/// Boxes a part for a [`Session`].
+pub fn part<S: Stepper + 'static>(part: Part<S>) -> Box<dyn Step> {
+    Box::new(part)
 }
 
 /// The signals every room's transport bar reads.
@@ -176,26 +275,51 @@ pub struct SessionSignals {
     pub error: RwSignal<Option<String>>,
 }
 
-/// Runs `parts` a slice per animation frame until done, stopped or superseded, publishing the
-/// results at most every [`REDRAW_MS`] and once more at the end; "done" only once the final
-/// results are on the page. Parts that could not be made (a config refused) are reported in
-/// the error banner.
-pub async fn drive<P: Parts>(parts: Result<P>, room: P::Room, signals: SessionSignals, live: Live) {
-    let mut parts = match parts {
-        Ok(parts) => parts,
+/// Each part's share done, out of 1000 a part (their own units do not compare).
+fn totals(session: &Session) -> (usize, usize) {
+    let share = |p: Progress| 1000 * p.done.min(p.total) / p.total.max(1);
+    let done = session.iter().map(|s| share(s.progress())).sum();
+    (done, 1000 * session.len())
+}
+
+/// Runs `session` a slice per animation frame until done, stopped or superseded: the first
+/// unfinished part computes; the parts that moved are shown, a frame apart, at most every
+/// [`REDRAW_MS`] (eager ones at every frame) and once more at the end; "done" only once the
+/// final results are on the page. Parts the page asks for later come from `more`, called
+/// before every frame. A session that could not be made (a config refused) is reported in the
+/// error banner.
+pub async fn drive(
+    session: Result<Session>,
+    signals: SessionSignals,
+    live: Live,
+    mut more: impl FnMut() -> Option<Result<Session>>,
+) {
+    let mut session = match session {
+        Ok(session) => session,
         Err(e) => {
             signals.error.set(Some(e.to_string()));
             signals.running.set(false);
             return;
         }
     };
+    let finished = |s: &Session| s.iter().all(|p| p.progress().finished());
     let mut redraw = Redraw::now();
     while live.next_frame().await {
-        parts.before_frame(room);
-        if !signals.running.get_untracked() || parts.finished() {
+        match more() {
+            Some(Ok(parts)) => {
+                session.extend(parts);
+                signals.running.set(true);
+            }
+            Some(Err(e)) => signals.error.set(Some(e.to_string())),
+            None => {}
+        }
+        if !show(&mut session, true, live).await {
+            return;
+        }
+        if !signals.running.get_untracked() || finished(&session) {
             continue;
         }
-        let outcome = parts.slice().await;
+        let outcome = slice(&mut session).await;
         if !live.is_live() {
             return;
         }
@@ -213,17 +337,89 @@ pub async fn drive<P: Parts>(parts: Result<P>, room: P::Room, signals: SessionSi
             }
             Ok(()) => {}
         }
-        let finished = parts.finished();
-        if !finished {
-            signals.progress.set(parts.totals());
+        let done = finished(&session);
+        if !done {
+            signals.progress.set(totals(&session));
         }
-        if (finished || redraw.due()) && !parts.publish(room, live).await {
+        if (done || redraw.due()) && !show(&mut session, false, live).await {
             return;
         }
-        if finished {
-            signals.progress.set(parts.totals());
+        if done {
+            signals.progress.set(totals(&session));
             signals.running.set(false);
         }
+    }
+}
+
+/// One frame's compute: the first unfinished parts, in order, until the slice is spent (two
+/// slices while an eager part waits to be first shown).
+async fn slice(session: &mut Session) -> Result<()> {
+    let slices = if session.iter().any(|p| p.hurried()) {
+        2
+    } else {
+        1
+    };
+    for _ in 0..slices {
+        let slice = Slice::begin();
+        while !slice.spent() {
+            let Some(next) = session.iter_mut().find(|p| !p.progress().finished()) else {
+                return Ok(());
+            };
+            next.advance(&slice).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Shows the parts that moved (only the eager ones when `eager_only`), a frame apart; false if
+/// superseded meanwhile.
+async fn show(session: &mut Session, eager_only: bool, live: Live) -> bool {
+    let mut first = true;
+    for part in session.iter_mut() {
+        if !part.due(eager_only) {
+            continue;
+        }
+        if !first && !live.next_frame().await {
+            return false;
+        }
+        part.show();
+        first = false;
+    }
+    true
+}
+
+/// Steppers run one after another as one: the sweeps of a figure that shows them together.
+pub struct Sequence<S>(pub Vec<S>, usize);
+
+impl<S: Stepper> Sequence<S> {
+    /// `runs`, in order.
+    pub fn new(runs: Vec<S>) -> Self {
+        Sequence(runs, 0)
+    }
+}
+
+impl<S: Stepper> Stepper for Sequence<S> {
+    type Output = Vec<S::Output>;
+
+    async fn step(&mut self) -> Result<Progress> {
+        let n = self.0.len();
+        let mut share = 0;
+        if let Some(run) = self.0.get_mut(self.1) {
+            let p = run.step().await?;
+            if p.finished() {
+                self.1 += 1;
+            } else {
+                share = 1000 * p.done / p.total.max(1);
+            }
+        }
+        Ok(Progress {
+            done: 1000 * self.1 + share,
+            total: 1000 * n,
+        })
+    }
+
+    fn result(&self) -> Vec<S::Output> {
+        self.0.iter().map(Stepper::result).collect()
     }
 }
 

@@ -11,12 +11,9 @@ mod text;
 
 use super::Compute;
 use super::room::{
-    self, Banners, Figures, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url,
-    drive, export_of, figures_of, keep_permalink, progress_bar,
+    Banners, Figures, Live, Part, SessionSignals, Sessions, card, config_from_url, drive,
+    export_of, figures_of, keep_permalink, part, progress_bar,
 };
-use crate::core::ensemble::Ensemble;
-use crate::core::stepper::{Progress, Stepper};
-use crate::error::Result;
 use crate::experiments::FigureData;
 use crate::experiments::collapse::figures;
 use crate::experiments::collapse::{CollapseConfig, CollapseData, CollapseResult, CollapseRun};
@@ -259,34 +256,6 @@ fn Transport(room: Room) -> impl IntoView {
     }
 }
 
-/// The session's one experiment (its MLP on the ensemble engine `E`) and its progress.
-struct Parts<E: Ensemble>(CollapseRun<E>, Progress);
-
-impl<E: Ensemble> room::Parts for Parts<E> {
-    type Room = Room;
-
-    fn finished(&self) -> bool {
-        self.1.finished()
-    }
-
-    fn totals(&self) -> (usize, usize) {
-        (self.1.done, self.1.total)
-    }
-
-    async fn slice(&mut self) -> Result<()> {
-        let slice = Slice::begin();
-        if !self.1.finished() {
-            self.1 = advance(&mut self.0, &slice).await?;
-        }
-        Ok(())
-    }
-
-    async fn publish(&self, room: Room, _live: Live) -> bool {
-        room.result.set(Some(self.0.result()));
-        true
-    }
-}
-
 /// One session, in slices per frame, until stopped or superseded: an MLP on WebGPU (f32) when
 /// the page has it, else on the CPU (f64).
 async fn session(live: Live, config: CollapseConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
@@ -296,9 +265,9 @@ async fn session(live: Live, config: CollapseConfig, gpu: Option<Arc<GpuContext>
         progress: room.progress,
         error: room.error,
     };
-    let progress = Progress { done: 0, total: 1 };
-    let parts = config
-        .validate_page()
-        .and_then(|()| CollapseRun::<AnyEnsemble64>::on(gpu, &config));
-    drive(parts.map(|run| Parts(run, progress)), room, signals, live).await
+    let parts = config.validate_page().map(|()| {
+        let start = move || CollapseRun::<AnyEnsemble64>::on(gpu, &config);
+        vec![part(Part::into(start, room.result))]
+    });
+    drive(parts, signals, live, || None).await
 }

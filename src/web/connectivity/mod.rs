@@ -10,15 +10,15 @@ mod controls;
 mod text;
 
 use super::room::{
-    self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
-    export_of, figures_of, keep_permalink, progress_bar,
+    Banners, Live, Part, SessionSignals, Sessions, card, config_from_url, drive, export_of,
+    figures_of, keep_permalink, part, progress_bar,
 };
 use super::{Compute, glue};
 use crate::core::data::{TargetColumns, parse_csv};
 use crate::core::ensemble::Ensemble;
 use crate::core::loss::Loss;
 use crate::core::model_file::{from_safetensors, to_safetensors};
-use crate::core::stepper::{Progress, Stepper};
+use crate::core::stepper::Stepper;
 use crate::error::{Error, Result};
 use crate::experiments::connectivity::lmc::models_work;
 use crate::experiments::connectivity::sweep::{
@@ -183,15 +183,6 @@ fn Transport(room: Room) -> impl IntoView {
     }
 }
 
-/// The session's experiments, in this order: the pair, then the sweep; their path points are
-/// evaluated through the ensemble engine `E` (the CPU in f64, or the GPU in f32).
-struct Parts<E: Ensemble> {
-    pair: (LmcRun<E>, Progress),
-    sweep: (LmcSweepRun<E>, Progress),
-}
-
-const UNSTARTED: Progress = Progress { done: 0, total: 1 };
-
 /// The pair of the user's files: A and B read as safetensors with the page's activation, the
 /// data CSV with one class column (cross-entropy) or as many target columns as the models have
 /// outputs (MSE); each error names its file.
@@ -237,71 +228,6 @@ fn uploaded_pair<E: Ensemble>(
     )
 }
 
-impl<E: Ensemble> Parts<E> {
-    fn new(device: E::Device, config: &ConnectivityPage, uploads: &Uploads) -> Result<Self> {
-        config.validate_page()?;
-        let pair = if uploads.complete() {
-            uploaded_pair(device.clone(), &config.pair, uploads)?
-        } else {
-            LmcRun::on(device.clone(), &config.pair)?
-        };
-        Ok(Parts {
-            pair: (pair, UNSTARTED),
-            sweep: (LmcSweepRun::on(device, &config.sweep())?, UNSTARTED),
-        })
-    }
-}
-
-impl<E: Ensemble> room::Parts for Parts<E> {
-    type Room = Room;
-
-    fn finished(&self) -> bool {
-        self.pair.1.finished() && self.sweep.1.finished()
-    }
-
-    /// Work units of the pair and the sweep together.
-    fn totals(&self) -> (usize, usize) {
-        let (p, s) = (self.pair.1, self.sweep.1);
-        (p.done.min(p.total) + s.done.min(s.total), p.total + s.total)
-    }
-
-    async fn slice(&mut self) -> Result<()> {
-        let slice = Slice::begin();
-        while !slice.spent() {
-            let Parts { pair, sweep } = self;
-            if !pair.1.finished() {
-                pair.1 = advance(&mut pair.0, &slice).await?;
-            } else if !sweep.1.finished() {
-                sweep.1 = advance(&mut sweep.0, &slice).await?;
-            } else {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// The pair's results (and its matched model, once), then the sweep's a frame later.
-    async fn publish(&self, room: Room, live: Live) -> bool {
-        room.pair.set(Some(self.pair.0.result()));
-        if !self.pair.1.finished() {
-            return true;
-        }
-        if room.matched.with_untracked(Option::is_none)
-            && let Some(m) = self.pair.0.matched_model()
-        {
-            match to_safetensors(m) {
-                Ok(bytes) => room.matched.set(Some(Arc::new(bytes))),
-                Err(e) => room.error.set(Some(e.to_string())),
-            }
-        }
-        if !live.next_frame().await {
-            return false;
-        }
-        room.sweep.set(Some(self.sweep.0.result()));
-        true
-    }
-}
-
 /// One session, in slices per frame, until stopped or superseded.
 async fn session(
     live: Live,
@@ -318,6 +244,36 @@ async fn session(
         progress: room.progress,
         error: room.error,
     };
-    let parts = Parts::<AnyEnsemble64>::new(gpu, &config, &uploads);
-    drive(parts, room, signals, live).await
+    // The pair (of the user's files when all three are there), its matched model kept for
+    // download once; then the sweep.
+    let parts = config.validate_page().map(|()| {
+        let (pair_config, sweep_config, device) =
+            (config.pair.clone(), config.sweep(), gpu.clone());
+        let pair = move || {
+            if uploads.complete() {
+                uploaded_pair(device, &pair_config, &uploads)
+            } else {
+                LmcRun::on(device, &pair_config)
+            }
+        };
+        let show_pair = move |run: &LmcRun<AnyEnsemble64>| {
+            room.pair.set(Some(run.result()));
+            if room.matched.with_untracked(Option::is_none)
+                && let Some(m) = run.matched_model()
+            {
+                match to_safetensors(m) {
+                    Ok(bytes) => room.matched.set(Some(Arc::new(bytes))),
+                    Err(e) => room.error.set(Some(e.to_string())),
+                }
+            }
+        };
+        vec![
+            part(Part::new(pair, show_pair)),
+            part(Part::into(
+                move || LmcSweepRun::<AnyEnsemble64>::on(gpu, &sweep_config),
+                room.sweep,
+            )),
+        ]
+    });
+    drive(parts, signals, live, || None).await
 }

@@ -14,11 +14,9 @@ mod text;
 
 use super::Compute;
 use super::room::{
-    self, Banners, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url, drive,
-    export_of, figures_of, keep_permalink, progress_bar,
+    Banners, Live, Part, SessionSignals, Sessions, card, config_from_url, drive, export_of,
+    figures_of, keep_permalink, part, progress_bar,
 };
-use crate::core::stepper::{Progress, Stepper};
-use crate::error::Result;
 use crate::experiments::depth::DepthConfig;
 use crate::experiments::depth::aspect::{Aspect, AspectConfig, AspectResult};
 use crate::experiments::depth::criticality::{
@@ -209,128 +207,10 @@ fn Transport(room: Room) -> impl IntoView {
     }
 }
 
-/// The session's experiments, run in this order: the ensemble, the criticality maps and flows,
-/// the L/n grid, the skip weights, and the trained networks when asked for.
-struct Parts {
-    ensemble: (Ensemble, Progress),
-    criticality: (CriticalityRun, Progress),
-    aspect: (Aspect, Progress),
-    residual: (ResidualRun, Progress),
-    trained: Option<(TrainedRun, Progress)>,
-}
-
-const UNSTARTED: Progress = Progress { done: 0, total: 1 };
-
-impl Parts {
-    /// The session's experiments, their ensembles on `gpu` when the page has one.
-    fn new(config: &DepthConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
-        config.validate()?;
-        Ok(Parts {
-            ensemble: (Ensemble::on(&config.ensemble(), gpu.clone())?, UNSTARTED),
-            criticality: (CriticalityRun::new(&config.criticality())?, UNSTARTED),
-            aspect: (Aspect::on(&config.aspect(), gpu.clone())?, UNSTARTED),
-            residual: (ResidualRun::on(&config.residual(), gpu)?, UNSTARTED),
-            trained: if config.train {
-                Some((TrainedRun::new(&config.trained())?, UNSTARTED))
-            } else {
-                None
-            },
-        })
-    }
-
-    fn progress(&self) -> Vec<Progress> {
-        let parts = [
-            self.ensemble.1,
-            self.criticality.1,
-            self.aspect.1,
-            self.residual.1,
-        ];
-        parts
-            .into_iter()
-            .chain(self.trained.as_ref().map(|t| t.1))
-            .collect()
-    }
-}
-
-impl room::Parts for Parts {
-    type Room = Room;
-
-    fn finished(&self) -> bool {
-        self.progress().iter().all(|p| p.finished())
-    }
-
-    /// Parts done and in total: each part counts as its share done out of 1000.
-    fn totals(&self) -> (usize, usize) {
-        let share = |p: &Progress| 1000 * p.done.min(p.total) / p.total.max(1);
-        let parts = self.progress();
-        (parts.iter().map(share).sum(), 1000 * parts.len())
-    }
-
-    /// One frame's slice: the first unfinished parts, in order, until the budget is spent.
-    async fn slice(&mut self) -> Result<()> {
-        let slice = Slice::begin();
-        while !slice.spent() {
-            let Parts {
-                ensemble,
-                criticality,
-                aspect,
-                residual,
-                trained,
-            } = self;
-            if !ensemble.1.finished() {
-                ensemble.1 = advance(&mut ensemble.0, &slice).await?;
-            } else if !criticality.1.finished() {
-                criticality.1 = advance(&mut criticality.0, &slice).await?;
-            } else if !aspect.1.finished() {
-                aspect.1 = advance(&mut aspect.0, &slice).await?;
-            } else if !residual.1.finished() {
-                residual.1 = advance(&mut residual.0, &slice).await?;
-            } else if let Some(trained) = trained.as_mut().filter(|t| !t.1.finished()) {
-                trained.1 = advance(&mut trained.0, &slice).await?;
-            } else {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// Publishes the results so far, one figure family per frame; false if superseded.
-    async fn publish(&self, room: Room, live: Live) -> bool {
-        room.ensemble.set(Some(self.ensemble.0.result()));
-        if !self.ensemble.1.finished() {
-            return true;
-        }
-        if !live.next_frame().await {
-            return false;
-        }
-        room.criticality.set(Some(self.criticality.0.result()));
-        if !self.criticality.1.finished() {
-            return true;
-        }
-        if !live.next_frame().await {
-            return false;
-        }
-        room.aspect.set(Some(self.aspect.0.result()));
-        if !self.aspect.1.finished() {
-            return true;
-        }
-        if !live.next_frame().await {
-            return false;
-        }
-        room.residual.set(Some(self.residual.0.result()));
-        let Some(trained) = self.trained.as_ref().filter(|_| self.residual.1.finished()) else {
-            return true;
-        };
-        if !live.next_frame().await {
-            return false;
-        }
-        room.trained.set(Some(trained.0.result()));
-        true
-    }
-}
-
-/// One session, in slices per frame, until stopped or superseded: the ensembles on WebGPU (f32)
-/// when the page has it, else on the CPU (f64).
+/// One session, in slices per frame, until stopped or superseded, its experiments in this
+/// order: the ensemble, the criticality maps and flows, the L/n grid, the skip weights, and the
+/// trained networks when asked for; the ensembles on WebGPU (f32) when the page has it, else
+/// on the CPU (f64).
 async fn session(live: Live, config: DepthConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
     room.ensemble.set(None);
     room.criticality.set(None);
@@ -342,5 +222,43 @@ async fn session(live: Live, config: DepthConfig, gpu: Option<Arc<GpuContext>>, 
         progress: room.progress,
         error: room.error,
     };
-    drive(Parts::new(&config, gpu), room, signals, live).await
+    let parts = config.validate().map(|()| {
+        let (c, g) = (config.clone(), gpu.clone());
+        let mut parts = vec![
+            part(Part::into(
+                move || Ensemble::on(&c.ensemble(), g),
+                room.ensemble,
+            )),
+            part(Part::into(
+                {
+                    let c = config.clone();
+                    move || CriticalityRun::new(&c.criticality())
+                },
+                room.criticality,
+            )),
+            part(Part::into(
+                {
+                    let (c, g) = (config.clone(), gpu.clone());
+                    move || Aspect::on(&c.aspect(), g)
+                },
+                room.aspect,
+            )),
+            part(Part::into(
+                {
+                    let c = config.clone();
+                    move || ResidualRun::on(&c.residual(), gpu)
+                },
+                room.residual,
+            )),
+        ];
+        if config.train {
+            let c = config.clone();
+            parts.push(part(Part::into(
+                move || TrainedRun::new(&c.trained()),
+                room.trained,
+            )));
+        }
+        parts
+    });
+    drive(parts, signals, live, || None).await
 }

@@ -9,15 +9,18 @@ use crate::core::loss::Loss;
 use crate::core::model_file::from_safetensors;
 use crate::core::stepper::{Progress, Stepper};
 use crate::error::{Error, Result};
-use crate::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicRun};
-use crate::experiments::landscape::sharpness::{SharpnessConfig, SharpnessRun};
-use crate::experiments::landscape::spectrum::{SpectrumConfig, SpectrumRun};
-use crate::experiments::landscape::surface::{DirectionKind, SurfaceConfig, SurfaceRun};
+use crate::experiments::landscape::intrinsic::IntrinsicRun;
+use crate::experiments::landscape::sharpness::SharpnessRun;
+use crate::experiments::landscape::spectrum::SpectrumRun;
+use crate::experiments::landscape::surface::{
+    DirectionKind, SurfaceConfig, SurfaceResult, SurfaceRun,
+};
 use crate::experiments::landscape::{LandscapePage, PAGE_MAX_WORK, Subject};
 use crate::gpu::{AnyEnsemble64, GpuContext};
-use crate::web::room::{self, Live, SessionSignals, Slice, advance, drive};
+use crate::web::room::{Live, Part, Session, SessionSignals, drive, part};
 use leptos::prelude::*;
-use std::cell::Cell;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// The user's model on their data, read with the page's activation and loss (the CSV with one
@@ -58,215 +61,83 @@ fn uploaded(page: &LandscapePage, files: &Uploads) -> Result<Subject> {
     Ok(subject)
 }
 
-/// The session's experiments, in this order: the plane, the Hessian, sharpness, subspaces.
-struct Parts {
-    spectrum_config: SpectrumConfig,
-    surface: (Plane, Progress),
-    /// Made from the plane's network once it is trained (at once for an uploaded model); its
-    /// progress counts its own work only.
-    spectrum: (Option<SpectrumRun>, Progress),
-    /// Made when their turn comes (their data would only delay the first plane).
-    sharpness: (Option<SharpnessRun>, Progress),
-    sharpness_config: SharpnessConfig,
-    intrinsic: (Option<IntrinsicRun>, Progress),
-    intrinsic_config: IntrinsicConfig,
-    /// Points per axis of the plane on the page, and of the finished plane.
-    shown_grid: Cell<usize>,
-    final_grid: usize,
-    /// Work done by the spectrum, sharpness and subspaces when last published.
-    shown: Cell<[usize; 3]>,
-}
-
-const fn todo(total: usize) -> Progress {
-    Progress { done: 0, total }
-}
-
-impl Parts {
-    fn new(
-        page: &LandscapePage,
-        own: Option<&Uploads>,
-        gpu: Option<Arc<GpuContext>>,
-    ) -> Result<Self> {
-        page.validate_page()?;
-        let spectrum_config = page.spectrum();
-        let problem = &page.surface.problem;
-        let n = page.surface.grid;
-        let (surface, spectrum, training_steps, layers) = match own {
-            Some(files) => {
-                let subject = uploaded(page, files)?;
-                let layers = subject.mlp.layers.len();
-                let plane = SurfaceConfig {
-                    directions: DirectionKind::Filter,
-                    ..page.surface.clone()
-                };
-                let surface = Plane::from_subject_on(gpu, &plane, subject.clone())?;
-                let spectrum = SpectrumRun::from_subject(&spectrum_config, subject)?;
-                (surface, Some(spectrum), 0, layers)
-            }
-            None => {
-                let steps = problem.epochs * problem.steps_per_epoch();
-                let surface = Plane::on(gpu, &page.surface)?;
-                (surface, None, steps, problem.depth + 1)
-            }
-        };
-        let (sharp, sub) = (&page.sharpness, &page.intrinsic);
-        let sub_steps = sub.problem.epochs * sub.problem.steps_per_epoch();
-        Ok(Parts {
-            surface: (surface, todo(training_steps + n * n)),
-            spectrum: (spectrum, todo(spectrum_config.products(layers))),
-            spectrum_config,
-            sharpness: (None, todo(sharp.lrs.len() * sharp.steps)),
-            sharpness_config: sharp.clone(),
-            intrinsic: (None, todo(sub_steps * (sub.dims.len() + 1))),
-            intrinsic_config: sub.clone(),
-            shown_grid: Cell::new(0),
-            final_grid: n,
-            shown: Cell::new([0; 3]),
-        })
-    }
-
-    /// Steps the plane within `slice`, taking its network for the Hessian as soon as it is
-    /// trained (the plane keeps it only until it finishes).
-    async fn surface_slice(&mut self, slice: &Slice) -> Result<()> {
-        loop {
-            self.surface.1 = self.surface.0.step().await?;
-            if self.spectrum.0.is_none()
-                && let Some(subject) = self.surface.0.subject().cloned()
-            {
-                self.spectrum.0 = Some(SpectrumRun::from_subject(&self.spectrum_config, subject)?);
-            }
-            if self.surface.1.finished() || slice.spent() {
-                return Ok(());
-            }
-        }
-    }
-
-    /// The four experiments' progress.
-    fn all(&self) -> [Progress; 4] {
-        [
-            self.surface.1,
-            self.spectrum.1,
-            self.sharpness.1,
-            self.intrinsic.1,
-        ]
-    }
-
-    /// The plane on the page whenever a finer grid is complete (the coarse one at once).
-    fn show_surface(&self, room: Room) {
-        if self.shown_grid.get() == self.final_grid {
-            return;
-        }
-        let result = self.surface.0.result();
-        if result.grid > 0 && result.grid != self.shown_grid.get() {
-            self.shown_grid.set(result.grid);
-            room.surface.set(Some(result));
-        }
-    }
-}
-
-/// The run in `slot`, made by `make` the first time.
-fn started<R>(slot: &mut Option<R>, make: impl FnOnce() -> Result<R>) -> Result<&mut R> {
-    Ok(match slot {
-        Some(run) => run,
-        None => slot.insert(make()?),
-    })
-}
-
-impl Parts {
-    /// Advances the first unfinished experiment within `slice`; false when all are done.
-    async fn work(&mut self, slice: &Slice) -> Result<bool> {
-        if !self.surface.1.finished() {
-            self.surface_slice(slice).await?;
-        } else if !self.spectrum.1.finished() {
-            let Some(run) = self.spectrum.0.as_mut() else {
-                return Err(Error::Data(
-                    "the plane finished without handing over its network".into(),
-                ));
-            };
-            // A run on a network handed over counts only its own products.
-            self.spectrum.1 = advance(run, slice).await?;
-        } else if !self.sharpness.1.finished() {
-            let config = &self.sharpness_config;
-            let run = started(&mut self.sharpness.0, || SharpnessRun::new(config))?;
-            self.sharpness.1 = advance(run, slice).await?;
-        } else if !self.intrinsic.1.finished() {
-            let config = &self.intrinsic_config;
-            let run = started(&mut self.intrinsic.0, || IntrinsicRun::new(config))?;
-            self.intrinsic.1 = advance(run, slice).await?;
-        } else {
-            return Ok(false);
-        }
-        Ok(true)
-    }
-}
-
-impl room::Parts for Parts {
-    type Room = Room;
-
-    fn finished(&self) -> bool {
-        self.all().into_iter().all(Progress::finished)
-    }
-
-    /// Work units of the four experiments together.
-    fn totals(&self) -> (usize, usize) {
-        self.all()
-            .iter()
-            .fold((0, 0), |(d, t), p| (d + p.done.min(p.total), t + p.total))
-    }
-
-    /// Until the first plane is on the page there is nothing to redraw but the progress bar, so
-    /// the frame takes two slices (12 of its 16 ms, no task near 50 ms); one afterwards.
-    async fn slice(&mut self) -> Result<()> {
-        let slices = if self.shown_grid.get() == 0 { 2 } else { 1 };
-        for _ in 0..slices {
-            let slice = Slice::begin();
-            while !slice.spent() {
-                if !self.work(&slice).await? {
-                    return Ok(());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The plane, then each later experiment that moved since, a frame apart.
-    async fn publish(&self, room: Room, live: Live) -> bool {
-        self.show_surface(room);
-        let mut shown = self.shown.get();
-        let done = [self.spectrum.1, self.sharpness.1, self.intrinsic.1].map(|p| p.done);
-        for (k, &now) in done.iter().enumerate() {
-            if now == 0 || now == shown[k] {
-                continue;
-            }
-            if !live.next_frame().await {
-                return false;
-            }
-            match k {
-                0 => room
-                    .spectrum
-                    .set(self.spectrum.0.as_ref().map(Stepper::result)),
-                1 => room
-                    .sharpness
-                    .set(self.sharpness.0.as_ref().map(Stepper::result)),
-                _ => room
-                    .intrinsic
-                    .set(self.intrinsic.0.as_ref().map(Stepper::result)),
-            }
-            shown[k] = now;
-            self.shown.set(shown);
-        }
-        true
-    }
-
-    /// The coarse plane as soon as it exists, not at the next redraw.
-    fn before_frame(&mut self, room: Room) {
-        self.show_surface(room);
-    }
-}
-
 /// The plane on the page's backend: the f64 CPU reference, or the GPU in f32 (training, the
 /// directions and the Hessian stay on the CPU in f64).
 type Plane = SurfaceRun<AnyEnsemble64>;
+
+/// The plane, handing the network it trained to the Hessian's run as soon as it has one (the
+/// plane keeps it only until it finishes).
+struct Handing {
+    plane: Plane,
+    subject: Rc<RefCell<Option<Subject>>>,
+}
+
+impl Stepper for Handing {
+    type Output = SurfaceResult;
+
+    async fn step(&mut self) -> Result<Progress> {
+        let progress = self.plane.step().await?;
+        if self.subject.borrow().is_none()
+            && let Some(subject) = self.plane.subject()
+        {
+            *self.subject.borrow_mut() = Some(subject.clone());
+        }
+        Ok(progress)
+    }
+
+    fn result(&self) -> SurfaceResult {
+        self.plane.result()
+    }
+}
+
+/// The session's experiments, in this order: the plane (shown whenever a finer grid is
+/// complete, the coarse one at once), the Hessian of its network (no second training), the
+/// sharpness runs and the subspace sweep; or the plane and the Hessian of an uploaded model.
+fn parts(
+    page: &LandscapePage,
+    own: Option<&Uploads>,
+    gpu: Option<Arc<GpuContext>>,
+    room: Room,
+) -> Result<Session> {
+    page.validate_page()?;
+    let spectrum_config = page.spectrum();
+    let subject = Rc::new(RefCell::new(None));
+    let plane = match own {
+        Some(files) => {
+            let uploaded = uploaded(page, files)?;
+            *subject.borrow_mut() = Some(uploaded.clone());
+            let plane = SurfaceConfig {
+                directions: DirectionKind::Filter,
+                ..page.surface.clone()
+            };
+            Plane::from_subject_on(gpu, &plane, uploaded)?
+        }
+        None => Plane::on(gpu, &page.surface)?,
+    };
+    let handing = Handing {
+        plane,
+        subject: subject.clone(),
+    };
+    let spectrum = move || match subject.borrow_mut().take() {
+        Some(subject) => SpectrumRun::from_subject(&spectrum_config, subject),
+        None => Err(Error::Data(
+            "the plane finished without handing over its network".into(),
+        )),
+    };
+    let (sharpness, intrinsic) = (page.sharpness.clone(), page.intrinsic.clone());
+    Ok(vec![
+        part(Part::into(move || Ok(handing), room.surface).eager(|run, _| run.result().grid)),
+        part(Part::into(spectrum, room.spectrum)),
+        part(Part::into(
+            move || SharpnessRun::new(&sharpness),
+            room.sharpness,
+        )),
+        part(Part::into(
+            move || IntrinsicRun::new(&intrinsic),
+            room.intrinsic,
+        )),
+    ])
+}
 
 /// One session, in slices per frame, until stopped or superseded.
 pub async fn session(
@@ -286,5 +157,11 @@ pub async fn session(
         progress: room.progress,
         error: room.error,
     };
-    drive(Parts::new(&config, own.as_ref(), gpu), room, signals, live).await
+    drive(
+        parts(&config, own.as_ref(), gpu, room),
+        signals,
+        live,
+        || None,
+    )
+    .await
 }

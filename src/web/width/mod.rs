@@ -10,11 +10,11 @@ mod text;
 
 use super::Compute;
 use super::room::{
-    self, Banners, Figures, Live, SessionSignals, Sessions, Slice, advance, card, config_from_url,
-    drive, export_of, figures_of, keep_permalink, progress_bar,
+    Banners, Figures, Live, Part, Sequence, SessionSignals, Sessions, card, config_from_url, drive,
+    export_of, figures_of, keep_permalink, part, progress_bar,
 };
 use crate::core::parametrization::Parametrization;
-use crate::core::stepper::{Progress, Stepper};
+use crate::core::stepper::Stepper;
 use crate::error::{Error, Result};
 use crate::experiments::FigureData;
 use crate::experiments::width::coordcheck::{CoordCheck, CoordCheckConfig, CoordCheckResult};
@@ -236,135 +236,55 @@ fn lr_configs(config: &WidthConfig) -> [LrTransferConfig; 2] {
     })
 }
 
-/// The session's experiments, run in this order: the kernel comparison, the coordinate check
-/// (on WebGPU where the page has it), function-space training, then (when asked) the
-/// learning-rate sweeps.
-struct Parts {
-    config: WidthConfig,
-    kernel: (KernelConvergence, Progress),
-    coord: (CoordCheck<AnyEnsemble>, Progress),
-    fnspace: (FunctionSpace, Progress),
-    lr: Vec<(LrTransfer<f32>, Progress)>,
-}
-
-const UNSTARTED: Progress = Progress { done: 0, total: 1 };
-
-impl Parts {
-    fn new(config: &WidthConfig, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
-        check(config, gpu.is_some())?;
-        Ok(Parts {
-            config: config.clone(),
-            kernel: (KernelConvergence::new(&config.kernel())?, UNSTARTED),
-            coord: (CoordCheck::on(gpu, &config.coordcheck())?, UNSTARTED),
-            fnspace: (FunctionSpace::new(&config.function_space())?, UNSTARTED),
-            lr: Vec::new(),
-        })
-    }
-
-    fn progress(&self) -> impl Iterator<Item = Progress> + '_ {
-        [self.kernel.1, self.coord.1, self.fnspace.1]
-            .into_iter()
-            .chain(self.lr.iter().map(|(_, p)| *p))
-    }
-}
-
-impl room::Parts for Parts {
-    type Room = Room;
-
-    /// The learning-rate sweeps start when the page asks for them.
-    fn before_frame(&mut self, room: Room) {
-        if room.lr_request.get_untracked() && self.lr.is_empty() {
-            match lr_configs(&self.config)
-                .iter()
-                .map(LrTransfer::new)
-                .collect::<Result<Vec<_>>>()
-            {
-                Ok(sweeps) => self.lr = sweeps.into_iter().map(|s| (s, UNSTARTED)).collect(),
-                Err(e) => room.error.set(Some(e.to_string())),
-            }
-            room.running.set(true);
-        }
-    }
-
-    fn finished(&self) -> bool {
-        self.progress().all(Progress::finished)
-    }
-
-    /// Work done and in total, over every part.
-    fn totals(&self) -> (usize, usize) {
-        self.progress()
-            .fold((0, 0), |(d, t), p| (d + p.done, t + p.total))
-    }
-
-    /// One frame's slice: the first unfinished parts, in order, until the budget is spent.
-    async fn slice(&mut self) -> Result<()> {
-        let slice = Slice::begin();
-        while !slice.spent() {
-            let Parts {
-                kernel,
-                coord,
-                fnspace,
-                lr,
-                ..
-            } = self;
-            if !kernel.1.finished() {
-                kernel.1 = advance(&mut kernel.0, &slice).await?;
-            } else if !coord.1.finished() {
-                coord.1 = advance(&mut coord.0, &slice).await?;
-            } else if !fnspace.1.finished() {
-                fnspace.1 = advance(&mut fnspace.0, &slice).await?;
-            } else if let Some((sweep, p)) = lr.iter_mut().find(|(_, p)| !p.finished()) {
-                *p = advance(sweep, &slice).await?;
-            } else {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// Publishes the results so far, one figure family per frame; false if superseded.
-    async fn publish(&self, room: Room, live: Live) -> bool {
-        room.kernel.set(Some(self.kernel.0.result()));
-        if !live.next_frame().await {
-            return false;
-        }
-        room.coord.set(Some(self.coord.0.result()));
-        if self.coord.1.finished() {
-            if !live.next_frame().await {
-                return false;
-            }
-            room.fnspace.set(Some(self.fnspace.0.result()));
-        }
-        if !self.lr.is_empty() {
-            if !live.next_frame().await {
-                return false;
-            }
-            room.lr
-                .set(self.lr.iter().map(|(s, _)| s.result()).collect());
-        }
-        true
-    }
-}
-
-/// One sweep, in slices per frame, until stopped or superseded.
+/// One session, in slices per frame, until stopped or superseded, its experiments in this
+/// order: the kernel comparison, the coordinate check (on WebGPU where the page has it),
+/// function-space training, then (when asked) the learning-rate sweeps.
 async fn session(live: Live, config: WidthConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
     room.coord.set(None);
     room.fnspace.set(None);
     room.lr.set(Vec::new());
-    let parts = Parts::new(&config, gpu);
-    match &parts {
-        Ok(parts) => {
-            room.kernel.set(Some(parts.kernel.0.result()));
-            room.lr_request.set(false);
-        }
-        Err(_) => room.kernel.set(None),
-    }
     let signals = SessionSignals {
         running: room.running,
         progress: room.progress,
         error: room.error,
     };
-    drive(parts, room, signals, live).await
+    let parts = check(&config, gpu.is_some()).and_then(|()| {
+        // The analytic limit is drawn at once; the finite widths fill in as they run.
+        let kernel = KernelConvergence::new(&config.kernel())?;
+        room.kernel.set(Some(kernel.result()));
+        room.lr_request.set(false);
+        let (coord, fnspace) = (config.coordcheck(), config.function_space());
+        Ok(vec![
+            part(Part::into(move || Ok(kernel), room.kernel)),
+            part(Part::into(
+                move || CoordCheck::<AnyEnsemble>::on(gpu, &coord),
+                room.coord,
+            )),
+            part(Part::into(
+                move || FunctionSpace::new(&fnspace),
+                room.fnspace,
+            )),
+        ])
+    });
+    if parts.is_err() {
+        room.kernel.set(None);
+    }
+    let mut asked = false;
+    let lr = move || {
+        if asked || !room.lr_request.get_untracked() {
+            return None;
+        }
+        asked = true;
+        let sweeps = lr_configs(&config)
+            .iter()
+            .map(LrTransfer::new)
+            .collect::<Result<Vec<_>>>();
+        Some(sweeps.map(|s| {
+            let show = move |run: &Sequence<LrTransfer<f32>>| room.lr.set(run.result());
+            vec![part(Part::new(move || Ok(Sequence::new(s)), show))]
+        }))
+    };
+    drive(parts, signals, live, lr).await
 }
 
 /// One figure as a card's list, or the message to show instead.
