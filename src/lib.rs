@@ -1,7 +1,8 @@
 //! theorylab: an interactive laboratory for deep-learning theory. `core` holds the pure
-//! numerics, `experiments` the rooms' experiments (config -> session -> result), `plot` their
-//! figures, `gpu` the WGSL compute backend, `web` the browser app (wasm32 only); the native
-//! CLI is `src/main.rs` with `src/cli`.
+//! numerics, `plot` the figure library (it knows no experiment), `gpu` the WGSL compute
+//! backend, `experiments` one folder per room (config -> session -> result -> figures) and the
+//! registry of experiments by name, `web` the browser app (wasm32 only); the native CLI is
+//! `src/main.rs` with `src/cli`.
 
 pub mod core;
 pub mod error;

@@ -2,8 +2,8 @@
 //! (`playground.rs`: train, eval; `width.rs`: kernel, convergence, coordcheck, lrtransfer,
 //! fnspace, abc; `depth.rs`: depthwidth, aspect, criticality;
 //! `collapse.rs`: collapse, nc-metrics; `connectivity.rs`: lmc, lmc-sweep; `landscape.rs`: landscape, hessian,
-//! sharpness, intrinsic-dim). This file only
-//! dispatches.
+//! sharpness, intrinsic-dim), and every experiment by name (`by_name.rs`: list, config, run).
+//! This file only dispatches.
 
 mod cli;
 

@@ -1,6 +1,7 @@
-//! Experiments: config -> session -> result -> figures, one folder per room
-//! (`playground/`, `width/`), with what sweeps share in [`sweep`] and permalinks in
-//! [`permalink`].
+//! Experiments: config -> session -> result -> figures, one folder per room (`width/`,
+//! `depth/`, ...: configs, sessions, results and `figures.rs`), every experiment by name in
+//! [`registry`], a running one of any type in [`session`], the papers in [`papers`], what
+//! sweeps share in [`sweep`] and permalinks in [`permalink`].
 //!
 //! # The room contract
 //! Every experiment a room runs implements [`Experiment`] on its config: a serde config with

@@ -156,6 +156,8 @@ pub struct Part<S: Stepper> {
     /// What is on the page: the `version` last shown (`None`: nothing yet).
     shown: Option<usize>,
     version: fn(&S, Progress) -> usize,
+    /// Whether the finished result is on the page (nothing more to check at each frame).
+    final_shown: bool,
     show: Box<dyn Fn(&S)>,
     eager: bool,
 }
@@ -172,6 +174,7 @@ impl<S: Stepper + 'static> Part<S> {
             progress: UNSTARTED,
             shown: None,
             version: |_, p| p.done,
+            final_shown: false,
             show: Box::new(show),
             eager: false,
         }
@@ -240,6 +243,9 @@ impl<S: Stepper + 'static> Step for Part<S> {
         let Some(run) = &self.run else {
             return false;
         };
+        if self.final_shown {
+            return false;
+        }
         let version = (self.version)(run, self.progress);
         (self.eager || !eager_only) && version > 0 && self.shown != Some(version)
     }
@@ -247,6 +253,7 @@ impl<S: Stepper + 'static> Step for Part<S> {
     fn show(&mut self) {
         if let Some(run) = &self.run {
             self.shown = Some((self.version)(run, self.progress));
+            self.final_shown = self.progress.finished();
             (self.show)(run);
         }
     }
@@ -436,6 +443,54 @@ pub fn Banners(notice: RwSignal<Option<String>>, error: RwSignal<Option<String>>
         <Show when=move || error.get().is_some()>
             <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
         </Show>
+    }
+}
+
+/// The transport bar every room shares: Run again (`rerun`: a new session of the same
+/// config), Stop / Resume (disabled once done or failed), the progress bar, and the status line:
+/// work done, the state ("done" only once the final results are on the page, as [`drive`]
+/// clears `running` after showing them) and `backend` (which backend runs what); `extra` after
+/// it (a download).
+pub fn transport(
+    signals: SessionSignals,
+    rerun: impl Fn() + 'static,
+    backend: impl Fn() -> String + Send + Sync + 'static,
+    extra: impl IntoView + 'static,
+) -> impl IntoView {
+    let SessionSignals {
+        running,
+        progress,
+        error,
+    } = signals;
+    let done = move || {
+        let (done, total) = progress.get();
+        total > 0 && done >= total
+    };
+    let status = move || {
+        let state = if running.get() {
+            "running"
+        } else if done() {
+            "done"
+        } else {
+            "stopped"
+        };
+        let (units, total) = progress.get();
+        format!("{units} / {total} work units · {state} · {}", backend())
+    };
+    view! {
+        <div class="transport">
+            <button id="rerun" on:click=move |_| rerun()>"Run again"</button>
+            <button
+                id="stop"
+                prop:disabled=move || done() || error.with(Option::is_some)
+                on:click=move |_| running.update(|r| *r = !*r)
+            >
+                {move || if running.get() { "Stop" } else { "Resume" }}
+            </button>
+            {progress_bar(move || progress.get())}
+            <span id="sweep-status">{status}</span>
+            {extra}
+        </div>
     }
 }
 

@@ -12,7 +12,7 @@ mod text;
 use super::Compute;
 use super::room::{
     Banners, Figures, Live, Part, SessionSignals, Sessions, card, config_from_url, drive,
-    export_of, figures_of, keep_permalink, part, progress_bar,
+    export_of, figures_of, keep_permalink, part, transport,
 };
 use crate::experiments::FigureData;
 use crate::experiments::collapse::figures;
@@ -43,6 +43,17 @@ struct Room {
     own: RwSignal<own::Uploads>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
+}
+
+impl Room {
+    /// What the shell's session and transport bar read and write.
+    fn signals(self) -> SessionSignals {
+        SessionSignals {
+            running: self.running,
+            progress: self.progress,
+            error: self.error,
+        }
+    }
 }
 
 #[component]
@@ -226,45 +237,31 @@ fn Scrubber(room: Room) -> impl IntoView {
     }
 }
 
-/// Run again, stop, the progress and the backend.
+/// The transport bar: where the MLP trains.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
     let compute = expect_context::<Compute>();
-    let status = move || {
-        let (done, total) = room.progress.get();
-        let state = if room.running.get() {
-            "running"
-        } else if done >= total && total > 0 {
-            "done"
-        } else {
-            "stopped"
-        };
+    let backend = move || {
         let mlp = room.config.with(|c| c.dataset != CollapseData::Ufm);
-        let backend = match compute.active() {
+        match compute.active() {
             Some(Some(_)) if mlp => "MLP on WebGPU (f32), the measures on the CPU (wasm, f64)",
             _ => "CPU (wasm), f64",
-        };
-        format!("{done} / {total} epochs · {state} · {backend}")
+        }
+        .to_string()
     };
-    view! {
-        <div class="transport">
-            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
-            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
-            {progress_bar(move || room.progress.get())}
-            <span id="sweep-status">{status}</span>
-        </div>
-    }
+    transport(
+        room.signals(),
+        move || room.config.update(|_| {}),
+        backend,
+        (),
+    )
 }
 
 /// One session, in slices per frame, until stopped or superseded: an MLP on WebGPU (f32) when
 /// the page has it, else on the CPU (f64).
 async fn session(live: Live, config: CollapseConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
     room.result.set(None);
-    let signals = SessionSignals {
-        running: room.running,
-        progress: room.progress,
-        error: room.error,
-    };
+    let signals = room.signals();
     let parts = config.validate_page().map(|()| {
         let start = move || CollapseRun::<AnyEnsemble64>::on(gpu, &config);
         vec![part(Part::into(start, room.result))]

@@ -11,7 +11,7 @@ mod text;
 
 use super::room::{
     Banners, Live, Part, SessionSignals, Sessions, card, config_from_url, drive, export_of,
-    figures_of, keep_permalink, part, progress_bar,
+    figures_of, keep_permalink, part, transport,
 };
 use super::{Compute, glue};
 use crate::core::data::{TargetColumns, parse_csv};
@@ -70,6 +70,17 @@ struct Room {
     matched: RwSignal<Option<Arc<Vec<u8>>>>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
+}
+
+impl Room {
+    /// What the shell's session and transport bar read and write.
+    fn signals(self) -> SessionSignals {
+        SessionSignals {
+            running: self.running,
+            progress: self.progress,
+            error: self.error,
+        }
+    }
 }
 
 #[component]
@@ -140,47 +151,39 @@ fn pair_heading(room: Room) -> String {
     })
 }
 
-/// Run again, stop, the progress, and the matched model's download.
+/// The transport bar, and the matched model's download.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
     let compute = expect_context::<Compute>();
-    let status = move || {
-        let (done, total) = room.progress.get();
-        let state = if room.running.get() {
-            "running"
-        } else if done >= total && total > 0 {
-            "done"
-        } else {
-            "stopped"
-        };
-        let backend = match compute.active() {
+    let backend = move || {
+        match compute.active() {
             Some(Some(_)) => {
                 "path points on WebGPU (f32), training and matching on the CPU (wasm, f64)"
             }
             _ => "CPU (wasm), f64",
-        };
-        format!("{done} / {total} work units · {state} · {backend}")
+        }
+        .to_string()
     };
     let download = move |_| {
         if let Some(bytes) = room.matched.get_untracked() {
             glue::download_bytes("matched-b.safetensors", "application/octet-stream", &bytes);
         }
     };
-    view! {
-        <div class="transport">
-            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
-            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
-            {progress_bar(move || room.progress.get())}
-            <span id="sweep-status">{status}</span>
-            <button
-                id="save-matched"
-                prop:disabled=move || room.matched.with(Option::is_none)
-                on:click=download
-            >
-                "Matched B (.safetensors)"
-            </button>
-        </div>
-    }
+    let save = view! {
+        <button
+            id="save-matched"
+            prop:disabled=move || room.matched.with(Option::is_none)
+            on:click=download
+        >
+            "Matched B (.safetensors)"
+        </button>
+    };
+    transport(
+        room.signals(),
+        move || room.config.update(|_| {}),
+        backend,
+        save,
+    )
 }
 
 /// The pair of the user's files: A and B read as safetensors with the page's activation, the
@@ -239,11 +242,7 @@ async fn session(
     room.pair.set(None);
     room.sweep.set(None);
     room.matched.set(None);
-    let signals = SessionSignals {
-        running: room.running,
-        progress: room.progress,
-        error: room.error,
-    };
+    let signals = room.signals();
     // The pair (of the user's files when all three are there), its matched model kept for
     // download once; then the sweep.
     let parts = config.validate_page().map(|()| {

@@ -15,7 +15,7 @@ mod text;
 use super::Compute;
 use super::room::{
     Banners, Live, Part, SessionSignals, Sessions, card, config_from_url, drive, export_of,
-    figures_of, keep_permalink, part, progress_bar,
+    figures_of, keep_permalink, part, transport,
 };
 use crate::experiments::depth::DepthConfig;
 use crate::experiments::depth::aspect::{Aspect, AspectConfig, AspectResult};
@@ -47,6 +47,17 @@ struct Room {
     trained: RwSignal<Option<TrainedResult>>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
+}
+
+impl Room {
+    /// What the shell's session and transport bar read and write.
+    fn signals(self) -> SessionSignals {
+        SessionSignals {
+            running: self.running,
+            progress: self.progress,
+            error: self.error,
+        }
+    }
 }
 
 #[component]
@@ -168,19 +179,11 @@ fn pick_cell(ev: &leptos::ev::MouseEvent, room: Room) {
     });
 }
 
-/// Run again, stop, the progress and the backend.
+/// The transport bar: which backend runs what, as the ensemble reports it.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
     let compute = expect_context::<Compute>();
-    let status = move || {
-        let (done, total) = room.progress.get();
-        let state = if room.running.get() {
-            "running"
-        } else if done >= total && total > 0 {
-            "done"
-        } else {
-            "stopped"
-        };
+    let backend = move || {
         // What the ensemble reports it ran on (a GPU is declined where f32 cannot hold the
         // architecture's numbers), else what the page offers.
         let ran = room
@@ -190,21 +193,19 @@ fn Transport(room: Room) -> impl IntoView {
             Some(b) => b.starts_with("gpu"),
             None => matches!(compute.active(), Some(Some(_))),
         };
-        let backend = if gpu {
+        if gpu {
             "ensembles on WebGPU (f32); maps, gradient cells, flows and training on the CPU (wasm, f64)"
         } else {
             "CPU (wasm, f64), exact-in-law sampler"
-        };
-        format!("{done} / {total} work units · {state} · {backend}")
+        }
+        .to_string()
     };
-    view! {
-        <div class="transport">
-            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
-            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
-            {progress_bar(move || room.progress.get())}
-            <span id="sweep-status">{status}</span>
-        </div>
-    }
+    transport(
+        room.signals(),
+        move || room.config.update(|_| {}),
+        backend,
+        (),
+    )
 }
 
 /// One session, in slices per frame, until stopped or superseded, its experiments in this
@@ -217,11 +218,7 @@ async fn session(live: Live, config: DepthConfig, gpu: Option<Arc<GpuContext>>, 
     room.aspect.set(None);
     room.residual.set(None);
     room.trained.set(None);
-    let signals = SessionSignals {
-        running: room.running,
-        progress: room.progress,
-        error: room.error,
-    };
+    let signals = room.signals();
     let parts = config.validate().map(|()| {
         let (c, g) = (config.clone(), gpu.clone());
         let mut parts = vec![

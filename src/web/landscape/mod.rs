@@ -13,8 +13,8 @@ mod text;
 
 use super::Compute;
 use super::room::{
-    Banners, Figures, Sessions, card, config_from_url, export_of, figures_of, keep_permalink,
-    progress_bar,
+    Banners, Figures, SessionSignals, Sessions, card, config_from_url, export_of, figures_of,
+    keep_permalink, transport,
 };
 use crate::experiments::landscape::LandscapePage;
 use crate::experiments::landscape::intrinsic::{IntrinsicConfig, IntrinsicResult};
@@ -66,6 +66,17 @@ struct Room {
     intrinsic: RwSignal<Option<IntrinsicResult>>,
     error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
+}
+
+impl Room {
+    /// What the shell's session and transport bar read and write.
+    fn signals(self) -> SessionSignals {
+        SessionSignals {
+            running: self.running,
+            progress: self.progress,
+            error: self.error,
+        }
+    }
 }
 
 /// A figure's explanation and, below it, a line of its numbers once there are some.
@@ -215,41 +226,21 @@ fn heading(room: Room) -> String {
     })
 }
 
-/// Run again, stop or resume, and the progress.
+/// The transport bar: where the plane is evaluated.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
     let compute = expect_context::<Compute>();
-    let done = move || {
-        let (done, total) = room.progress.get();
-        total > 0 && done >= total
-    };
-    let status = move || {
-        let (done_units, total) = room.progress.get();
-        let state = if room.running.get() {
-            "running"
-        } else if done() {
-            "done"
-        } else {
-            "stopped"
-        };
-        let backend = match compute.active() {
+    let backend = move || {
+        match compute.active() {
             Some(Some(_)) => "plane on WebGPU (f32), the rest on the CPU (wasm, f64)",
             _ => "CPU (wasm), f64",
-        };
-        format!("{done_units} / {total} work units · {state} · {backend}")
+        }
+        .to_string()
     };
-    view! {
-        <div class="transport">
-            <button id="rerun" on:click=move |_| room.rerun.update(|n| *n += 1)>"Run again"</button>
-            <button
-                id="stop"
-                prop:disabled=move || done() || room.error.with(Option::is_some)
-                on:click=move |_| room.running.update(|r| *r = !*r)
-            >
-                {move || if room.running.get() { "Stop" } else { "Resume" }}
-            </button>
-            {progress_bar(move || room.progress.get())}
-            <span id="sweep-status">{status}</span>
-        </div>
-    }
+    transport(
+        room.signals(),
+        move || room.rerun.update(|n| *n += 1),
+        backend,
+        (),
+    )
 }

@@ -17,7 +17,7 @@ use crate::experiments::landscape::surface::{
 };
 use crate::experiments::landscape::{LandscapePage, PAGE_MAX_WORK, Subject};
 use crate::gpu::{AnyEnsemble64, GpuContext};
-use crate::web::room::{Live, Part, Session, SessionSignals, drive, part};
+use crate::web::room::{Live, Part, Session, drive, part};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -152,11 +152,7 @@ pub async fn session(
     room.sharpness.set(None);
     room.intrinsic.set(None);
     room.progress.set((0, 0));
-    let signals = SessionSignals {
-        running: room.running,
-        progress: room.progress,
-        error: room.error,
-    };
+    let signals = room.signals();
     drive(
         parts(&config, own.as_ref(), gpu, room),
         signals,

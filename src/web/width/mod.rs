@@ -11,7 +11,7 @@ mod text;
 use super::Compute;
 use super::room::{
     Banners, Figures, Live, Part, Sequence, SessionSignals, Sessions, card, config_from_url, drive,
-    export_of, figures_of, keep_permalink, part, progress_bar,
+    export_of, figures_of, keep_permalink, part, transport,
 };
 use crate::core::parametrization::Parametrization;
 use crate::core::stepper::Stepper;
@@ -54,6 +54,17 @@ struct Room {
     notice: RwSignal<Option<String>>,
     /// Whether the coordinate check runs on WebGPU.
     gpu: RwSignal<bool>,
+}
+
+impl Room {
+    /// What the shell's session and transport bar read and write.
+    fn signals(self) -> SessionSignals {
+        SessionSignals {
+            running: self.running,
+            progress: self.progress,
+            error: self.error,
+        }
+    }
 }
 
 /// The room's bounds on top of the config's own; `gpu`: whether WebGPU runs the sweep.
@@ -188,35 +199,23 @@ pub fn Width() -> impl IntoView {
     }
 }
 
-/// Run again, stop, the progress and which backend runs which part.
+/// The transport bar: which backend runs which part.
 #[component]
 fn Transport(room: Room) -> impl IntoView {
-    let status = move || {
-        let (done, total) = room.progress.get();
-        // The session clears `running` only after publishing its final results, so "done"
-        // never shows stale figures.
-        let state = if room.running.get() {
-            "running"
-        } else if done >= total && total > 0 {
-            "done"
-        } else {
-            "stopped"
-        };
-        let backend = if room.gpu.get() {
+    let backend = move || {
+        if room.gpu.get() {
             "coordinate check on WebGPU, the rest on the CPU"
         } else {
             "CPU (wasm)"
-        };
-        format!("{done} / {total} network steps · {state} · {backend}")
+        }
+        .to_string()
     };
-    view! {
-        <div class="transport">
-            <button id="rerun" on:click=move |_| room.config.update(|_| {})>"Run again"</button>
-            <button id="stop" on:click=move |_| room.running.set(false)>"Stop"</button>
-            {progress_bar(move || room.progress.get())}
-            <span id="sweep-status">{status}</span>
-        </div>
-    }
+    transport(
+        room.signals(),
+        move || room.config.update(|_| {}),
+        backend,
+        (),
+    )
 }
 
 /// The learning-rate sweep the room runs on request: SP beside muP, with the room's optimizer
@@ -243,11 +242,7 @@ async fn session(live: Live, config: WidthConfig, gpu: Option<Arc<GpuContext>>, 
     room.coord.set(None);
     room.fnspace.set(None);
     room.lr.set(Vec::new());
-    let signals = SessionSignals {
-        running: room.running,
-        progress: room.progress,
-        error: room.error,
-    };
+    let signals = room.signals();
     let parts = check(&config, gpu.is_some()).and_then(|()| {
         // The analytic limit is drawn at once; the finite widths fill in as they run.
         let kernel = KernelConvergence::new(&config.kernel())?;
