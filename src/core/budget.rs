@@ -217,3 +217,23 @@ pub fn mlp_memory(
             2.0 * f(rows) * (d + c) * 8.0,
         )
 }
+
+/// Refuses a run that costs more than `limit` multiply-adds, before it allocates anything,
+/// naming `field` (the option to lower) and, below the command line's limit (a page's), the
+/// command that runs it.
+pub fn check_work(field: &str, work: f64, limit: f64, command: &str) -> Result<()> {
+    if work > limit {
+        return Err(Error::config(
+            field,
+            format!(
+                "the run would take about {work:.1e} multiply-adds, more than the {limit:.0e} allowed here{}",
+                if limit < CLI_MAX_WORK {
+                    format!(" (the page's limit): the command line runs it (theorylab {command})")
+                } else {
+                    " (hours on a CPU)".into()
+                }
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -212,7 +212,7 @@ pub trait Step {
     ) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>;
     /// Whether it has something to show (its version is past 0) that is not on the page yet
     /// (and, `eager_only`, is an eager part).
-    fn due(&self, eager_only: bool) -> bool;
+    fn due(&mut self, eager_only: bool) -> bool;
     /// Shows it on the page.
     fn show(&mut self);
     /// Whether the frame should compute two slices for it.
@@ -239,15 +239,20 @@ impl<S: Stepper + 'static> Step for Part<S> {
         })
     }
 
-    fn due(&self, eager_only: bool) -> bool {
+    fn due(&mut self, eager_only: bool) -> bool {
         let Some(run) = &self.run else {
             return false;
         };
-        if self.final_shown {
+        if self.final_shown || (eager_only && !self.eager) {
             return false;
         }
         let version = (self.version)(run, self.progress);
-        (self.eager || !eager_only) && version > 0 && self.shown != Some(version)
+        if self.shown == Some(version) {
+            // Finished with its last version on the page: nothing more to check.
+            self.final_shown = self.progress.finished();
+            return false;
+        }
+        version > 0
     }
 
     fn show(&mut self) {
@@ -271,7 +276,7 @@ pub fn part<S: Stepper + 'static>(part: Part<S>) -> Box<dyn Step> {
     Box::new(part)
 }
 
-/// The signals every room's transport bar reads.
+/// The signals every room's session writes and its transport bar reads.
 #[derive(Clone, Copy)]
 pub struct SessionSignals {
     /// Whether the session runs (false: stopped, or done).
@@ -280,6 +285,17 @@ pub struct SessionSignals {
     pub progress: RwSignal<(usize, usize)>,
     /// The error banner.
     pub error: RwSignal<Option<String>>,
+}
+
+impl SessionSignals {
+    /// Running, nothing done, no error.
+    pub fn new() -> Self {
+        SessionSignals {
+            running: RwSignal::new(true),
+            progress: RwSignal::new((0, 0)),
+            error: RwSignal::new(None),
+        }
+    }
 }
 
 /// Each part's share done, out of 1000 a part (their own units do not compare).

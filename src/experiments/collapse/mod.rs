@@ -10,7 +10,7 @@ pub mod training;
 
 use super::{Experiment, FigureData};
 use crate::core::activation::Activation;
-use crate::core::budget::{Cost, mlp_memory};
+use crate::core::budget::{Cost, check_work, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
@@ -320,16 +320,7 @@ impl CollapseConfig {
     /// [`Self::validate`] and the page's price limit.
     pub fn validate_page(&self) -> Result<()> {
         self.validate()?;
-        let work = self.work();
-        if work > PAGE_MAX_WORK {
-            return Err(Error::config(
-                "epochs",
-                format!(
-                    "this run costs about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (a minute) the page runs: fewer epochs, samples or a smaller width; the command line runs it (theorylab collapse)"
-                ),
-            ));
-        }
-        Ok(())
+        check_work("epochs", self.work(), PAGE_MAX_WORK, "collapse")
     }
 }
 

@@ -10,7 +10,7 @@ pub mod lmc;
 pub mod sweep;
 
 use crate::core::activation::Activation;
-use crate::core::budget::{Cost, mlp_memory};
+use crate::core::budget::{Cost, check_work, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
@@ -304,16 +304,7 @@ impl LmcConfig {
     /// [`Self::validate`] and the page's price limit.
     pub fn validate_page(&self) -> Result<()> {
         self.validate()?;
-        let work = self.work();
-        if work > PAGE_MAX_WORK {
-            return Err(Error::config(
-                "epochs",
-                format!(
-                    "this run costs about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (about 40 s) the page runs: fewer epochs or a smaller width; the command line runs it (theorylab lmc)"
-                ),
-            ));
-        }
-        Ok(())
+        check_work("epochs", self.work(), PAGE_MAX_WORK, "lmc")
     }
 }
 
@@ -365,15 +356,7 @@ impl ConnectivityPage {
         let sweep = self.sweep();
         sweep.validate()?;
         let work = self.pair.work() + sweep.work();
-        if work > PAGE_MAX_WORK {
-            return Err(Error::config(
-                "values",
-                format!(
-                    "the pair and the sweep cost about {work:.1e} multiply-adds, more than the {PAGE_MAX_WORK:.0e} (about 40 s) the page runs: fewer values, pairs or epochs, or a smaller width; the command line runs it (theorylab lmc-sweep)"
-                ),
-            ));
-        }
-        Ok(())
+        check_work("values", work, PAGE_MAX_WORK, "lmc-sweep")
     }
 }
 

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use surface::{SurfaceConfig, SurfaceResult, SurfaceRun};
 
 /// Most multiply-adds a run may cost natively: the command line's budget.
-pub use crate::core::budget::CLI_MAX_WORK;
+pub use crate::core::budget::{CLI_MAX_WORK, check_work};
 /// Most multiply-adds a run may cost in the page: about 40 s of wasm at the ~2.5e9 per second
 /// the page's CPU backend runs at on this project's 2-core machine.
 pub const PAGE_MAX_WORK: f64 = 1e11;
@@ -53,26 +53,6 @@ pub fn check_range(field: &str, value: usize, range: RangeInclusive<usize>) -> R
             format!("{value} is not in {}..={}", range.start(), range.end()),
         ))
     }
-}
-
-/// Refuses a run that costs more than `limit` multiply-adds, before it allocates anything.
-pub fn check_work(field: &str, work: f64, limit: f64, command: &str) -> Result<()> {
-    if work > limit {
-        return Err(Error::config(
-            field,
-            format!(
-                "the run would take about {work:.1e} multiply-adds, more than the {limit:.0e} allowed here{}",
-                if limit < CLI_MAX_WORK {
-                    format!(
-                        " (about 40 s in the page): the command line runs it (theorylab {command})"
-                    )
-                } else {
-                    " (hours on a CPU)".into()
-                }
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The trained network an experiment looks at, with its data and how it got there.

@@ -29,9 +29,8 @@ pub const PATH: &str = "/collapse";
 #[derive(Clone, Copy)]
 struct Room {
     config: RwSignal<CollapseConfig>,
-    running: RwSignal<bool>,
+    signals: SessionSignals,
     sessions: Sessions,
-    progress: RwSignal<(usize, usize)>,
     result: RwSignal<Option<CollapseResult>>,
     /// The scrubber's record, or none to follow the latest.
     frame: RwSignal<Option<usize>>,
@@ -41,19 +40,7 @@ struct Room {
     yaw: RwSignal<f64>,
     /// Features made elsewhere, to measure.
     own: RwSignal<own::Uploads>,
-    error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
-}
-
-impl Room {
-    /// What the shell's session and transport bar read and write.
-    fn signals(self) -> SessionSignals {
-        SessionSignals {
-            running: self.running,
-            progress: self.progress,
-            error: self.error,
-        }
-    }
 }
 
 #[component]
@@ -61,15 +48,13 @@ pub fn Collapse() -> impl IntoView {
     let (initial, notice) = config_from_url(PATH, CollapseConfig::validate_page);
     let room = Room {
         config: RwSignal::new(initial),
-        running: RwSignal::new(true),
+        signals: SessionSignals::new(),
         sessions: Sessions::default(),
-        progress: RwSignal::new((0, 0)),
         result: RwSignal::new(None),
         frame: RwSignal::new(None),
         playing: RwSignal::new(false),
         yaw: RwSignal::new(figures::DEFAULT_YAW.to_degrees()),
         own: RwSignal::new(own::Uploads::default()),
-        error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
     keep_permalink(PATH, room.config);
@@ -79,8 +64,8 @@ pub fn Collapse() -> impl IntoView {
         let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
         };
-        room.error.set(None);
-        room.running.set(true);
+        room.signals.error.set(None);
+        room.signals.running.set(true);
         room.frame.set(None);
         room.playing.set(false);
         spawn_local(session(room.sessions.begin(), config, gpu, room));
@@ -91,12 +76,12 @@ pub fn Collapse() -> impl IntoView {
     view! {
         <section class="room collapse">
             <div class="layout">
-                <controls::Controls config=room.config error=room.error>
-                    <own::Inputs uploads=room.own error=room.error/>
+                <controls::Controls config=room.config error=room.signals.error>
+                    <own::Inputs uploads=room.own error=room.signals.error/>
                 </controls::Controls>
                 <div class="figures">
                     <Transport room=room/>
-                    <Banners notice=room.notice error=room.error/>
+                    <Banners notice=room.notice error=room.signals.error/>
                     <h2>"The terminal phase of training"</h2>
                     {card("nc1-nc2", figures, json, text::VARIABILITY)}
                     {card("nc3-nc4", figures, json, text::DUALITY)}
@@ -250,7 +235,7 @@ fn Transport(room: Room) -> impl IntoView {
         .to_string()
     };
     transport(
-        room.signals(),
+        room.signals,
         move || room.config.update(|_| {}),
         backend,
         (),
@@ -261,7 +246,7 @@ fn Transport(room: Room) -> impl IntoView {
 /// the page has it, else on the CPU (f64).
 async fn session(live: Live, config: CollapseConfig, gpu: Option<Arc<GpuContext>>, room: Room) {
     room.result.set(None);
-    let signals = room.signals();
+    let signals = room.signals;
     let parts = config.validate_page().map(|()| {
         let start = move || CollapseRun::<AnyEnsemble64>::on(gpu, &config);
         vec![part(Part::into(start, room.result))]

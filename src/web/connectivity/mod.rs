@@ -61,26 +61,13 @@ impl Uploads {
 struct Room {
     config: RwSignal<ConnectivityPage>,
     uploads: RwSignal<Uploads>,
-    running: RwSignal<bool>,
+    signals: SessionSignals,
     sessions: Sessions,
-    progress: RwSignal<(usize, usize)>,
     pair: RwSignal<Option<LmcResult>>,
     sweep: RwSignal<Option<LmcSweepResult>>,
     /// The matched B as a safetensors file, once matched.
     matched: RwSignal<Option<Arc<Vec<u8>>>>,
-    error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
-}
-
-impl Room {
-    /// What the shell's session and transport bar read and write.
-    fn signals(self) -> SessionSignals {
-        SessionSignals {
-            running: self.running,
-            progress: self.progress,
-            error: self.error,
-        }
-    }
 }
 
 #[component]
@@ -89,13 +76,11 @@ pub fn Connectivity() -> impl IntoView {
     let room = Room {
         config: RwSignal::new(initial),
         uploads: RwSignal::new(Uploads::default()),
-        running: RwSignal::new(true),
+        signals: SessionSignals::new(),
         sessions: Sessions::default(),
-        progress: RwSignal::new((0, 0)),
         pair: RwSignal::new(None),
         sweep: RwSignal::new(None),
         matched: RwSignal::new(None),
-        error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
     keep_permalink(PATH, room.config);
@@ -106,8 +91,8 @@ pub fn Connectivity() -> impl IntoView {
         let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
         };
-        room.error.set(None);
-        room.running.set(true);
+        room.signals.error.set(None);
+        room.signals.running.set(true);
         spawn_local(session(room.sessions.begin(), config, uploads, gpu, room));
     });
     let pair = figures_of::<LmcConfig>(room.pair, "training A and B…");
@@ -123,10 +108,10 @@ pub fn Connectivity() -> impl IntoView {
     view! {
         <section class="room connectivity">
             <div class="layout">
-                <controls::Controls config=room.config uploads=room.uploads error=room.error/>
+                <controls::Controls config=room.config uploads=room.uploads error=room.signals.error/>
                 <div class="figures">
                     <Transport room=room/>
-                    <Banners notice=room.notice error=room.error/>
+                    <Banners notice=room.notice error=room.signals.error/>
                     <h2>{move || pair_heading(room)}</h2>
                     {card("path", pair, pair_json, text::PATH)}
                     {card("spectra", pair, pair_json, text::SPECTRA)}
@@ -179,7 +164,7 @@ fn Transport(room: Room) -> impl IntoView {
         </button>
     };
     transport(
-        room.signals(),
+        room.signals,
         move || room.config.update(|_| {}),
         backend,
         save,
@@ -242,7 +227,7 @@ async fn session(
     room.pair.set(None);
     room.sweep.set(None);
     room.matched.set(None);
-    let signals = room.signals();
+    let signals = room.signals;
     // The pair (of the user's files when all three are there), its matched model kept for
     // download once; then the sweep.
     let parts = config.validate_page().map(|()| {
@@ -262,7 +247,7 @@ async fn session(
             {
                 match to_safetensors(m) {
                     Ok(bytes) => room.matched.set(Some(Arc::new(bytes))),
-                    Err(e) => room.error.set(Some(e.to_string())),
+                    Err(e) => room.signals.error.set(Some(e.to_string())),
                 }
             }
         };

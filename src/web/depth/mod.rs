@@ -37,27 +37,14 @@ pub const PATH: &str = "/depth";
 #[derive(Clone, Copy)]
 struct Room {
     config: RwSignal<DepthConfig>,
-    running: RwSignal<bool>,
+    signals: SessionSignals,
     sessions: Sessions,
-    progress: RwSignal<(usize, usize)>,
     ensemble: RwSignal<Option<EnsembleResult>>,
     criticality: RwSignal<Option<CriticalityResult>>,
     aspect: RwSignal<Option<AspectResult>>,
     residual: RwSignal<Option<ResidualResult>>,
     trained: RwSignal<Option<TrainedResult>>,
-    error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
-}
-
-impl Room {
-    /// What the shell's session and transport bar read and write.
-    fn signals(self) -> SessionSignals {
-        SessionSignals {
-            running: self.running,
-            progress: self.progress,
-            error: self.error,
-        }
-    }
 }
 
 #[component]
@@ -65,15 +52,13 @@ pub fn Depth() -> impl IntoView {
     let (initial, notice) = config_from_url(PATH, DepthConfig::validate);
     let room = Room {
         config: RwSignal::new(initial),
-        running: RwSignal::new(true),
+        signals: SessionSignals::new(),
         sessions: Sessions::default(),
-        progress: RwSignal::new((0, 0)),
         ensemble: RwSignal::new(None),
         criticality: RwSignal::new(None),
         aspect: RwSignal::new(None),
         residual: RwSignal::new(None),
         trained: RwSignal::new(None),
-        error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
     keep_permalink(PATH, room.config);
@@ -83,8 +68,8 @@ pub fn Depth() -> impl IntoView {
         let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
         };
-        room.error.set(None);
-        room.running.set(true);
+        room.signals.error.set(None);
+        room.signals.running.set(true);
         spawn_local(session(room.sessions.begin(), config, gpu, room));
     });
     let ensemble = figures_of::<EnsembleConfig>(room.ensemble, "sampling networks…");
@@ -116,10 +101,10 @@ pub fn Depth() -> impl IntoView {
     view! {
         <section class="room depth">
             <div class="layout">
-                <controls::Controls config=room.config error=room.error/>
+                <controls::Controls config=room.config error=room.signals.error/>
                 <div class="figures">
                     <Transport room=room/>
-                    <Banners notice=room.notice error=room.error/>
+                    <Banners notice=room.notice error=room.signals.error/>
                     <h2>"Nearly-Gaussian networks"</h2>
                     {card("readout-histogram", ensemble, ensemble_json, text::HISTOGRAM)}
                     {card("kurtosis-by-layer", ensemble, ensemble_json, text::KURTOSIS_LAYER)}
@@ -201,7 +186,7 @@ fn Transport(room: Room) -> impl IntoView {
         .to_string()
     };
     transport(
-        room.signals(),
+        room.signals,
         move || room.config.update(|_| {}),
         backend,
         (),
@@ -218,7 +203,7 @@ async fn session(live: Live, config: DepthConfig, gpu: Option<Arc<GpuContext>>, 
     room.aspect.set(None);
     room.residual.set(None);
     room.trained.set(None);
-    let signals = room.signals();
+    let signals = room.signals;
     let parts = config.validate().map(|()| {
         let (c, g) = (config.clone(), gpu.clone());
         let mut parts = vec![

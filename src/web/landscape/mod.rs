@@ -57,26 +57,13 @@ struct Room {
     /// Run again: a new session of the same config (the experiments' memo would not notify
     /// for an unchanged config).
     rerun: RwSignal<u64>,
-    running: RwSignal<bool>,
+    signals: SessionSignals,
     sessions: Sessions,
-    progress: RwSignal<(usize, usize)>,
     surface: RwSignal<Option<SurfaceResult>>,
     spectrum: RwSignal<Option<SpectrumResult>>,
     sharpness: RwSignal<Option<SharpnessResult>>,
     intrinsic: RwSignal<Option<IntrinsicResult>>,
-    error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
-}
-
-impl Room {
-    /// What the shell's session and transport bar read and write.
-    fn signals(self) -> SessionSignals {
-        SessionSignals {
-            running: self.running,
-            progress: self.progress,
-            error: self.error,
-        }
-    }
 }
 
 /// A figure's explanation and, below it, a line of its numbers once there are some.
@@ -97,14 +84,12 @@ pub fn Landscape() -> impl IntoView {
         config: RwSignal::new(initial),
         uploads: RwSignal::new(Uploads::default()),
         rerun: RwSignal::new(0),
-        running: RwSignal::new(true),
+        signals: SessionSignals::new(),
         sessions: Sessions::default(),
-        progress: RwSignal::new((0, 0)),
         surface: RwSignal::new(None),
         spectrum: RwSignal::new(None),
         sharpness: RwSignal::new(None),
         intrinsic: RwSignal::new(None),
-        error: RwSignal::new(None),
         notice: RwSignal::new(notice),
     };
     keep_permalink(PATH, room.config);
@@ -123,8 +108,8 @@ pub fn Landscape() -> impl IntoView {
         let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
         };
-        room.error.set(None);
-        room.running.set(true);
+        room.signals.error.set(None);
+        room.signals.running.set(true);
         spawn_local(session::session(
             room.sessions.begin(),
             config,
@@ -183,10 +168,10 @@ pub fn Landscape() -> impl IntoView {
     view! {
         <section class="room landscape">
             <div class="layout">
-                <controls::Controls config=room.config uploads=room.uploads error=room.error/>
+                <controls::Controls config=room.config uploads=room.uploads error=room.signals.error/>
                 <div class="figures">
                     <Transport room=room/>
-                    <Banners notice=room.notice error=room.error/>
+                    <Banners notice=room.notice error=room.signals.error/>
                     <h2>{move || heading(room)}</h2>
                     {card("plane", surface, surface_json, explain(text::PLANE, of_surface(text::plane_facts)))}
                     {card("surface", turned, surface_json, view! {
@@ -238,7 +223,7 @@ fn Transport(room: Room) -> impl IntoView {
         .to_string()
     };
     transport(
-        room.signals(),
+        room.signals,
         move || room.rerun.update(|n| *n += 1),
         backend,
         (),

@@ -151,8 +151,8 @@ pub async fn session(
     room.spectrum.set(None);
     room.sharpness.set(None);
     room.intrinsic.set(None);
-    room.progress.set((0, 0));
-    let signals = room.signals();
+    room.signals.progress.set((0, 0));
+    let signals = room.signals;
     drive(
         parts(&config, own.as_ref(), gpu, room),
         signals,

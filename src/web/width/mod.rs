@@ -42,29 +42,16 @@ const LR_STEPS: usize = 20;
 #[derive(Clone, Copy)]
 struct Room {
     config: RwSignal<WidthConfig>,
-    running: RwSignal<bool>,
+    signals: SessionSignals,
     sessions: Sessions,
-    progress: RwSignal<(usize, usize)>,
     kernel: RwSignal<Option<KernelConvergenceResult>>,
     coord: RwSignal<Option<CoordCheckResult>>,
     fnspace: RwSignal<Option<FunctionSpaceResult>>,
     lr: RwSignal<Vec<LrTransferResult>>,
     lr_request: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
     /// Whether the coordinate check runs on WebGPU.
     gpu: RwSignal<bool>,
-}
-
-impl Room {
-    /// What the shell's session and transport bar read and write.
-    fn signals(self) -> SessionSignals {
-        SessionSignals {
-            running: self.running,
-            progress: self.progress,
-            error: self.error,
-        }
-    }
 }
 
 /// The room's bounds on top of the config's own; `gpu`: whether WebGPU runs the sweep.
@@ -90,15 +77,13 @@ pub fn Width() -> impl IntoView {
     let (initial, notice) = config_from_url(PATH, |c| check(c, true));
     let room = Room {
         config: RwSignal::new(initial),
-        running: RwSignal::new(true),
+        signals: SessionSignals::new(),
         sessions: Sessions::default(),
-        progress: RwSignal::new((0, 0)),
         kernel: RwSignal::new(None),
         coord: RwSignal::new(None),
         fnspace: RwSignal::new(None),
         lr: RwSignal::new(Vec::new()),
         lr_request: RwSignal::new(false),
-        error: RwSignal::new(None),
         notice: RwSignal::new(notice),
         gpu: RwSignal::new(false),
     };
@@ -114,8 +99,8 @@ pub fn Width() -> impl IntoView {
             return; // still detecting the GPU
         };
         room.gpu.set(gpu.is_some());
-        room.error.set(None);
-        room.running.set(true);
+        room.signals.error.set(None);
+        room.signals.running.set(true);
         spawn_local(session(room.sessions.begin(), config, gpu, room));
     });
 
@@ -163,10 +148,10 @@ pub fn Width() -> impl IntoView {
     view! {
         <section class="room width">
             <div class="layout">
-                <controls::Controls config=room.config gpu=room.gpu error=room.error/>
+                <controls::Controls config=room.config gpu=room.gpu error=room.signals.error/>
                 <div class="figures">
                     <Transport room=room/>
-                    <Banners notice=room.notice error=room.error/>
+                    <Banners notice=room.notice error=room.signals.error/>
                     <h2>"Feature learning vs width"</h2>
                     {card("coordinate-check", coord, coord_json, text::COORDINATE_CHECK)}
                     {card("coordinate-change", coord, coord_json, text::COORDINATE_CHANGE)}
@@ -183,7 +168,7 @@ pub fn Width() -> impl IntoView {
                         id="run-lr"
                         on:click=move |_| {
                             room.lr_request.set(true);
-                            room.running.set(true);
+                            room.signals.running.set(true);
                         }
                         prop:disabled=move || room.lr_request.get()
                     >
@@ -211,7 +196,7 @@ fn Transport(room: Room) -> impl IntoView {
         .to_string()
     };
     transport(
-        room.signals(),
+        room.signals,
         move || room.config.update(|_| {}),
         backend,
         (),
@@ -242,7 +227,7 @@ async fn session(live: Live, config: WidthConfig, gpu: Option<Arc<GpuContext>>, 
     room.coord.set(None);
     room.fnspace.set(None);
     room.lr.set(Vec::new());
-    let signals = room.signals();
+    let signals = room.signals;
     let parts = check(&config, gpu.is_some()).and_then(|()| {
         // The analytic limit is drawn at once; the finite widths fill in as they run.
         let kernel = KernelConvergence::new(&config.kernel())?;
