@@ -1,6 +1,13 @@
 // Browser glue the Rust app imports (wasm-bindgen copies this file next to the wasm):
 // frame timing and file downloads. Everything else lives in Rust.
 
+/** The bytes at `url` (beside the page) as a Uint8Array; rejects with a message naming it. */
+export async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
 /** Milliseconds since the page loaded (high resolution). */
 export function now() {
   return performance.now();

@@ -509,12 +509,40 @@ pub fn teacher_regression(
     Ok(Regression { features, values })
 }
 
+/// The shipped `data/optdigits.csv.gz`: in the binary natively; in the page, the bytes the page
+/// fetched beside its wasm ([`provide_digits`]), so that 57 KB of incompressible data is not
+/// in the wasm every visitor downloads whether or not a room uses the digits.
+#[cfg(not(target_arch = "wasm32"))]
+fn digits_gz() -> Result<&'static [u8]> {
+    Ok(include_bytes!("../../data/optdigits.csv.gz"))
+}
+
+#[cfg(target_arch = "wasm32")]
+static DIGITS_GZ: std::sync::OnceLock<std::result::Result<Vec<u8>, String>> =
+    std::sync::OnceLock::new();
+
+/// The page hands over `data/optdigits.csv.gz` as fetched (or why it could not), once.
+#[cfg(target_arch = "wasm32")]
+pub fn provide_digits(gz: std::result::Result<Vec<u8>, String>) {
+    let _ = DIGITS_GZ.set(gz);
+}
+
+#[cfg(target_arch = "wasm32")]
+fn digits_gz() -> Result<&'static [u8]> {
+    match DIGITS_GZ.get() {
+        Some(Ok(gz)) => Ok(gz),
+        Some(Err(why)) => Err(Error::Data(format!(
+            "the digits data set could not be loaded ({why})"
+        ))),
+        None => Err(Error::Data("the digits data set is still loading".into())),
+    }
+}
+
 /// The UCI optical digits (1797 8x8 images, pixels 0..16 scaled to [0, 1], 10 classes), shipped
 /// in `data/optdigits.csv.gz` (CC BY 4.0, Alpaydin & Kaynak 1998).
 pub fn digits() -> Result<Dataset> {
-    const GZ: &[u8] = include_bytes!("../../data/optdigits.csv.gz");
     let mut text = String::new();
-    flate2::read::GzDecoder::new(GZ)
+    flate2::read::GzDecoder::new(digits_gz()?)
         .read_to_string(&mut text)
         .map_err(|e| Error::Data(format!("the shipped digits file is corrupt: {e}")))?;
     let mut data = parse_csv(&text, TargetColumns::Class)?;

@@ -37,7 +37,7 @@ pub fn decode<T: DeserializeOwned + Serialize + Default>(query: &str) -> Result<
             ),
         ));
     }
-    let mut root = Map::new();
+    let mut pairs = Vec::new();
     for (key, text) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
         if key.is_empty() {
             continue;
@@ -49,13 +49,29 @@ pub fn decode<T: DeserializeOwned + Serialize + Default>(query: &str) -> Result<
             .ok()
             .filter(|v| scalar(v) || v.as_array().is_some_and(|a| a.iter().all(scalar)))
             .unwrap_or_else(|| Value::String(text.to_string()));
-        insert(&mut root, &key, value)?;
+        pairs.push((key.to_string(), value));
     }
-    let mut value = to_value(&T::default())?;
-    merge(&mut value, Value::Object(root));
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let key = e.path().to_string();
-        Error::config("permalink", format!("{key}: {}", e.into_inner()))
+    let over = |pairs: &[(String, Value)]| -> Result<T> {
+        let mut root = Map::new();
+        for (key, value) in pairs {
+            insert(&mut root, key, value.clone())?;
+        }
+        let mut value = to_value(&T::default())?;
+        merge(&mut value, Value::Object(root));
+        serde_json::from_value(value).map_err(|e| Error::config("permalink", e.to_string()))
+    };
+    // On a refusal, name the key: the first of the link's keys refused on its own.
+    over(&pairs).map_err(|whole| {
+        let alone = pairs
+            .iter()
+            .find_map(|p| over(std::slice::from_ref(p)).err().map(|e| (&p.0, e)));
+        match alone {
+            Some((key, Error::InvalidConfig { reason, .. })) if !reason.contains(key.as_str()) => {
+                Error::config("permalink", format!("{key}: {reason}"))
+            }
+            Some((_, own)) => own,
+            None => whole,
+        }
     })
 }
 

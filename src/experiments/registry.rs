@@ -5,7 +5,7 @@
 //! is read into one), results go out as the JSON text the experiment's own subcommand prints,
 //! and a running experiment is a [`Session`] whatever its config, result and backend.
 
-use super::session::{Session, finite, to_value};
+use super::session::{Session, to_json, to_value};
 use super::{Experiment, FigureData, collapse, connectivity, depth, landscape, width};
 use crate::core::budget::Cost;
 use crate::core::train::TrainConfig;
@@ -264,13 +264,19 @@ pub fn config_in(name: &str, value: Value) -> Result<Value> {
 }
 
 /// A result's JSON as the page exports it: the result with the run that made it under `"run"`
-/// (its experiment's name and config), which `config_in` reads back.
+/// (its experiment's name and config), which `config_in` reads back. Written as text, the run
+/// first, so that no JSON value of the result is built (in the page, a `serde_json::Value`
+/// serializer for every result type would cost 30 KB of wasm).
 pub fn export_json<E: Experiment>(config: &E, result: &E::Result) -> Result<String> {
-    let run = serde_json::json!({ "experiment": E::NAME, "config": to_value(config)? });
-    finite(result)?;
-    let mut value = to_value(result)?;
-    if let Value::Object(map) = &mut value {
-        map.insert("run".into(), run);
-    }
-    serde_json::to_string_pretty(&value).map_err(|e| Error::Data(e.to_string()))
+    let json = |e: serde_json::Error| Error::Data(e.to_string());
+    let result = to_json(result)?;
+    let Some(fields) = result.strip_prefix('{') else {
+        return Ok(result);
+    };
+    let name = serde_json::to_string(E::NAME).map_err(json)?;
+    let config = serde_json::to_string(config).map_err(json)?;
+    let comma = if fields.trim() == "}" { "" } else { "," };
+    Ok(format!(
+        "{{\n  \"run\": {{\"experiment\": {name}, \"config\": {config}}}{comma}{fields}"
+    ))
 }

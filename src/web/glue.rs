@@ -6,6 +6,8 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     /// Milliseconds since the page loaded.
     pub fn now() -> f64;
+    #[wasm_bindgen(js_name = fetchBytes)]
+    fn fetch_bytes_promise(url: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = nextFrame)]
     fn next_frame_promise() -> js_sys::Promise;
     /// Downloads text as a file.
@@ -118,5 +120,15 @@ pub async fn read_csv_file(file: web_sys::File) -> Result<(String, String), Stri
     match text.ok().and_then(|t| t.as_string()) {
         Some(text) => Ok((name, text)),
         None => Err(format!("{name}: the file could not be read as text")),
+    }
+}
+
+/// The bytes of the file at `url` beside the page, or why not.
+pub async fn fetch_bytes(url: &str) -> std::result::Result<Vec<u8>, String> {
+    match wasm_bindgen_futures::JsFuture::from(fetch_bytes_promise(url)).await {
+        Ok(bytes) => Ok(js_sys::Uint8Array::new(&bytes).to_vec()),
+        Err(e) => Err(e
+            .dyn_ref::<js_sys::Error>()
+            .map_or_else(|| format!("{e:?}"), |e| String::from(e.message()))),
     }
 }

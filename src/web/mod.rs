@@ -21,11 +21,15 @@ use leptos::task::spawn_local;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
-/// Starts the app when the wasm module loads.
+/// Starts the app when the wasm module loads, once the digits data set beside it has arrived
+/// (a few milliseconds from the page's own server; a room that needs it says so if it failed).
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
+    spawn_local(async {
+        crate::core::data::provide_digits(glue::fetch_bytes("data/optdigits.csv.gz").await);
+        leptos::mount::mount_to_body(App);
+    });
 }
 
 /// Where the GPU stands: still looking, found (with its context), or absent (and why).

@@ -285,6 +285,10 @@ pub struct SessionSignals {
     pub progress: RwSignal<(usize, usize)>,
     /// The error banner.
     pub error: RwSignal<Option<String>>,
+    /// Run again: the room's effect that starts sessions tracks it, so a new session of the
+    /// same config starts even where the room reads its config through a memo (which does
+    /// not notify for an unchanged value).
+    pub rerun: RwSignal<u64>,
 }
 
 impl SessionSignals {
@@ -294,6 +298,7 @@ impl SessionSignals {
             running: RwSignal::new(true),
             progress: RwSignal::new((0, 0)),
             error: RwSignal::new(None),
+            rerun: RwSignal::new(0),
         }
     }
 }
@@ -462,14 +467,13 @@ pub fn Banners(notice: RwSignal<Option<String>>, error: RwSignal<Option<String>>
     }
 }
 
-/// The transport bar every room shares: Run again (`rerun`: a new session of the same
-/// config), Stop / Resume (disabled once done or failed), the progress bar, and the status line:
+/// The transport bar every room shares: Run again (a new session of the same config, through
+/// `signals.rerun`), Stop / Resume (disabled once done or failed), the progress bar, and the status line:
 /// work done, the state ("done" only once the final results are on the page, as [`drive`]
 /// clears `running` after showing them) and `backend` (which backend runs what); `extra` after
 /// it (a download).
 pub fn transport(
     signals: SessionSignals,
-    rerun: impl Fn() + 'static,
     backend: impl Fn() -> String + Send + Sync + 'static,
     extra: impl IntoView + 'static,
 ) -> impl IntoView {
@@ -477,6 +481,7 @@ pub fn transport(
         running,
         progress,
         error,
+        rerun,
     } = signals;
     let done = move || {
         let (done, total) = progress.get();
@@ -495,7 +500,7 @@ pub fn transport(
     };
     view! {
         <div class="transport">
-            <button id="rerun" on:click=move |_| rerun()>"Run again"</button>
+            <button id="rerun" on:click=move |_| rerun.update(|n| *n += 1)>"Run again"</button>
             <button
                 id="stop"
                 prop:disabled=move || done() || error.with(Option::is_some)

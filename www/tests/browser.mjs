@@ -1160,7 +1160,8 @@ await test("Run again after done starts a new run in every room", async () => {
       }).observe(status, { childList: true, characterData: true, subtree: true });
     });
     await page.click("#rerun");
-    await page.waitForFunction(() => window.ranAgain, null, { timeout: 30000 });
+    await page.waitForFunction(() => window.ranAgain, null, { timeout: 30000 })
+      .catch((e) => { throw new Error(`${name}: Run again started nothing (${e.message})`); });
     await page.waitForFunction(() => /· done ·/.test(document.querySelector("#sweep-status").textContent),
       null, { timeout: 300000 });
     assert.deepEqual(page.errors, [], name);
@@ -1172,8 +1173,9 @@ await test("every room lists its papers from the table, and About all of them", 
   for (const [room, paper] of [["playground", /TensorFlow Playground/], ["width", /Tensor Programs V/],
     ["depth", /Principles of Deep Learning Theory/], ["collapse", /Prevalence of neural collapse/],
     ["connectivity", /Git Re-Basin/], ["landscape", /PyHessian/]]) {
-    const page = await open(cpu, `#/${room}`);
-    await page.waitForSelector(".room-papers li");
+    const page = await cpu.newPage();
+    await page.goto(BASE + `#/${room}`);
+    await page.waitForSelector(".room-papers li", { timeout: 30000 });
     assert.match(await page.textContent(".room-papers"), paper, room);
     await page.close();
   }

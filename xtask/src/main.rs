@@ -208,6 +208,11 @@ fn dist(root: &Path) -> Result<PathBuf> {
         .arg("-o")
         .arg(&bg))?;
     copy(&root.join("index.html"), &dist.join("index.html"))?;
+    // The digits data set, which the page fetches beside its wasm (not compiled into it).
+    copy(
+        &root.join("data/optdigits.csv.gz"),
+        &dist.join("data/optdigits.csv.gz"),
+    )?;
     for entry in std::fs::read_dir(root.join("www")).map_err(|e| format!("www/: {e}"))? {
         let path = entry.map_err(|e| format!("www/: {e}"))?.path();
         if path.is_file() {

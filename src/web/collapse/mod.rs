@@ -60,6 +60,7 @@ pub fn Collapse() -> impl IntoView {
     keep_permalink(PATH, room.config);
     let compute = expect_context::<Compute>();
     Effect::new(move |_| {
+        room.signals.rerun.track();
         let config = room.config.get();
         let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
@@ -234,12 +235,7 @@ fn Transport(room: Room) -> impl IntoView {
         }
         .to_string()
     };
-    transport(
-        room.signals,
-        move || room.config.update(|_| {}),
-        backend,
-        (),
-    )
+    transport(room.signals, backend, ())
 }
 
 /// One session, in slices per frame, until stopped or superseded: an MLP on WebGPU (f32) when

@@ -86,6 +86,7 @@ pub fn Connectivity() -> impl IntoView {
     keep_permalink(PATH, room.config);
     let compute = expect_context::<Compute>();
     Effect::new(move |_| {
+        room.signals.rerun.track();
         let config = room.config.get();
         let uploads = room.uploads.get();
         let Some(gpu) = compute.chosen() else {
@@ -163,12 +164,7 @@ fn Transport(room: Room) -> impl IntoView {
             "Matched B (.safetensors)"
         </button>
     };
-    transport(
-        room.signals,
-        move || room.config.update(|_| {}),
-        backend,
-        save,
-    )
+    transport(room.signals, backend, save)
 }
 
 /// The pair of the user's files: A and B read as safetensors with the page's activation, the

@@ -64,6 +64,7 @@ pub fn Depth() -> impl IntoView {
     keep_permalink(PATH, room.config);
     let compute = expect_context::<Compute>();
     Effect::new(move |_| {
+        room.signals.rerun.track();
         let config = room.config.get();
         let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
@@ -185,12 +186,7 @@ fn Transport(room: Room) -> impl IntoView {
         }
         .to_string()
     };
-    transport(
-        room.signals,
-        move || room.config.update(|_| {}),
-        backend,
-        (),
-    )
+    transport(room.signals, backend, ())
 }
 
 /// One session, in slices per frame, until stopped or superseded, its experiments in this

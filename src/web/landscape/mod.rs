@@ -54,9 +54,6 @@ impl Uploads {
 struct Room {
     config: RwSignal<LandscapePage>,
     uploads: RwSignal<Uploads>,
-    /// Run again: a new session of the same config (the experiments' memo would not notify
-    /// for an unchanged config).
-    rerun: RwSignal<u64>,
     signals: SessionSignals,
     sessions: Sessions,
     surface: RwSignal<Option<SurfaceResult>>,
@@ -83,7 +80,6 @@ pub fn Landscape() -> impl IntoView {
     let room = Room {
         config: RwSignal::new(initial),
         uploads: RwSignal::new(Uploads::default()),
-        rerun: RwSignal::new(0),
         signals: SessionSignals::new(),
         sessions: Sessions::default(),
         surface: RwSignal::new(None),
@@ -102,7 +98,7 @@ pub fn Landscape() -> impl IntoView {
         ..room.config.get()
     });
     Effect::new(move |_| {
-        room.rerun.track();
+        room.signals.rerun.track();
         let config = experiments.get();
         let own = own.get();
         let Some(gpu) = compute.chosen() else {
@@ -222,10 +218,5 @@ fn Transport(room: Room) -> impl IntoView {
         }
         .to_string()
     };
-    transport(
-        room.signals,
-        move || room.rerun.update(|n| *n += 1),
-        backend,
-        (),
-    )
+    transport(room.signals, backend, ())
 }

@@ -94,6 +94,7 @@ pub fn Width() -> impl IntoView {
         ..room.config.get()
     });
     Effect::new(move |_| {
+        room.signals.rerun.track();
         let config = experiments.get();
         let Some(gpu) = compute.chosen() else {
             return; // still detecting the GPU
@@ -195,12 +196,7 @@ fn Transport(room: Room) -> impl IntoView {
         }
         .to_string()
     };
-    transport(
-        room.signals,
-        move || room.config.update(|_| {}),
-        backend,
-        (),
-    )
+    transport(room.signals, backend, ())
 }
 
 /// The learning-rate sweep the room runs on request: SP beside muP, with the room's optimizer
