@@ -268,15 +268,15 @@ pub fn config_in(name: &str, value: Value) -> Result<Value> {
 /// first, so that no JSON value of the result is built (in the page, a `serde_json::Value`
 /// serializer for every result type would cost 30 KB of wasm).
 pub fn export_json<E: Experiment>(config: &E, result: &E::Result) -> Result<String> {
-    let json = |e: serde_json::Error| Error::Data(e.to_string());
-    let result = to_json(result)?;
+    let config = serde_json::to_string(config).map_err(|e| Error::Data(e.to_string()))?;
+    Ok(with_run(E::NAME, &config, to_json(result)?))
+}
+
+/// `result` (a JSON object's text) with `"run": {"experiment": name, "config": config}` first.
+fn with_run(name: &str, config: &str, result: String) -> String {
     let Some(fields) = result.strip_prefix('{') else {
-        return Ok(result);
+        return result;
     };
-    let name = serde_json::to_string(E::NAME).map_err(json)?;
-    let config = serde_json::to_string(config).map_err(json)?;
     let comma = if fields.trim() == "}" { "" } else { "," };
-    Ok(format!(
-        "{{\n  \"run\": {{\"experiment\": {name}, \"config\": {config}}}{comma}{fields}"
-    ))
+    format!("{{\n  \"run\": {{\"experiment\": \"{name}\", \"config\": {config}}}{comma}{fields}")
 }
