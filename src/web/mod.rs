@@ -26,7 +26,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
-    spawn_local(async {
+    // wasm-bindgen's executor: leptos's own starts with the mount.
+    wasm_bindgen_futures::spawn_local(async {
         crate::core::data::provide_digits(glue::fetch_bytes("data/optdigits.csv.gz").await);
         leptos::mount::mount_to_body(App);
     });
