@@ -28,6 +28,11 @@ impl Progress {
     pub fn finished(self) -> bool {
         self.done >= self.total
     }
+
+    /// The share done, in thousandths (how parts whose own units do not compare add up).
+    pub fn thousandths(self) -> usize {
+        1000 * self.done.min(self.total) / self.total.max(1)
+    }
 }
 
 /// An experiment that advances a bounded amount of work per call.

@@ -32,7 +32,7 @@ use crate::gpu::GpuContext;
 pub use crate::plot::FigureData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use session::Session;
+use session::Started;
 use std::sync::Arc;
 
 /// An experiment, implemented by its config.
@@ -56,7 +56,7 @@ pub trait Experiment: Serialize + DeserializeOwned + Default + Clone {
 
     /// Validates the config and starts the session on `gpu`, where the experiment has a GPU
     /// path; `None` where it runs on the CPU only.
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         let _ = gpu;
         None
     }

@@ -56,9 +56,8 @@ pub fn decode<T: DeserializeOwned + Serialize + Default>(query: &str) -> Result<
         for (key, value) in pairs {
             insert(&mut root, key, value.clone())?;
         }
-        let mut value = to_value(&T::default())?;
-        merge(&mut value, Value::Object(root));
-        serde_json::from_value(value).map_err(|e| Error::config("permalink", e.to_string()))
+        serde_json::from_value(over_defaults::<T>(root)?)
+            .map_err(|e| Error::config("permalink", e.to_string()))
     };
     // On a refusal, name the key: the first of the link's keys refused on its own.
     over(&pairs).map_err(|whole| {
@@ -73,6 +72,14 @@ pub fn decode<T: DeserializeOwned + Serialize + Default>(query: &str) -> Result<
             None => whole,
         }
     })
+}
+
+/// `T::default()` as JSON with `over` laid on it key by key (a nested config's other fields
+/// keep the outer default's values): what a permalink or a config file describes.
+pub(crate) fn over_defaults<T: Serialize + Default>(over: Map<String, Value>) -> Result<Value> {
+    let mut value = to_value(&T::default())?;
+    merge(&mut value, Value::Object(over));
+    Ok(value)
 }
 
 fn to_value<T: Serialize>(config: &T) -> Result<Value> {
@@ -103,7 +110,7 @@ fn flatten(prefix: &str, value: &Value, default: Option<&Value>, out: &mut Vec<(
 
 /// Lays `over` onto `base`: objects key by key, anything else replaced (a key `base` lacks is
 /// added, for the config's own check to name it).
-pub(crate) fn merge(base: &mut Value, over: Value) {
+fn merge(base: &mut Value, over: Value) {
     match (base, over) {
         (Value::Object(base), Value::Object(over)) => {
             for (key, value) in over {

@@ -5,7 +5,7 @@
 //! is read into one), results go out as the JSON text the experiment's own subcommand prints,
 //! and a running experiment is a [`Session`] whatever its config, result and backend.
 
-use super::session::{Session, to_json, to_value};
+use super::session::{Started, to_json, to_value};
 use super::{Experiment, FigureData, collapse, connectivity, depth, landscape, width};
 use crate::core::budget::Cost;
 use crate::core::train::TrainConfig;
@@ -13,9 +13,6 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use serde_json::Value;
 use std::sync::Arc;
-
-/// A session started, or why not.
-pub type Started = Result<Box<dyn Session>>;
 
 /// One experiment as the registry knows it.
 #[derive(Clone, Copy)]
@@ -30,7 +27,7 @@ pub struct Entry {
     resolve: fn(Value) -> Result<Value>,
     default_text: fn(Format) -> Result<String>,
     price: fn(Value) -> Result<Cost>,
-    start: fn(Value) -> Result<Box<dyn Session>>,
+    start: fn(Value) -> Started,
     start_on_gpu: fn(Value, Arc<GpuContext>) -> Option<Started>,
     figures: fn(&str) -> Result<Vec<FigureData>>,
 }
@@ -89,7 +86,7 @@ impl Entry {
     }
 
     /// Validates `config` and starts the run on the CPU.
-    pub fn start(&self, config: Value) -> Result<Box<dyn Session>> {
+    pub fn start(&self, config: Value) -> Started {
         (self.start)(config)
     }
 
@@ -133,9 +130,8 @@ pub fn config_of<E: Experiment>(value: Value) -> Result<E> {
             ),
         ));
     };
-    let mut base = to_value(&E::default())?;
-    super::permalink::merge(&mut base, Value::Object(over));
-    serde_path_to_error::deserialize(base).map_err(|e| {
+    let layered = super::permalink::over_defaults::<E>(over)?;
+    serde_path_to_error::deserialize(layered).map_err(|e| {
         let key = e.path().to_string();
         Error::config(&key, e.into_inner().to_string())
     })

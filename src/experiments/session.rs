@@ -22,6 +22,9 @@ pub trait Session {
     fn figures(&self) -> Result<Vec<FigureData>>;
 }
 
+/// A session started, or why not.
+pub type Started = Result<Box<dyn Session>>;
+
 /// The session of experiment `E`, run on whichever backend made `S`.
 struct Typed<E, S> {
     session: S,

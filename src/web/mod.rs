@@ -162,15 +162,7 @@ fn App() -> impl IntoView {
                 landscape::PATH => view! { <landscape::Landscape/> }.into_any(),
                 _ => view! { <playground::Playground/> }.into_any(),
             }}
-            {move || {
-                let path = room_path.get();
-                let shown = if ROOMS.iter().any(|r| format!("/{}", r.path) == path) {
-                    path
-                } else {
-                    "/playground".to_string()
-                };
-                view! { <RoomPapers path=shown/> }
-            }}
+            {move || view! { <RoomPapers path=room_path.get()/> }}
         </main>
     }
 }
@@ -245,16 +237,18 @@ fn Papers(keys: &'static [&'static str]) -> impl IntoView {
     view! { <ul class="papers">{items.collect_view()}</ul> }
 }
 
-/// The room's reading list under its figures.
+/// The reading list under the figures of the room at `path` (the Playground's where no room
+/// has that path, as the route shows the Playground there).
 #[component]
 fn RoomPapers(path: String) -> impl IntoView {
-    let room = ROOMS.iter().find(|r| format!("/{}", r.path) == path);
-    room.map(|room| {
-        view! {
-            <section class="room-papers">
-                <h3>"Papers behind this room"</h3>
-                <Papers keys=room.papers/>
-            </section>
-        }
-    })
+    let room = ROOMS
+        .iter()
+        .find(|r| path.strip_prefix('/') == Some(r.path));
+    let papers = room.or(ROOMS.first()).map_or(&[][..], |r| r.papers);
+    view! {
+        <section class="room-papers">
+            <h3>"Papers behind this room"</h3>
+            <Papers keys=papers/>
+        </section>
+    }
 }

@@ -305,8 +305,7 @@ impl SessionSignals {
 
 /// Each part's share done, out of 1000 a part (their own units do not compare).
 fn totals(session: &Session) -> (usize, usize) {
-    let share = |p: Progress| 1000 * p.done.min(p.total) / p.total.max(1);
-    let done = session.iter().map(|s| share(s.progress())).sum();
+    let done = session.iter().map(|s| s.progress().thousandths()).sum();
     (done, 1000 * session.len())
 }
 
@@ -417,12 +416,16 @@ async fn show(session: &mut Session, eager_only: bool, live: Live) -> bool {
 }
 
 /// Steppers run one after another as one: the sweeps of a figure that shows them together.
-pub struct Sequence<S>(pub Vec<S>, usize);
+pub struct Sequence<S> {
+    runs: Vec<S>,
+    /// The run going now.
+    at: usize,
+}
 
 impl<S: Stepper> Sequence<S> {
     /// `runs`, in order.
     pub fn new(runs: Vec<S>) -> Self {
-        Sequence(runs, 0)
+        Sequence { runs, at: 0 }
     }
 }
 
@@ -430,24 +433,23 @@ impl<S: Stepper> Stepper for Sequence<S> {
     type Output = Vec<S::Output>;
 
     async fn step(&mut self) -> Result<Progress> {
-        let n = self.0.len();
         let mut share = 0;
-        if let Some(run) = self.0.get_mut(self.1) {
+        if let Some(run) = self.runs.get_mut(self.at) {
             let p = run.step().await?;
             if p.finished() {
-                self.1 += 1;
+                self.at += 1;
             } else {
-                share = 1000 * p.done / p.total.max(1);
+                share = p.thousandths();
             }
         }
         Ok(Progress {
-            done: 1000 * self.1 + share,
-            total: 1000 * n,
+            done: 1000 * self.at + share,
+            total: 1000 * self.runs.len(),
         })
     }
 
     fn result(&self) -> Vec<S::Output> {
-        self.0.iter().map(Stepper::result).collect()
+        self.runs.iter().map(Stepper::result).collect()
     }
 }
 

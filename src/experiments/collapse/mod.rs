@@ -14,7 +14,7 @@ use crate::core::budget::{Cost, check_work, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use crate::experiments::session::{Session, boxed};
+use crate::experiments::session::{Started, boxed};
 use crate::gpu::{GpuContext, GpuEnsemble};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -397,7 +397,7 @@ impl Experiment for CollapseConfig {
         ])
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(CollapseRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

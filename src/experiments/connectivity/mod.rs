@@ -14,7 +14,7 @@ use crate::core::budget::{Cost, check_work, mlp_memory};
 use crate::core::loss::Loss;
 use crate::core::vocabulary::{Choice, Entry};
 use crate::error::{Error, Result};
-use crate::experiments::session::{Session, boxed};
+use crate::experiments::session::{Started, boxed};
 use crate::experiments::{Experiment, FigureData};
 use crate::gpu::{GpuContext, GpuEnsemble};
 pub use lmc::{LmcResult, LmcRun};
@@ -388,7 +388,7 @@ impl Experiment for LmcConfig {
         figures::figures(r)
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(LmcRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }
@@ -424,7 +424,7 @@ impl Experiment for LmcSweepConfig {
         figures::sweep_figures(r)
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(LmcSweepRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

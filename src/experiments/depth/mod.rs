@@ -15,7 +15,7 @@ use super::{Experiment, FigureData};
 use crate::core::activation::Activation;
 use crate::core::budget::{Cost, f};
 use crate::error::{Error, Result};
-use crate::experiments::session::{Session, boxed};
+use crate::experiments::session::{Started, boxed};
 use crate::gpu::GpuContext;
 use aspect::{Aspect, AspectConfig, AspectResult};
 use criticality::{CriticalityConfig, CriticalityResult, CriticalityRun};
@@ -257,7 +257,7 @@ impl Experiment for EnsembleConfig {
         ])
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(Ensemble::on(self, Some(gpu)).map(boxed::<Self, _>))
     }
 }
@@ -305,7 +305,7 @@ impl Experiment for AspectConfig {
         ])
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(Aspect::on(self, Some(gpu)).map(boxed::<Self, _>))
     }
 }
@@ -437,7 +437,7 @@ impl Experiment for ResidualConfig {
         }])
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(ResidualRun::on(self, Some(gpu)).map(boxed::<Self, _>))
     }
 }

@@ -21,7 +21,7 @@ use crate::core::mlp::Mlp;
 use crate::core::stepper::Progress;
 use crate::core::train::Split;
 use crate::error::{Error, Result};
-use crate::experiments::session::{Session, boxed};
+use crate::experiments::session::{Started, boxed};
 use crate::experiments::{Experiment, FigureData};
 use crate::gpu::{GpuContext, GpuEnsemble};
 use intrinsic::{IntrinsicConfig, IntrinsicResult, IntrinsicRun};
@@ -315,7 +315,7 @@ impl Experiment for SurfaceConfig {
         figures::surface_figures(r)
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(SurfaceRun::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

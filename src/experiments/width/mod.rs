@@ -19,7 +19,7 @@ use crate::core::mlp::MlpConfig;
 use crate::core::optim::OptimizerKind;
 use crate::core::parametrization::Parametrization;
 use crate::error::{Error, Result};
-use crate::experiments::session::{Session, boxed};
+use crate::experiments::session::{Started, boxed};
 use crate::experiments::sweep::{page_max_width_log2, powers_of_two};
 use crate::gpu::{GpuContext, GpuEnsemble};
 use crate::plot::Figure;
@@ -244,7 +244,7 @@ impl Experiment for CoordCheckConfig {
         ])
     }
 
-    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Result<Box<dyn Session>>> {
+    fn start_on_gpu(&self, gpu: Arc<GpuContext>) -> Option<Started> {
         Some(CoordCheck::<GpuEnsemble>::on(gpu, self).map(boxed::<Self, _>))
     }
 }

@@ -199,44 +199,32 @@ async fn session(live: Live, config: DepthConfig, gpu: Option<Arc<GpuContext>>, 
     room.aspect.set(None);
     room.residual.set(None);
     room.trained.set(None);
-    let signals = room.signals;
     let parts = config.validate().map(|()| {
-        let (c, g) = (config.clone(), gpu.clone());
+        let (ensemble, criticality) = (config.ensemble(), config.criticality());
+        let (aspect, residual, trained) = (config.aspect(), config.residual(), config.trained());
+        let (g, h) = (gpu.clone(), gpu.clone());
         let mut parts = vec![
             part(Part::into(
-                move || Ensemble::on(&c.ensemble(), g),
+                move || Ensemble::on(&ensemble, g),
                 room.ensemble,
             )),
             part(Part::into(
-                {
-                    let c = config.clone();
-                    move || CriticalityRun::new(&c.criticality())
-                },
+                move || CriticalityRun::new(&criticality),
                 room.criticality,
             )),
+            part(Part::into(move || Aspect::on(&aspect, h), room.aspect)),
             part(Part::into(
-                {
-                    let (c, g) = (config.clone(), gpu.clone());
-                    move || Aspect::on(&c.aspect(), g)
-                },
-                room.aspect,
-            )),
-            part(Part::into(
-                {
-                    let c = config.clone();
-                    move || ResidualRun::on(&c.residual(), gpu)
-                },
+                move || ResidualRun::on(&residual, gpu),
                 room.residual,
             )),
         ];
         if config.train {
-            let c = config.clone();
             parts.push(part(Part::into(
-                move || TrainedRun::new(&c.trained()),
+                move || TrainedRun::new(&trained),
                 room.trained,
             )));
         }
         parts
     });
-    drive(parts, signals, live, || None).await
+    drive(parts, room.signals, live, || None).await
 }
